@@ -1,0 +1,226 @@
+package tenant
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // PostgreSQL driver
+)
+
+// PoolOptions bound every PostgreSQL pool Agora opens. Each connection caches
+// catalog entries for every city it touches and never frees them, so both the
+// size and the lifetime of connections matter.
+type PoolOptions struct {
+	MaxConns        int
+	ConnMaxLifetime time.Duration
+}
+
+// OpenPool opens a pool whose connections start with an inert search_path
+// (pg_catalog): an unqualified query that did not go through InTx finds no
+// application table and fails loudly.
+func OpenPool(rawURL string, o PoolOptions) (*sqlx.DB, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", "pg_catalog")
+	if q.Get("application_name") == "" {
+		q.Set("application_name", "agora")
+	}
+	u.RawQuery = q.Encode()
+	db, err := sqlx.Open("postgres", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 16
+	}
+	if o.ConnMaxLifetime <= 0 {
+		o.ConnMaxLifetime = 10 * time.Minute
+	}
+	db.SetMaxOpenConns(o.MaxConns)
+	db.SetMaxIdleConns(o.MaxConns)
+	db.SetConnMaxLifetime(o.ConnMaxLifetime)
+	db.SetConnMaxIdleTime(o.ConnMaxLifetime / 2)
+	return db, nil
+}
+
+// DB routes city work to the right shard and is the only door into a city's
+// schema. The zero value is not usable; build it with NewDB.
+type DB struct {
+	platform *sqlx.DB
+	shards   map[string]*sqlx.DB // "main" is the platform database
+}
+
+// NewDB wraps the platform pool and any extra shard pools (by name).
+func NewDB(platform *sqlx.DB, shards map[string]*sqlx.DB) *DB {
+	all := map[string]*sqlx.DB{"main": platform}
+	for name, p := range shards {
+		all[name] = p
+	}
+	return &DB{platform: platform, shards: all}
+}
+
+// Platform returns the pool of the platform database. Queries on it must name
+// their schema (platform.tenants).
+func (db *DB) Platform() *sqlx.DB { return db.platform }
+
+// Shard returns the pool of the named shard.
+func (db *DB) Shard(name string) (*sqlx.DB, error) {
+	if name == "" {
+		name = "main"
+	}
+	p, ok := db.shards[name]
+	if !ok {
+		return nil, fmt.Errorf("shard %q is not configured (AGORA_SHARDS)", name)
+	}
+	return p, nil
+}
+
+// ShardNames lists the configured shards, "main" first.
+func (db *DB) ShardNames() []string {
+	names := make([]string, 0, len(db.shards))
+	for n := range db.shards {
+		if n != "main" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return append([]string{"main"}, names...)
+}
+
+// Close closes every pool.
+func (db *DB) Close() error {
+	var errs []error
+	for _, p := range db.shards {
+		errs = append(errs, p.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// InTx runs fn in a read-write transaction scoped to the city carried by ctx:
+// the transaction's search_path is the city's schema and nothing else. fn's
+// error (or panic) rolls back; otherwise the transaction commits. Without a
+// city in ctx it returns ErrNoTenant and runs nothing.
+func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	t, ok := FromContext(ctx)
+	if !ok {
+		return ErrNoTenant
+	}
+	return db.run(ctx, t, t.beginSQL, fn)
+}
+
+// InReadTx is InTx for reads: the transaction is READ ONLY, so a write inside
+// fails, and PostgreSQL can skip work it would do for a writer.
+func (db *DB) InReadTx(ctx context.Context, fn func(*Tx) error) error {
+	t, ok := FromContext(ctx)
+	if !ok {
+		return ErrNoTenant
+	}
+	return db.run(ctx, t, t.beginReadSQL, fn)
+}
+
+// Tx is a transaction scoped to one city. It satisfies sqlx.ExtContext, so a
+// store function written against that interface runs on it unchanged.
+type Tx struct {
+	conn   *sqlx.Conn
+	Tenant *Tenant
+}
+
+var _ sqlx.ExtContext = (*Tx)(nil)
+
+// run opens one connection, begins and scopes the transaction in a single
+// round trip (a simple-protocol query of two statements whose only value is
+// the validated, quoted schema name), runs fn and ends the transaction. If
+// the transaction cannot be ended cleanly the connection is discarded, never
+// returned to the pool with a city's search_path still in force.
+func (db *DB) run(ctx context.Context, t *Tenant, begin string, fn func(*Tx) error) (err error) {
+	if t.beginSQL == "" {
+		return fmt.Errorf("city %s was not loaded through the registry", t.Slug)
+	}
+	pool, err := db.Shard(t.Shard)
+	if err != nil {
+		return err
+	}
+	conn, err := pool.Connx(ctx)
+	if err != nil {
+		return fmt.Errorf("city %s: connect: %w", t.Slug, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		discard(conn, "ROLLBACK")
+		return fmt.Errorf("city %s: begin: %w", t.Slug, err)
+	}
+	tx := &Tx{conn: conn, Tenant: t}
+	defer func() {
+		if p := recover(); p != nil {
+			discard(conn, "ROLLBACK")
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		discard(conn, "ROLLBACK")
+		return err
+	}
+	// COMMIT runs even if ctx ended after fn returned: fn's work succeeded.
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+		discard(conn, "ROLLBACK")
+		return fmt.Errorf("city %s: commit: %w", t.Slug, err)
+	}
+	return nil
+}
+
+// discard ends whatever transaction is open on conn; if that fails, the
+// connection is closed instead of going back to the pool.
+func discard(conn *sqlx.Conn, stmt string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, stmt); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
+
+// ExecContext executes a statement in the city's transaction.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.conn.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query in the city's transaction.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.conn.QueryContext(ctx, query, args...)
+}
+
+// QueryxContext runs a query in the city's transaction.
+func (tx *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	return tx.conn.QueryxContext(ctx, query, args...)
+}
+
+// QueryRowxContext runs a single-row query in the city's transaction.
+func (tx *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	return tx.conn.QueryRowxContext(ctx, query, args...)
+}
+
+// GetContext scans one row into dest.
+func (tx *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	return sqlx.GetContext(ctx, tx, dest, query, args...)
+}
+
+// SelectContext scans all rows into dest.
+func (tx *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	return sqlx.SelectContext(ctx, tx, dest, query, args...)
+}
+
+// DriverName, Rebind and BindNamed complete sqlx.ExtContext.
+func (tx *Tx) DriverName() string         { return "postgres" }
+func (tx *Tx) Rebind(query string) string { return sqlx.Rebind(sqlx.DOLLAR, query) }
+func (tx *Tx) BindNamed(q string, a any) (string, []any, error) {
+	return sqlx.BindNamed(sqlx.DOLLAR, q, a)
+}
