@@ -26,7 +26,6 @@ type Config struct {
 	DatabaseURL    string
 	RedisURL       string
 	HTTPAddr       string
-	MetricsAddr    string
 	PlatformHost   string
 	BaseDomain     string
 	SecretKey      string
@@ -70,13 +69,6 @@ var variables = []variable{
 	}},
 	{"AGORA_HTTP_ADDR", ":8080", false, "listen address of the public HTTP server", func(c *Config, v string) error {
 		return parseAddr(v, &c.HTTPAddr)
-	}},
-	{"AGORA_METRICS_ADDR", "127.0.0.1:9090", false, "internal listener for /metrics (empty disables it)", func(c *Config, v string) error {
-		if v == "" {
-			c.MetricsAddr = ""
-			return nil
-		}
-		return parseAddr(v, &c.MetricsAddr)
 	}},
 	{"AGORA_PLATFORM_HOST", "localhost", false, "host of the operator console (never a city)", func(c *Config, v string) error {
 		return parseHostName(v, &c.PlatformHost)
@@ -183,11 +175,6 @@ func Load(getenv func(string) string) (*Config, error) {
 func lookup(getenv func(string) string, name string) (string, bool) {
 	v := getenv(name)
 	if v == "" {
-		// An explicitly empty variable counts as set only for variables whose
-		// empty value means something; os.LookupEnv tells them apart.
-		if _, ok := os.LookupEnv(name); ok && name == "AGORA_METRICS_ADDR" {
-			return "", true
-		}
 		return "", false
 	}
 	return v, true
@@ -202,15 +189,14 @@ type Setting struct {
 // passwords inside URLs are masked.
 func (c *Config) Describe() []Setting {
 	vals := map[string]string{
-		"AGORA_DATABASE_URL":         maskURL(c.DatabaseURL),
-		"AGORA_REDIS_URL":            maskURL(c.RedisURL),
+		"AGORA_DATABASE_URL":         MaskURL(c.DatabaseURL),
+		"AGORA_REDIS_URL":            MaskURL(c.RedisURL),
 		"AGORA_HTTP_ADDR":            c.HTTPAddr,
-		"AGORA_METRICS_ADDR":         c.MetricsAddr,
 		"AGORA_PLATFORM_HOST":        c.PlatformHost,
 		"AGORA_BASE_DOMAIN":          c.BaseDomain,
 		"AGORA_SECRET_KEY":           maskSecret(c.SecretKey),
 		"AGORA_TRUSTED_PROXIES":      strings.Join(c.TrustedProxies, ","),
-		"AGORA_SMTP_URL":             maskURL(c.SMTPURL),
+		"AGORA_SMTP_URL":             MaskURL(c.SMTPURL),
 		"AGORA_STORAGE_DIR":          c.StorageDir,
 		"AGORA_ENV":                  string(c.Env),
 		"AGORA_DB_MAX_CONNS":         strconv.Itoa(c.DBMaxConns),
@@ -224,7 +210,7 @@ func (c *Config) Describe() []Setting {
 	sort.Strings(names)
 	var shards []string
 	for _, n := range names {
-		shards = append(shards, n+"="+maskURL(c.Shards[n]))
+		shards = append(shards, n+"="+MaskURL(c.Shards[n]))
 	}
 	vals["AGORA_SHARDS"] = strings.Join(shards, ",")
 	out := make([]Setting, 0, len(variables))
@@ -254,7 +240,8 @@ func maskSecret(s string) string {
 	return "********"
 }
 
-func maskURL(s string) string {
+// MaskURL hides the password of a URL, for logs and error messages.
+func MaskURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		return s
@@ -273,7 +260,7 @@ func parseURL(v string, schemes []string, dst *string) error {
 	for _, s := range schemes {
 		if u.Scheme == s {
 			if u.Host == "" {
-				return fmt.Errorf("%q has no host", maskURL(v))
+				return fmt.Errorf("%q has no host", MaskURL(v))
 			}
 			*dst = v
 			return nil

@@ -328,7 +328,7 @@ func (m *Migrator) reference(ctx context.Context) (map[string]bool, error) {
 // replaced by a placeholder.
 const catalogSQL = `
 SELECT 'table ' || c.relname
-  FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+  FROM pg_class c WHERE c.relnamespace = $1::text::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
 UNION ALL
 SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
        || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
@@ -337,14 +337,14 @@ SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttyp
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = $1::text::regnamespace AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 UNION ALL
 SELECT 'constraint ' || c.relname || '.' || k.conname || ' ' || pg_get_constraintdef(k.oid)
   FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
- WHERE k.connamespace = $1::regnamespace
+ WHERE k.connamespace = $1::text::regnamespace
 UNION ALL
 SELECT 'index ' || indexname || ' ' || replace(indexdef, $2, 'SCHEMA.')
-  FROM pg_indexes WHERE schemaname = $1`
+  FROM pg_indexes WHERE schemaname = $1::text`
 
 func catalog(ctx context.Context, q sqlx.QueryerContext, schema string) (map[string]bool, error) {
 	var lines []string

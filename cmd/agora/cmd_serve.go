@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
+
+	"agora/jobs"
+	"agora/web"
+)
+
+func serveCmd() *command {
+	return &command{
+		name:    "serve",
+		args:    "",
+		summary: "Run the web server (city portals, API, operator console) until interrupted.",
+		run: func(ctx context.Context, fs *flag.FlagSet) error {
+			return withApp(ctx, func(a *app) error {
+				return runProcesses(ctx, a, true, false, 0)
+			})
+		},
+	}
+}
+
+func workerCmd() *command {
+	var concurrency int
+	return &command{
+		name:    "worker",
+		args:    "[--concurrency N]",
+		summary: "Run the background worker and scheduler until interrupted.",
+		flags: func(fs *flag.FlagSet) {
+			fs.IntVar(&concurrency, "concurrency", 8, "tasks processed at once")
+		},
+		run: func(ctx context.Context, fs *flag.FlagSet) error {
+			if concurrency < 1 {
+				return usagef("--concurrency must be at least 1")
+			}
+			return withApp(ctx, func(a *app) error {
+				return runProcesses(ctx, a, false, true, concurrency)
+			})
+		},
+	}
+}
+
+// runProcesses runs the web server and/or the worker (with concurrency tasks
+// at once, 0 for the default), plus the registry's change listener, until ctx
+// ends or one of them fails.
+func runProcesses(ctx context.Context, a *app, serveWeb, worker bool, concurrency int) error {
+	rdb, err := a.redisClient(ctx)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	if err := checkMigrated(ctx, a); err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.reg.Listen(ctx, a.cfg.DatabaseURL, a.log) })
+	if serveWeb {
+		srv, err := web.New(web.Deps{Config: a.cfg, DB: a.db, Registry: a.reg, Redis: rdb, Log: a.log})
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return srv.Run(ctx) })
+	}
+	if worker {
+		redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("AGORA_REDIS_URL: %w", err)
+		}
+		client := asynq.NewClient(redisOpt)
+		defer client.Close()
+		w := jobs.NewWorker(jobs.WorkerDeps{
+			Redis: redisOpt, DB: a.db, Registry: a.reg, Client: client,
+			StorageDir: a.cfg.StorageDir, Log: a.log, Concurrency: concurrency,
+		})
+		g.Go(func() error { return w.Run(ctx) })
+	}
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// checkMigrated refuses to start against a database whose platform schema is
+// missing, with the command that fixes it.
+func checkMigrated(ctx context.Context, a *app) error {
+	var ok bool
+	if err := a.db.Platform().GetContext(ctx, &ok, `SELECT to_regclass('platform.tenants') IS NOT NULL`); err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("the database is not migrated yet: run 'agora migrate' first")
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+// Package site is a city's portal identity: its settings and branding, its
+// static pages and its topics.
+package site
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"agora/domain/errs"
+	"agora/domain/locale"
+	"agora/tenant"
+)
+
+// Settings is the city's one row of portal settings.
+type Settings struct {
+	Name              string      `db:"name" json:"name"`
+	Welcome           locale.Text `db:"welcome" json:"welcome"`
+	PrimaryColor      string      `db:"primary_color" json:"primary_color"`
+	AccentColor       string      `db:"accent_color" json:"accent_color"`
+	LogoPath          string      `db:"logo_path" json:"-"`
+	RegistrationMode  string      `db:"registration_mode" json:"registration_mode"`
+	ForceLogin        bool        `db:"force_login" json:"force_login"`
+	PasswordMinLength int         `db:"password_min_length" json:"password_min_length"`
+	UpdatedAt         time.Time   `db:"updated_at" json:"updated_at"`
+}
+
+// Page is one static page of the city.
+type Page struct {
+	ID       int64       `db:"id" json:"id"`
+	Slug     string      `db:"slug" json:"slug"`
+	Title    locale.Text `db:"title" json:"title"`
+	Body     locale.Text `db:"body" json:"body"`
+	Position int         `db:"position" json:"position"`
+}
+
+// Topic is one of the city's themes that projects and ideas are tagged with.
+type Topic struct {
+	ID       int64       `db:"id" json:"id"`
+	Code     string      `db:"code" json:"code"`
+	Title    locale.Text `db:"title" json:"title"`
+	Position int         `db:"position" json:"position"`
+}
+
+// Home is what the portal's front page shows.
+type Home struct {
+	Settings Settings
+	Pages    []Page
+	Topics   []Topic
+}
+
+const (
+	selectSettings = `SELECT name, welcome, primary_color, accent_color, logo_path, registration_mode,
+	       force_login, password_min_length, updated_at FROM settings`
+	selectPages  = `SELECT id, slug, title, body, position FROM pages ORDER BY position, id`
+	selectPage   = `SELECT id, slug, title, body, position FROM pages WHERE slug = $1`
+	selectTopics = `SELECT id, code, title, position FROM topics ORDER BY position, id`
+)
+
+// GetSettings reads the settings row on q (a city-scoped transaction).
+func GetSettings(ctx context.Context, q sqlx.QueryerContext) (Settings, error) {
+	var s Settings
+	err := sqlx.GetContext(ctx, q, &s, selectSettings)
+	return s, err
+}
+
+// Service reads and changes a city's site through the scoped transaction.
+type Service struct {
+	db *tenant.DB
+}
+
+// NewService returns a site Service.
+func NewService(db *tenant.DB) *Service { return &Service{db: db} }
+
+// Settings returns the city's settings (one query).
+func (s *Service) Settings(ctx context.Context) (Settings, error) {
+	var out Settings
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		var err error
+		out, err = GetSettings(ctx, tx)
+		return err
+	})
+	return out, err
+}
+
+// Home returns settings, pages and topics in one read transaction.
+func (s *Service) Home(ctx context.Context) (Home, error) {
+	var h Home
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		var err error
+		if h.Settings, err = GetSettings(ctx, tx); err != nil {
+			return err
+		}
+		if err := tx.SelectContext(ctx, &h.Pages, selectPages); err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &h.Topics, selectTopics)
+	})
+	return h, err
+}
+
+// Pages lists the city's static pages.
+func (s *Service) Pages(ctx context.Context) ([]Page, error) {
+	var out []Page
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error { return tx.SelectContext(ctx, &out, selectPages) })
+	return out, err
+}
+
+// Topics lists the city's topics.
+func (s *Service) Topics(ctx context.Context) ([]Topic, error) {
+	var out []Topic
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error { return tx.SelectContext(ctx, &out, selectTopics) })
+	return out, err
+}
+
+// Page returns the page with slug, with the settings for the layout.
+// Errors: errs.NotFound.
+func (s *Service) Page(ctx context.Context, slug string) (Page, error) {
+	var p Page
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error { return tx.GetContext(ctx, &p, selectPage, slug) })
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, errs.E("site.Page", errs.NotFound, "no page %q", slug)
+	}
+	return p, err
+}

@@ -1,0 +1,94 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"agora/tenant"
+)
+
+// Worker is the asynq server, its handlers and the periodic scheduler.
+type Worker struct {
+	server    *asynq.Server
+	scheduler *asynq.Scheduler
+	mux       *asynq.ServeMux
+	log       *slog.Logger
+}
+
+// WorkerDeps are what the worker needs; cmd wires them.
+type WorkerDeps struct {
+	Redis       asynq.RedisConnOpt
+	DB          *tenant.DB
+	Registry    *tenant.Registry
+	Client      *asynq.Client
+	StorageDir  string
+	Log         *slog.Logger
+	Concurrency int
+	Location    *time.Location // for cron schedules; UTC when nil
+}
+
+// NewWorker wires the handlers. Several workers and schedulers may run at once:
+// periodic ticks fan out tasks with deterministic ids, so nothing runs twice.
+func NewWorker(d WorkerDeps) *Worker {
+	if d.Concurrency <= 0 {
+		d.Concurrency = 8
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	log := d.Log.With("component", "worker")
+	srv := asynq.NewServer(d.Redis, asynq.Config{
+		Concurrency:     d.Concurrency,
+		Queues:          Queues,
+		ShutdownTimeout: 20 * time.Second,
+		Logger:          asynqLogger{log},
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, task *asynq.Task, err error) {
+			retried, _ := asynq.GetRetryCount(ctx)
+			maxRetry, _ := asynq.GetMaxRetry(ctx)
+			if retried >= maxRetry {
+				log.Error("task gave up after retries", "task_type", task.Type(), "err", err)
+			}
+		}),
+	})
+	usage := NewUsage(d.DB, d.Registry, d.Client, d.StorageDir)
+	mux := asynq.NewServeMux()
+	mux.Use(TenantMiddleware(d.Registry, log))
+	mux.HandleFunc(TypeUsageTick, usage.Tick)
+	mux.HandleFunc(TypeUsage, usage.Compute)
+	sched := asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Location: d.Location, Logger: asynqLogger{log}})
+	return &Worker{server: srv, scheduler: sched, mux: mux, log: log}
+}
+
+// Run processes tasks and runs the scheduler until ctx ends, then shuts both
+// down, letting tasks in progress finish.
+func (w *Worker) Run(ctx context.Context) error {
+	if _, err := w.scheduler.Register("5 * * * *", NewUsageTickTask()); err != nil {
+		return fmt.Errorf("schedule usage tick: %w", err)
+	}
+	if err := w.server.Start(w.mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	if err := w.scheduler.Start(); err != nil {
+		w.server.Shutdown()
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+	w.log.Info("worker running", "queues", Queues)
+	<-ctx.Done()
+	w.log.Info("worker shutting down")
+	w.scheduler.Shutdown()
+	w.server.Shutdown()
+	return nil
+}
+
+// asynqLogger routes asynq's own logs into slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...)) }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...)) }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...)) }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...)) }
+func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,163 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/tenant"
+	"agora/web/i18n"
+)
+
+// Keys under which middleware stores per-request values in the gin context.
+const (
+	keyRequestID = "agora.request_id"
+	keyLocale    = "agora.locale"
+)
+
+// requestID gives every request an id: the X-Request-Id of a trusted proxy, or
+// a fresh one. It is echoed in the response and in every log line.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if id == "" || len(id) > 64 || !s.fromTrustedProxy(c.Request) {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Set(keyRequestID, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+// accessLog writes one structured line per request.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	attrs := []slog.Attr{
+		slog.String("request_id", c.GetString(keyRequestID)),
+		slog.String("method", c.Request.Method),
+		slog.String("host", c.Request.Host),
+		slog.String("path", c.Request.URL.Path),
+		slog.Int("status", c.Writer.Status()),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Int("bytes", c.Writer.Size()),
+		slog.String("ip", s.clientIP(c.Request)),
+	}
+	if t, ok := tenant.FromContext(c.Request.Context()); ok {
+		attrs = append(attrs, slog.String("tenant", t.Slug), slog.Int64("tenant_id", int64(t.ID)))
+	}
+	level := slog.LevelInfo
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelError
+	}
+	if len(c.Errors) > 0 {
+		attrs = append(attrs, slog.String("error", c.Errors.String()))
+	}
+	s.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+}
+
+// recovery turns a panic into a logged 500 with a friendly page or problem.
+func (s *Server) recovery(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(p)
+			}
+			_ = c.Error(fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+			if !c.Writer.Written() {
+				s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// contentSecurityPolicy allows only Agora's own assets: no inline script or
+// style, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'"
+
+func (s *Server) securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if s.scheme(c.Request) == "https" {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	c.Next()
+}
+
+// resolveCity is the tenant door of the HTTP side: it maps the request's host
+// to a city before any city query can run. Unknown hosts get 404, IP literals
+// and malformed hosts 400, secondary hosts a 301 to the primary host,
+// suspended cities a 503 maintenance page. Nothing in the path, query or any
+// header other than Host (and X-Forwarded-Host from a trusted proxy) can
+// choose the city.
+func (s *Server) resolveCity(c *gin.Context) {
+	raw := s.requestHost(c.Request)
+	host, err := tenant.NormalizeHost(raw)
+	if err != nil {
+		c.Set(keyLocale, i18n.Negotiate(s.i18n.Locales(), "", c.GetHeader("Accept-Language")))
+		s.fail(c, http.StatusBadRequest, "invalid", "error.bad_host")
+		return
+	}
+	t, res, err := s.reg.Resolve(c.Request.Context(), host)
+	if err != nil {
+		_ = c.Error(err)
+		s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+		return
+	}
+	switch res {
+	case tenant.Unknown:
+		c.Set(keyLocale, i18n.Negotiate(s.i18n.Locales(), "", c.GetHeader("Accept-Language")))
+		s.fail(c, http.StatusNotFound, "not_found", "error.unknown_host", host)
+		return
+	case tenant.Redirect:
+		target := s.scheme(c.Request) + "://" + t.PrimaryHost + portOf(raw) + c.Request.URL.RequestURI()
+		c.Redirect(http.StatusMovedPermanently, target)
+		c.Abort()
+		return
+	}
+	c.Request = c.Request.WithContext(tenant.WithTenant(c.Request.Context(), t))
+	cookie, _ := c.Cookie(localeCookie)
+	c.Set(keyLocale, i18n.Negotiate(t.Locales, cookie, c.GetHeader("Accept-Language")))
+	if t.IsSuspended() {
+		c.Header("Retry-After", "3600")
+		s.fail(c, http.StatusServiceUnavailable, "suspended", "error.suspended", t.Name)
+		return
+	}
+	c.Next()
+}
+
+// portOf returns ":port" of a Host header, or "" (so redirects keep a
+// development port like :8080).
+func portOf(host string) string {
+	for i := len(host) - 1; i >= 0; i-- {
+		switch host[i] {
+		case ':':
+			return host[i:]
+		case ']', '.':
+			return ""
+		}
+	}
+	return ""
+}
+
+// platformLocale picks the operator console's language.
+func (s *Server) platformLocale(c *gin.Context) {
+	cookie, _ := c.Cookie(localeCookie)
+	c.Set(keyLocale, i18n.Negotiate(s.i18n.Locales(), cookie, c.GetHeader("Accept-Language")))
+	c.Next()
+}

@@ -1,0 +1,101 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/tenant"
+	"agora/web/i18n"
+)
+
+// localeCookie remembers the language a visitor picked (host-only cookie).
+const localeCookie = "agora_locale"
+
+// home is the portal's front page.
+func (s *Server) home(c *gin.Context) {
+	h, err := s.site.Home(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.html(c, http.StatusOK, "home", view{Settings: &h.Settings, Home: &h})
+}
+
+// page shows one of the city's static pages.
+func (s *Server) page(c *gin.Context) {
+	ctx := c.Request.Context()
+	p, err := s.site.Page(ctx, c.Param("slug"))
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	st, err := s.site.Settings(ctx)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	v := view{Settings: &st, Page: &p}
+	v.Title = p.Title.Pick(c.GetString(keyLocale))
+	s.html(c, http.StatusOK, "page", v)
+}
+
+// setLocale stores the visitor's language choice and returns to the page
+// they were on. Only local paths are accepted as targets.
+func (s *Server) setLocale(c *gin.Context) {
+	offered := s.i18n.Locales()
+	if t, ok := tenant.FromContext(c.Request.Context()); ok {
+		offered = t.Locales
+	}
+	want := c.Query("set")
+	if i18n.Negotiate(offered, want, "") == want {
+		http.SetCookie(c.Writer, &http.Cookie{
+			Name: localeCookie, Value: want, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.scheme(c.Request) == "https",
+		})
+	}
+	to := c.Query("to")
+	if u, err := url.Parse(to); err != nil || !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") || u.Host != "" || strings.Contains(to, "\\") {
+		to = "/"
+	}
+	c.Redirect(http.StatusSeeOther, to)
+}
+
+// theme serves the city's colours as CSS custom properties, so pages need
+// no inline style and the CSP can forbid it.
+func (s *Server) theme(c *gin.Context) {
+	st, err := s.site.Settings(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	etag := fmt.Sprintf(`"%x"`, st.UpdatedAt.UnixNano())
+	if c.GetHeader("If-None-Match") == etag {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Header("ETag", etag)
+	c.Header("Cache-Control", "public, max-age=300")
+	// Colours are guaranteed #rrggbb by the database CHECK constraints.
+	c.Data(http.StatusOK, "text/css; charset=utf-8",
+		[]byte(fmt.Sprintf(":root { --primary: %s; --accent: %s; }\n", st.PrimaryColor, st.AccentColor)))
+}
+
+func (s *Server) notFound(c *gin.Context) {
+	s.fail(c, http.StatusNotFound, "not_found", "error.not_found")
+}
+
+func (s *Server) methodNotAllowed(c *gin.Context) {
+	c.Render(http.StatusMethodNotAllowed, problemRender{Problem{
+		Type: "about:blank", Title: http.StatusText(http.StatusMethodNotAllowed), Status: http.StatusMethodNotAllowed,
+		Code: "method_not_allowed", Detail: c.Request.Method + " is not allowed on " + c.Request.URL.Path,
+	}})
+}
+
+// platformHome is the operator console's landing page.
+func (s *Server) platformHome(c *gin.Context) {
+	s.html(c, http.StatusOK, "platform_home", view{Platform: true})
+}

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/locale"
+	"agora/domain/site"
+	"agora/tenant"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// pageNames are the templates rendered inside layout.html.
+var pageNames = []string{"home", "page", "error", "platform_home"}
+
+// parseTemplates parses layout.html with each page once, at start-up.
+func parseTemplates() (map[string]*template.Template, error) {
+	out := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// view is the data every page template gets.
+type view struct {
+	Locale   string
+	Locales  []string
+	Path     string
+	City     *tenant.Tenant
+	Settings *site.Settings
+	Platform bool
+	Title    string
+	Error    *errorView
+	Home     *site.Home
+	Page     *site.Page
+
+	t func(key string, args ...any) string
+}
+
+type errorView struct{ Title, Body string }
+
+// T translates a UI string into the page's language.
+func (v view) T(key string, args ...any) string { return v.t(key, args...) }
+
+// L picks city content in the page's language, then the city's others.
+func (v view) L(t locale.Text) string {
+	prefs := []string{v.Locale}
+	if v.City != nil {
+		prefs = append(prefs, v.City.Locales...)
+	}
+	return t.Pick(prefs...)
+}
+
+// Paragraphs splits plain text into paragraphs for display.
+func (v view) Paragraphs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// LanguageName is the name of a locale in that language.
+func (v view) LanguageName(l string) string {
+	names := map[string]string{"en": "English", "fr": "Français", "nl": "Nederlands", "de": "Deutsch",
+		"es": "Español", "it": "Italiano", "pt": "Português", "da": "Dansk", "sv": "Svenska", "pl": "Polski"}
+	if n, ok := names[l[:2]]; ok {
+		return n
+	}
+	return l
+}
+
+// html renders a page template inside the layout. The template executes into
+// a buffer first so a template error becomes a clean 500, not half a page.
+func (s *Server) html(c *gin.Context, status int, name string, v view) {
+	loc := c.GetString(keyLocale)
+	if loc == "" {
+		loc = "en"
+	}
+	v.Locale = loc
+	v.Path = c.Request.URL.Path
+	v.t = func(key string, args ...any) string { return s.i18n.T(loc, key, args...) }
+	if t, ok := tenant.FromContext(c.Request.Context()); ok && v.City == nil {
+		v.City = t
+	}
+	if v.City != nil {
+		v.Locales = v.City.Locales
+	} else if v.Platform {
+		v.Locales = s.i18n.Locales()
+	}
+	var buf bytes.Buffer
+	if err := s.pages[name].Execute(&buf, v); err != nil {
+		_ = c.Error(fmt.Errorf("render %s: %w", name, err))
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte(s.i18n.T(loc, "error.internal.body")))
+		return
+	}
+	c.Header("Content-Language", loc)
+	c.Header("Vary", "Accept-Language, Cookie")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	return enc.Encode(v)
+}

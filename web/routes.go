@@ -1,0 +1,41 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+)
+
+// routes is the whole HTTP surface. /healthz and /readyz answer on every host
+// (ServeHTTP); everything else is either a city host or the platform host.
+func (s *Server) routes() {
+	static, _ := fs.Sub(staticFiles, "static")
+
+	// City hosts: the portal and its JSON API. resolveCity runs before any
+	// handler, so no city route can run without its city.
+	c := s.city
+	c.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.resolveCity)
+	c.GET("/", s.home)
+	c.GET("/pages/:slug", s.page)
+	c.GET("/locale", s.setLocale)
+	c.GET("/theme.css", s.theme)
+	c.StaticFS("/static", http.FS(static))
+
+	api := c.Group("/api/v1")
+	api.GET("/openapi.json", s.openAPI)
+	api.GET("/site", s.apiSite)
+	api.GET("/pages", s.apiPages)
+	api.GET("/pages/:slug", s.apiPage)
+	api.GET("/topics", s.apiTopics)
+
+	c.NoRoute(s.notFound)
+	c.NoMethod(s.methodNotAllowed)
+
+	// Platform host: the operator console.
+	p := s.platform
+	p.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.platformLocale)
+	p.GET("/", s.platformHome)
+	p.GET("/locale", s.setLocale)
+	p.StaticFS("/static", http.FS(static))
+	p.NoRoute(s.notFound)
+	p.NoMethod(s.methodNotAllowed)
+}
