@@ -368,4 +368,3 @@ func minus(a, b map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
-
