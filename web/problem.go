@@ -85,9 +85,13 @@ func (s *Server) apiError(c *gin.Context, err error) {
 		return
 	}
 	status := statusOf(e.Code)
+	detail := e.Message
+	if e.Field != "" {
+		detail = e.Field + ": " + detail
+	}
 	c.Render(status, problemRender{Problem{
 		Type: "about:blank", Title: http.StatusText(status), Status: status, Code: string(e.Code),
-		Detail: e.Message, Field: e.Field, Instance: c.Request.URL.Path,
+		Detail: detail, Field: e.Field, Instance: c.Request.URL.Path,
 	}})
 	c.Abort()
 }

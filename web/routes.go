@@ -11,9 +11,10 @@ func (s *Server) routes() {
 	static, _ := fs.Sub(staticFiles, "static")
 
 	// City hosts: the portal and its JSON API. resolveCity runs before any
-	// handler, so no city route can run without its city.
+	// handler, so no city route can run without its city; authenticate looks
+	// the caller up in that city's schema; csrf guards unsafe requests.
 	c := s.city
-	c.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.resolveCity)
+	c.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.resolveCity, s.authenticate, s.csrf)
 	c.GET("/", s.home)
 	c.GET("/pages/:slug", s.page)
 	c.GET("/locale", s.setLocale)
@@ -26,6 +27,14 @@ func (s *Server) routes() {
 	api.GET("/pages", s.apiPages)
 	api.GET("/pages/:slug", s.apiPage)
 	api.GET("/topics", s.apiTopics)
+	api.POST("/users", s.apiRegister)
+	api.POST("/session", s.apiLogin)
+	api.DELETE("/session", s.apiLogout)
+	api.DELETE("/sessions", s.apiLogoutEverywhere)
+	api.GET("/me", s.apiMe)
+	api.GET("/tokens", s.apiTokens)
+	api.POST("/tokens", s.apiCreateToken)
+	api.DELETE("/tokens/:id", s.apiRevokeToken)
 
 	c.NoRoute(s.notFound)
 	c.NoMethod(s.methodNotAllowed)

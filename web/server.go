@@ -19,6 +19,7 @@ import (
 
 	"agora/config"
 	"agora/domain/site"
+	"agora/domain/user"
 	"agora/tenant"
 	"agora/web/i18n"
 )
@@ -42,6 +43,7 @@ type Server struct {
 	i18n     *i18n.Catalog
 	pages    map[string]*template.Template
 	site     *site.Service
+	users    *user.Service
 	trusted  []*net.IPNet
 	city     *gin.Engine
 	platform *gin.Engine
@@ -63,7 +65,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), trusted: trusted,
+		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), trusted: trusted,
 	}
 	s.city = s.engine()
 	s.platform = s.engine()

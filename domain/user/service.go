@@ -1,0 +1,339 @@
+package user
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"agora/domain/errs"
+	"agora/domain/site"
+	"agora/tenant"
+)
+
+// Session lifetimes: a session ends after IdleTimeout without use, and in any
+// case AbsoluteTimeout after login.
+const (
+	IdleTimeout     = 7 * 24 * time.Hour
+	AbsoluteTimeout = 30 * 24 * time.Hour
+	// touchEvery bounds how often a session's last_seen_at is written.
+	touchEvery = 5 * time.Minute
+)
+
+// Service manages a city's accounts through the scoped transaction.
+type Service struct {
+	db  *tenant.DB
+	now func() time.Time
+}
+
+// NewService returns the accounts service.
+func NewService(db *tenant.DB) *Service { return &Service{db: db, now: time.Now} }
+
+const userColumns = `id, email, first_name, last_name, bio, locale, role, email_confirmed_at, blocked_until, created_at`
+
+// Register creates a citizen account in the city of ctx, honouring its
+// registration mode and password rules. The account starts unconfirmed.
+// Errors: errs.Invalid (naming the field), errs.Conflict (email taken),
+// errs.Forbidden (registration closed or invite-only).
+func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
+	const op = "user.Register"
+	t, ok := tenant.FromContext(ctx)
+	if !ok {
+		return nil, tenant.ErrNoTenant
+	}
+	var u User
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		st, err := site.GetSettings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		switch st.RegistrationMode {
+		case "closed":
+			return errs.E(op, errs.Forbidden, "registration is closed in this city")
+		case "invite_only":
+			return errs.E(op, errs.Forbidden, "registration is by invitation only in this city")
+		}
+		if err := r.validate(t.Locales, st.PasswordMinLength); err != nil {
+			return err
+		}
+		hash, err := HashPassword(r.Password)
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale)
+			VALUES ($1, $2, $3, $4, $5) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale)
+		if isUnique(err) {
+			return errs.InvalidField(op, "email", "an account with this email already exists")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Create makes a confirmed account with a role directly (operators
+// bootstrapping a city, tests). Errors as Register.
+func (s *Service) Create(ctx context.Context, r Registration, role Role) (*User, error) {
+	const op = "user.Create"
+	t, ok := tenant.FromContext(ctx)
+	if !ok {
+		return nil, tenant.ErrNoTenant
+	}
+	if !role.Valid() {
+		return nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role)
+	}
+	var u User
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		st, err := site.GetSettings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := r.validate(t.Locales, st.PasswordMinLength); err != nil {
+			return err
+		}
+		hash, err := HashPassword(r.Password)
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale, role, email_confirmed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale, role)
+		if isUnique(err) {
+			return errs.InvalidField(op, "email", "an account with this email already exists")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Session is a logged-in browser session.
+type Session struct {
+	ID        int64
+	Token     string // only set when the session was just created
+	CSRFToken string
+	User      *User
+	ExpiresAt time.Time
+}
+
+// ErrBadCredentials is returned by Login for a wrong email or password,
+// without saying which.
+var ErrBadCredentials = errs.E("user.Login", errs.Unauthenticated, "wrong email or password")
+
+// Login checks email and password and opens a new session. Unknown emails cost
+// the same time as wrong passwords. Errors: ErrBadCredentials.
+func (s *Service) Login(ctx context.Context, email, password, userAgent, ip string) (*Session, error) {
+	email, err := NormalizeEmail("user.Login", "email", email)
+	if err != nil {
+		VerifyPassword(dummyHash, password)
+		return nil, ErrBadCredentials
+	}
+	var sess *Session
+	err = s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var row struct {
+			User
+			PasswordHash string `db:"password_hash"`
+		}
+		err := tx.GetContext(ctx, &row, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1 AND deleted_at IS NULL`, email)
+		if errors.Is(err, sql.ErrNoRows) {
+			VerifyPassword(dummyHash, password)
+			return ErrBadCredentials
+		}
+		if err != nil {
+			return err
+		}
+		if !VerifyPassword(row.PasswordHash, password) {
+			return ErrBadCredentials
+		}
+		sess, err = s.openSession(ctx, tx, &row.User, userAgent, ip)
+		return err
+	})
+	return sess, err
+}
+
+func (s *Service) openSession(ctx context.Context, tx *tenant.Tx, u *User, userAgent, ip string) (*Session, error) {
+	token, hash := newSecret("")
+	csrf, _ := newSecret("")
+	expires := s.now().Add(AbsoluteTimeout)
+	var id int64
+	if len(userAgent) > 300 {
+		userAgent = userAgent[:300]
+	}
+	err := tx.GetContext(ctx, &id, `INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, user_agent, ip)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, hash, u.ID, csrf, expires, userAgent, ip)
+	if err != nil {
+		return nil, fmt.Errorf("open session: %w", err)
+	}
+	return &Session{ID: id, Token: token, CSRFToken: csrf, User: u, ExpiresAt: expires}, nil
+}
+
+// SessionByToken returns the live session of a cookie token: not expired,
+// used within IdleTimeout, its user not deleted. It refreshes last_seen_at at
+// most every few minutes. Errors: errs.Unauthenticated.
+func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, error) {
+	if token == "" {
+		return nil, errs.E("user.Session", errs.Unauthenticated, "not logged in")
+	}
+	var row struct {
+		User
+		SessionID  int64     `db:"session_id"`
+		CSRFToken  string    `db:"csrf_token"`
+		ExpiresAt  time.Time `db:"expires_at"`
+		LastSeenAt time.Time `db:"last_seen_at"`
+	}
+	now := s.now()
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &row, `SELECT u.id, u.email, u.first_name, u.last_name, u.bio, u.locale, u.role,
+			       u.email_confirmed_at, u.blocked_until, u.created_at,
+			       s.id AS session_id, s.csrf_token, s.expires_at, s.last_seen_at
+			  FROM sessions s JOIN users u ON u.id = s.user_id
+			 WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.deleted_at IS NULL`,
+			digest(token), now, now.Add(-IdleTimeout))
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E("user.Session", errs.Unauthenticated, "session expired; log in again")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(row.LastSeenAt) > touchEvery {
+		err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, row.SessionID, now)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	u := row.User
+	return &Session{ID: row.SessionID, CSRFToken: row.CSRFToken, User: &u, ExpiresAt: row.ExpiresAt}, nil
+}
+
+// CheckCSRF reports whether token is the session's CSRF token.
+func (sess *Session) CheckCSRF(token string) bool {
+	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(sess.CSRFToken)) == 1
+}
+
+// Logout ends one session.
+func (s *Service) Logout(ctx context.Context, sessionID int64) error {
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, sessionID)
+		return err
+	})
+}
+
+// LogoutEverywhere ends every session of the user and revokes their API tokens.
+func (s *Service) LogoutEverywhere(ctx context.Context, id ID) error {
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		return revokeAll(ctx, tx, id)
+	})
+}
+
+func revokeAll(ctx context.Context, tx sqlx.ExecerContext, id ID) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, id)
+	return err
+}
+
+// APIToken describes a Bearer token (never its secret after creation).
+type APIToken struct {
+	ID         int64      `db:"id" json:"id"`
+	Name       string     `db:"name" json:"name"`
+	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
+	LastUsedAt *time.Time `db:"last_used_at" json:"last_used_at"`
+	Token      string     `db:"-" json:"token,omitempty"`
+}
+
+// CreateToken makes a new API token for the user; its secret is returned once.
+// Errors: errs.Invalid for a bad name.
+func (s *Service) CreateToken(ctx context.Context, id ID, name string) (*APIToken, error) {
+	if name == "" {
+		name = "API token"
+	}
+	if len(name) > 100 {
+		return nil, errs.InvalidField("user.CreateToken", "name", "must be at most 100 characters")
+	}
+	token, hash := newSecret("agora_")
+	var t APIToken
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &t, `INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)
+			RETURNING id, name, created_at, last_used_at`, id, name, hash)
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.Token = token
+	return &t, nil
+}
+
+// Tokens lists the user's live API tokens.
+func (s *Service) Tokens(ctx context.Context, id ID) ([]APIToken, error) {
+	var out []APIToken
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &out, `SELECT id, name, created_at, last_used_at FROM api_tokens
+			WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id`, id)
+	})
+	return out, err
+}
+
+// RevokeToken revokes one of the user's tokens. Errors: errs.NotFound when it
+// is not theirs or already revoked.
+func (s *Service) RevokeToken(ctx context.Context, id ID, tokenID int64) error {
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`, tokenID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E("user.RevokeToken", errs.NotFound, "no such token")
+		}
+		return nil
+	})
+}
+
+// UserByAPIToken returns the owner of a live Bearer token. Errors:
+// errs.Unauthenticated.
+func (s *Service) UserByAPIToken(ctx context.Context, token string) (*User, error) {
+	var u User
+	var lastUsed *time.Time
+	var tokenID int64
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.QueryRowxContext(ctx, `SELECT u.id, u.email, u.first_name, u.last_name, u.bio, u.locale, u.role,
+			       u.email_confirmed_at, u.blocked_until, u.created_at, t.id, t.last_used_at
+			  FROM api_tokens t JOIN users u ON u.id = t.user_id
+			 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.deleted_at IS NULL`, digest(token)).
+			Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Bio, &u.Locale, &u.Role,
+				&u.EmailConfirmedAt, &u.BlockedUntil, &u.CreatedAt, &tokenID, &lastUsed)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E("user.Token", errs.Unauthenticated, "invalid or revoked API token")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if now := s.now(); lastUsed == nil || now.Sub(*lastUsed) > touchEvery {
+		err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, tokenID, now)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &u, nil
+}
+
+func isUnique(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23505"
+}

@@ -1,0 +1,126 @@
+// Package user is a city's accounts: registration, passwords, sessions, API
+// tokens and one-time email codes, all stored in the city's schema.
+package user
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"agora/domain/errs"
+)
+
+// ID identifies a user within one city.
+type ID int64
+
+// Role is what a user may do in the city.
+type Role string
+
+const (
+	RoleAdmin     Role = "admin"
+	RoleModerator Role = "moderator"
+	RoleCitizen   Role = "citizen"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleModerator || r == RoleCitizen }
+
+// User is one account of a city.
+type User struct {
+	ID               ID         `db:"id" json:"id"`
+	Email            string     `db:"email" json:"email"`
+	FirstName        string     `db:"first_name" json:"first_name"`
+	LastName         string     `db:"last_name" json:"last_name"`
+	Bio              string     `db:"bio" json:"bio"`
+	Locale           string     `db:"locale" json:"locale"`
+	Role             Role       `db:"role" json:"role"`
+	EmailConfirmedAt *time.Time `db:"email_confirmed_at" json:"email_confirmed_at"`
+	BlockedUntil     *time.Time `db:"blocked_until" json:"blocked_until,omitempty"`
+	CreatedAt        time.Time  `db:"created_at" json:"created_at"`
+}
+
+// Confirmed reports whether the user confirmed their email address.
+func (u *User) Confirmed() bool { return u.EmailConfirmedAt != nil }
+
+// Blocked reports whether the user is blocked at now (they can read, not act).
+func (u *User) Blocked(now time.Time) bool { return u.BlockedUntil != nil && u.BlockedUntil.After(now) }
+
+// Registration is what a visitor submits to create an account.
+type Registration struct {
+	Email     string `json:"email"`
+	Password  string `json:"password"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Locale    string `json:"locale"`
+}
+
+// NormalizeEmail lower-cases and validates an address. Errors name the field.
+func NormalizeEmail(op, field, raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	a, err := mail.ParseAddress(raw)
+	if err != nil || a.Address != raw || !strings.Contains(a.Address[strings.LastIndexByte(a.Address, '@'):], ".") || len(raw) > 254 {
+		return "", errs.InvalidField(op, field, "%q is not an email address", raw)
+	}
+	return strings.ToLower(a.Address), nil
+}
+
+// CheckPassword applies the city's password rules.
+func CheckPassword(op string, pw string, minLen int) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < minLen:
+		return errs.InvalidField(op, "password", "must be at least %d characters", minLen)
+	case len(pw) > 256:
+		return errs.InvalidField(op, "password", "must be at most 256 bytes")
+	}
+	return nil
+}
+
+// validate normalises r for a city offering locales, with its minimum
+// password length.
+func (r *Registration) validate(locales []string, minPassword int) error {
+	const op = "user.Register"
+	email, err := NormalizeEmail(op, "email", r.Email)
+	if err != nil {
+		return err
+	}
+	r.Email = email
+	if err := CheckPassword(op, r.Password, minPassword); err != nil {
+		return err
+	}
+	r.FirstName, r.LastName = strings.TrimSpace(r.FirstName), strings.TrimSpace(r.LastName)
+	if r.FirstName == "" || utf8.RuneCountInString(r.FirstName) > 100 {
+		return errs.InvalidField(op, "first_name", "is required (at most 100 characters)")
+	}
+	if r.LastName == "" || utf8.RuneCountInString(r.LastName) > 100 {
+		return errs.InvalidField(op, "last_name", "is required (at most 100 characters)")
+	}
+	if r.Locale == "" {
+		r.Locale = locales[0]
+	}
+	for _, l := range locales {
+		if l == r.Locale {
+			return nil
+		}
+	}
+	return errs.InvalidField(op, "locale", "%q is not one of this city's languages (%s)", r.Locale, strings.Join(locales, ", "))
+}
+
+// newSecret returns a random URL-safe token with prefix, and its SHA-256.
+func newSecret(prefix string) (string, []byte) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	tok := prefix + base64.RawURLEncoding.EncodeToString(b)
+	return tok, digest(tok)
+}
+
+func digest(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}

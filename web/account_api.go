@@ -1,0 +1,195 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/errs"
+	"agora/domain/user"
+)
+
+// bindJSON decodes a JSON body into v, refusing unknown fields, with a 422
+// that says what is wrong.
+func (s *Server) bindJSON(c *gin.Context, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(c.Request.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := "the body must be a JSON object"
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te):
+			s.apiError(c, errs.InvalidField("decode", te.Field, "must be a %s", te.Type.Kind()))
+			return false
+		case errors.As(err, &se), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		default:
+			msg = err.Error()
+		}
+		s.apiError(c, errs.E("decode", errs.Invalid, "%s", msg))
+		return false
+	}
+	return true
+}
+
+// requireUser ends the request with 401 unless someone is authenticated.
+func (s *Server) requireUser(c *gin.Context) (*user.User, bool) {
+	u, ok := currentUser(c)
+	if !ok {
+		s.apiError(c, errs.E("auth", errs.Unauthenticated, "log in first"))
+		return nil, false
+	}
+	return u, true
+}
+
+// apiRegister creates a citizen account: 201 with the user.
+func (s *Server) apiRegister(c *gin.Context) {
+	if ok, wait := s.allow(c, rateCheck{limitRegisterIP, s.clientIP(c.Request)}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	var r user.Registration
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	u, err := s.users.Register(c.Request.Context(), r)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, u)
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type sessionResponse struct {
+	User      *user.User `json:"user"`
+	CSRFToken string     `json:"csrf_token"`
+}
+
+// apiLogin checks credentials, rotates the session and sets the cookie.
+func (s *Server) apiLogin(c *gin.Context) {
+	var r loginRequest
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	sess, ok := s.login(c, r.Email, r.Password)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, sessionResponse{User: sess.User, CSRFToken: sess.CSRFToken})
+}
+
+// login rate-limits, authenticates and replaces any current session with a
+// new one (rotation: a session token known before login is worthless after).
+// On failure it has already answered.
+func (s *Server) login(c *gin.Context, email, password string) (*user.Session, bool) {
+	if ok, wait := s.allow(c, rateCheck{limitLoginIP, s.clientIP(c.Request)}, rateCheck{limitLoginEmail, email}); !ok {
+		s.tooMany(c, wait)
+		return nil, false
+	}
+	ctx := c.Request.Context()
+	sess, err := s.users.Login(ctx, email, password, c.Request.UserAgent(), s.clientIP(c.Request))
+	if err != nil {
+		s.apiError(c, err)
+		return nil, false
+	}
+	if old, ok := currentSession(c); ok {
+		if err := s.users.Logout(ctx, old.ID); err != nil {
+			_ = c.Error(err)
+		}
+	}
+	s.setCookie(c, s.sessionCookie(c.Request), sess.Token, int(user.AbsoluteTimeout.Seconds()))
+	return sess, true
+}
+
+// apiLogout ends the current session.
+func (s *Server) apiLogout(c *gin.Context) {
+	if sess, ok := currentSession(c); ok {
+		if err := s.users.Logout(c.Request.Context(), sess.ID); err != nil {
+			s.apiError(c, err)
+			return
+		}
+	}
+	s.setCookie(c, s.sessionCookie(c.Request), "", -1)
+	c.Status(http.StatusNoContent)
+}
+
+// apiLogoutEverywhere ends every session of the user and revokes their tokens.
+func (s *Server) apiLogoutEverywhere(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	if err := s.users.LogoutEverywhere(c.Request.Context(), u.ID); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	s.setCookie(c, s.sessionCookie(c.Request), "", -1)
+	c.Status(http.StatusNoContent)
+}
+
+// apiMe returns the authenticated user, or 401.
+func (s *Server) apiMe(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) apiCreateToken(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	var r struct {
+		Name string `json:"name"`
+	}
+	if c.Request.ContentLength != 0 && !s.bindJSON(c, &r) {
+		return
+	}
+	t, err := s.users.CreateToken(c.Request.Context(), u.ID, r.Name)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, t)
+}
+
+func (s *Server) apiTokens(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	ts, err := s.users.Tokens(c.Request.Context(), u.ID)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, list[user.APIToken]{Data: nonNil(ts), Total: len(ts)})
+}
+
+func (s *Server) apiRevokeToken(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		s.apiError(c, errs.InvalidField("tokens", "id", "must be a number"))
+		return
+	}
+	if err := s.users.RevokeToken(c.Request.Context(), u.ID, id); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

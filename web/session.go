@@ -1,0 +1,179 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/errs"
+	"agora/domain/user"
+)
+
+// Keys of the authenticated caller in the gin context.
+const (
+	keyUser    = "agora.user"
+	keySession = "agora.session"
+	keyBearer  = "agora.bearer"
+	keyCSRF    = "agora.csrf" // the anonymous visitor's double-submit token
+)
+
+// sessionCookie is the name of the session cookie: with the __Host- prefix
+// over HTTPS (the browser then guarantees Secure, Path=/ and no Domain).
+// Either way the cookie is host-only: it never reaches another city's host.
+func (s *Server) sessionCookie(r *http.Request) string {
+	if s.scheme(r) == "https" {
+		return "__Host-agora_session"
+	}
+	return "agora_session"
+}
+
+func (s *Server) csrfCookie(r *http.Request) string {
+	if s.scheme(r) == "https" {
+		return "__Host-agora_csrf"
+	}
+	return "agora_csrf"
+}
+
+func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.scheme(c.Request) == "https",
+	})
+}
+
+// authenticate identifies the caller of a city request: a Bearer API token,
+// else the session cookie, both looked up in the city's own schema, so a
+// token or cookie of another city (or of the operator console) is unknown
+// here. A bad Bearer token is refused at once; a stale cookie is cleared and
+// the request continues anonymously.
+func (s *Server) authenticate(c *gin.Context) {
+	ctx := c.Request.Context()
+	if h := c.GetHeader("Authorization"); h != "" {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			s.apiError(c, errs.E("auth", errs.Unauthenticated, "Authorization must be 'Bearer <token>'"))
+			return
+		}
+		u, err := s.users.UserByAPIToken(ctx, strings.TrimSpace(token))
+		if err != nil {
+			s.apiError(c, err)
+			return
+		}
+		c.Set(keyUser, u)
+		c.Set(keyBearer, true)
+		c.Next()
+		return
+	}
+	if token, err := c.Cookie(s.sessionCookie(c.Request)); err == nil && token != "" {
+		sess, err := s.users.SessionByToken(ctx, token)
+		switch {
+		case err == nil:
+			c.Set(keySession, sess)
+			c.Set(keyUser, sess.User)
+		case errs.CodeOf(err) == errs.Unauthenticated:
+			s.setCookie(c, s.sessionCookie(c.Request), "", -1)
+		default:
+			_ = c.Error(err)
+			s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+			return
+		}
+	}
+	c.Next()
+}
+
+// currentUser returns the authenticated user, if any.
+func currentUser(c *gin.Context) (*user.User, bool) {
+	v, ok := c.Get(keyUser)
+	if !ok {
+		return nil, false
+	}
+	u, ok := v.(*user.User)
+	return u, ok
+}
+
+func currentSession(c *gin.Context) (*user.Session, bool) {
+	v, ok := c.Get(keySession)
+	if !ok {
+		return nil, false
+	}
+	sess, ok := v.(*user.Session)
+	return sess, ok
+}
+
+// csrfToken is the token a page's forms must send back: the session's when
+// logged in, else a per-visitor double-submit token kept in a cookie.
+func (s *Server) csrfToken(c *gin.Context) string {
+	if sess, ok := currentSession(c); ok {
+		return sess.CSRFToken
+	}
+	if v := c.GetString(keyCSRF); v != "" {
+		return v
+	}
+	if v, err := c.Cookie(s.csrfCookie(c.Request)); err == nil && len(v) >= 32 {
+		return v
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	v := base64.RawURLEncoding.EncodeToString(b)
+	s.setCookie(c, s.csrfCookie(c.Request), v, int((24 * time.Hour).Seconds()))
+	c.Set(keyCSRF, v)
+	return v
+}
+
+// csrf protects every unsafe request that a browser could send on the user's
+// behalf. Bearer-token requests carry no ambient authority and pass. A
+// request with a session must echo the session's CSRF token (X-CSRF-Token
+// header or csrf_token form field). An anonymous API request must be JSON,
+// which a cross-site form cannot send; an anonymous form must echo the
+// visitor's double-submit cookie.
+func (s *Server) csrf(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		c.Next()
+		return
+	}
+	if c.GetBool(keyBearer) {
+		c.Next()
+		return
+	}
+	sent := c.GetHeader("X-CSRF-Token")
+	if sent == "" && !strings.HasPrefix(c.ContentType(), "application/json") {
+		sent = c.PostForm("csrf_token")
+	}
+	if sess, ok := currentSession(c); ok {
+		if !sess.CheckCSRF(sent) {
+			s.csrfFailed(c)
+			return
+		}
+		c.Next()
+		return
+	}
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		if c.Request.ContentLength != 0 && !strings.HasPrefix(c.ContentType(), "application/json") {
+			s.apiError(c, errs.E("csrf", errs.Invalid, "requests to the API must be sent as application/json"))
+			return
+		}
+		c.Next()
+		return
+	}
+	cookie, err := c.Cookie(s.csrfCookie(c.Request))
+	if err != nil || len(cookie) < 32 || subtle.ConstantTimeCompare([]byte(cookie), []byte(sent)) != 1 {
+		s.csrfFailed(c)
+		return
+	}
+	c.Next()
+}
+
+func (s *Server) csrfFailed(c *gin.Context) {
+	if wantsJSON(c) {
+		s.apiError(c, errs.E("csrf", errs.Forbidden,
+			"missing or wrong CSRF token: send the csrf_token returned by POST /api/v1/session in the X-CSRF-Token header"))
+		return
+	}
+	s.fail(c, http.StatusForbidden, "forbidden", "error.csrf")
+}
