@@ -12,7 +12,9 @@ import (
 	"github.com/lib/pq"
 
 	"agora/domain/errs"
+	"agora/domain/password"
 	"agora/domain/site"
+	"agora/domain/token"
 	"agora/tenant"
 )
 
@@ -61,7 +63,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		if err := r.validate(t.Locales, st.PasswordMinLength); err != nil {
 			return err
 		}
-		hash, err := HashPassword(r.Password)
+		hash, err := password.Hash(r.Password)
 		if err != nil {
 			return err
 		}
@@ -98,7 +100,7 @@ func (s *Service) Create(ctx context.Context, r Registration, role Role) (*User,
 		if err := r.validate(t.Locales, st.PasswordMinLength); err != nil {
 			return err
 		}
-		hash, err := HashPassword(r.Password)
+		hash, err := password.Hash(r.Password)
 		if err != nil {
 			return err
 		}
@@ -130,10 +132,10 @@ var ErrBadCredentials = errs.E("user.Login", errs.Unauthenticated, "wrong email 
 
 // Login checks email and password and opens a new session. Unknown emails cost
 // the same time as wrong passwords. Errors: ErrBadCredentials.
-func (s *Service) Login(ctx context.Context, email, password, userAgent, ip string) (*Session, error) {
+func (s *Service) Login(ctx context.Context, email, pw, userAgent, ip string) (*Session, error) {
 	email, err := NormalizeEmail("user.Login", "email", email)
 	if err != nil {
-		VerifyPassword(dummyHash, password)
+		password.Waste(pw)
 		return nil, ErrBadCredentials
 	}
 	var sess *Session
@@ -144,13 +146,13 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent, ip stri
 		}
 		err := tx.GetContext(ctx, &row, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1 AND deleted_at IS NULL`, email)
 		if errors.Is(err, sql.ErrNoRows) {
-			VerifyPassword(dummyHash, password)
+			password.Waste(pw)
 			return ErrBadCredentials
 		}
 		if err != nil {
 			return err
 		}
-		if !VerifyPassword(row.PasswordHash, password) {
+		if !password.Verify(row.PasswordHash, pw) {
 			return ErrBadCredentials
 		}
 		sess, err = s.openSession(ctx, tx, &row.User, userAgent, ip)
@@ -160,8 +162,8 @@ func (s *Service) Login(ctx context.Context, email, password, userAgent, ip stri
 }
 
 func (s *Service) openSession(ctx context.Context, tx *tenant.Tx, u *User, userAgent, ip string) (*Session, error) {
-	token, hash := newSecret("")
-	csrf, _ := newSecret("")
+	secret, hash := token.New("")
+	csrf, _ := token.New("")
 	expires := s.now().Add(AbsoluteTimeout)
 	var id int64
 	if len(userAgent) > 300 {
@@ -172,14 +174,14 @@ func (s *Service) openSession(ctx context.Context, tx *tenant.Tx, u *User, userA
 	if err != nil {
 		return nil, fmt.Errorf("open session: %w", err)
 	}
-	return &Session{ID: id, Token: token, CSRFToken: csrf, User: u, ExpiresAt: expires}, nil
+	return &Session{ID: id, Token: secret, CSRFToken: csrf, User: u, ExpiresAt: expires}, nil
 }
 
 // SessionByToken returns the live session of a cookie token: not expired,
 // used within IdleTimeout, its user not deleted. It refreshes last_seen_at at
 // most every few minutes. Errors: errs.Unauthenticated.
-func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, error) {
-	if token == "" {
+func (s *Service) SessionByToken(ctx context.Context, secret string) (*Session, error) {
+	if secret == "" {
 		return nil, errs.E("user.Session", errs.Unauthenticated, "not logged in")
 	}
 	var row struct {
@@ -196,7 +198,7 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, e
 			       s.id AS session_id, s.csrf_token, s.expires_at, s.last_seen_at
 			  FROM sessions s JOIN users u ON u.id = s.user_id
 			 WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.deleted_at IS NULL`,
-			digest(token), now, now.Add(-IdleTimeout))
+			token.Hash(secret), now, now.Add(-IdleTimeout))
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E("user.Session", errs.Unauthenticated, "session expired; log in again")
@@ -263,7 +265,7 @@ func (s *Service) CreateToken(ctx context.Context, id ID, name string) (*APIToke
 	if len(name) > 100 {
 		return nil, errs.InvalidField("user.CreateToken", "name", "must be at most 100 characters")
 	}
-	token, hash := newSecret("agora_")
+	secret, hash := token.New("agora_")
 	var t APIToken
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		return tx.GetContext(ctx, &t, `INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)
@@ -272,7 +274,7 @@ func (s *Service) CreateToken(ctx context.Context, id ID, name string) (*APIToke
 	if err != nil {
 		return nil, err
 	}
-	t.Token = token
+	t.Token = secret
 	return &t, nil
 }
 
@@ -303,7 +305,7 @@ func (s *Service) RevokeToken(ctx context.Context, id ID, tokenID int64) error {
 
 // UserByAPIToken returns the owner of a live Bearer token. Errors:
 // errs.Unauthenticated.
-func (s *Service) UserByAPIToken(ctx context.Context, token string) (*User, error) {
+func (s *Service) UserByAPIToken(ctx context.Context, secret string) (*User, error) {
 	var u User
 	var lastUsed *time.Time
 	var tokenID int64
@@ -311,7 +313,7 @@ func (s *Service) UserByAPIToken(ctx context.Context, token string) (*User, erro
 		return tx.QueryRowxContext(ctx, `SELECT u.id, u.email, u.first_name, u.last_name, u.bio, u.locale, u.role,
 			       u.email_confirmed_at, u.blocked_until, u.created_at, t.id, t.last_used_at
 			  FROM api_tokens t JOIN users u ON u.id = t.user_id
-			 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.deleted_at IS NULL`, digest(token)).
+			 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.deleted_at IS NULL`, token.Hash(secret)).
 			Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Bio, &u.Locale, &u.Role,
 				&u.EmailConfirmedAt, &u.BlockedUntil, &u.CreatedAt, &tokenID, &lastUsed)
 	})

@@ -3,9 +3,6 @@
 package user
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/mail"
 	"strings"
 	"time"
@@ -108,19 +105,4 @@ func (r *Registration) validate(locales []string, minPassword int) error {
 		}
 	}
 	return errs.InvalidField(op, "locale", "%q is not one of this city's languages (%s)", r.Locale, strings.Join(locales, ", "))
-}
-
-// newSecret returns a random URL-safe token with prefix, and its SHA-256.
-func newSecret(prefix string) (string, []byte) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	tok := prefix + base64.RawURLEncoding.EncodeToString(b)
-	return tok, digest(tok)
-}
-
-func digest(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
 }

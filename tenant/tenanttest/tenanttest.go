@@ -92,6 +92,15 @@ func New(tb testing.TB) *Env {
 	if _, err := tenant.MigratePlatform(context.Background(), pool); err != nil {
 		tb.Fatalf("tenanttest: %v", err)
 	}
+	// City ids are unique within one installation. Test databases share one
+	// Redis, so start each database's ids at a random point: keys that carry a
+	// city id (rate limits, task ids) then never collide across tests.
+	var start [4]byte
+	_, _ = rand.Read(start[:])
+	first := 1_000_000 + int64(start[0])<<24 | int64(start[1])<<16 | int64(start[2])<<8 | int64(start[3])
+	if _, err := pool.Exec(fmt.Sprintf("ALTER TABLE platform.tenants ALTER COLUMN id RESTART WITH %d", first)); err != nil {
+		tb.Fatalf("tenanttest: %v", err)
+	}
 	db := tenant.NewDB(pool, nil)
 	reg := tenant.NewRegistry(pool, BaseDomain, time.Minute)
 	storage := tb.TempDir()

@@ -1,10 +1,10 @@
-package user
+// Package password hashes and verifies passwords with argon2id.
+package password
 
 import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -22,8 +22,8 @@ const (
 	argonSaltLen   = 16
 )
 
-// HashPassword returns the PHC-format argon2id hash of pw.
-func HashPassword(pw string) (string, error) {
+// Hash returns the PHC-format argon2id hash of pw.
+func Hash(pw string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
@@ -33,11 +33,9 @@ func HashPassword(pw string) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
-var errBadHash = errors.New("malformed password hash")
-
-// VerifyPassword reports whether pw matches the PHC hash. An empty or
+// Verify reports whether pw matches the PHC hash. An empty or
 // malformed hash never matches.
-func VerifyPassword(hash, pw string) bool {
+func Verify(hash, pw string) bool {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false
@@ -61,12 +59,10 @@ func VerifyPassword(hash, pw string) bool {
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 
-// dummyHash is verified against when an email is unknown, so a login for an
-// unknown account costs the same time as one for a known account.
-var dummyHash = func() string {
-	h, err := HashPassword("agora-timing-equaliser")
-	if err != nil {
-		panic(err)
-	}
-	return h
-}()
+// dummy is a hash of nothing anyone knows; see Waste.
+const dummy = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$0xeu4tS1eWUv4q9kg7YKYDQpU0AX2f1WZ4iO3RzHOtk"
+
+// Waste spends the time of one verification. Call it when an account is
+// unknown, so that a login for an unknown email costs the same as a wrong
+// password and timing reveals nothing.
+func Waste(pw string) { Verify(dummy, pw) }
