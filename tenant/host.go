@@ -3,7 +3,9 @@ package tenant
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -25,10 +27,8 @@ func NormalizeHost(raw string) (string, error) {
 			return "", ErrIPHost // bare IPv6
 		}
 		port := h[i+1:]
-		for _, c := range port {
-			if c < '0' || c > '9' {
-				return "", fmt.Errorf("%w: bad port %q", ErrInvalidHost, port)
-			}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '+' {
+			return "", fmt.Errorf("%w: bad port %q", ErrInvalidHost, port)
 		}
 		h = h[:i]
 	}
@@ -38,6 +38,9 @@ func NormalizeHost(raw string) (string, error) {
 	}
 	if net.ParseIP(h) != nil {
 		return "", ErrIPHost
+	}
+	if !utf8.ValidString(h) {
+		return "", fmt.Errorf("%w: not valid UTF-8", ErrInvalidHost)
 	}
 	ascii, err := idna.Lookup.ToASCII(h)
 	if err != nil {

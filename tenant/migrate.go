@@ -203,6 +203,12 @@ func (m *Migrator) Cities(ctx context.Context, jobs int, start func(total int), 
 				applied, err := m.City(ctx, t)
 				r := CityResult{Tenant: t, Applied: applied, Err: err, Duration: time.Since(began)}
 				mu.Lock()
+				if err != nil && ctx.Err() != nil {
+					// Interrupted, rolled back: not a failure of the city.
+					sum.Skipped++
+					mu.Unlock()
+					continue
+				}
 				if err != nil {
 					sum.Failed = append(sum.Failed, r)
 				} else {
@@ -217,10 +223,14 @@ func (m *Migrator) Cities(ctx context.Context, jobs int, start func(total int), 
 	}
 feed:
 	for i, t := range todo {
+		if ctx.Err() != nil {
+			sum.Skipped += len(todo) - i
+			break
+		}
 		select {
 		case work <- t:
 		case <-ctx.Done():
-			sum.Skipped = len(todo) - i
+			sum.Skipped += len(todo) - i
 			break feed
 		}
 	}
@@ -319,6 +329,12 @@ func (m *Migrator) reference(ctx context.Context) (map[string]bool, error) {
 	}
 	if _, err := m.city.Apply(ctx, tx); err != nil {
 		return nil, fmt.Errorf("drift check: reference schema: %w", err)
+	}
+	// Read the catalog with the same inert search_path the cities are read
+	// with, or definitions would print unqualified names for the reference
+	// and qualified ones for the cities.
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('search_path', 'pg_catalog', true)`); err != nil {
+		return nil, err
 	}
 	return catalog(ctx, tx, referenceSchema)
 }

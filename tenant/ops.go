@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -94,7 +93,7 @@ func (o *Operations) Update(ctx context.Context, slug string, u Update) (*Tenant
 		}
 	}
 	if u.TimeZone != nil {
-		if _, err := time.LoadLocation(*u.TimeZone); err != nil || *u.TimeZone == "" {
+		if !validTimeZone(*u.TimeZone) {
 			return nil, bad("timezone", "%q is not an IANA time zone (e.g. Europe/Brussels)", *u.TimeZone)
 		}
 	}
@@ -148,7 +147,7 @@ func (o *Operations) Resume(ctx context.Context, slug string) (*Tenant, error) {
 func (o *Operations) AddHost(ctx context.Context, slug, host string, primary bool) (*Tenant, error) {
 	h, err := checkHost(host, slug, o.reg.baseDomain, o.platformHost)
 	if err != nil {
-		return nil, fmt.Errorf("%w: host: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: host: %w", ErrInvalid, err)
 	}
 	return o.change(ctx, slug, func(tx *sqlx.Tx, t *Tenant) error {
 		// A city with no host yet gets its first host as primary.
@@ -181,6 +180,9 @@ func (o *Operations) MoveHost(ctx context.Context, host, toSlug string, primary 
 		if err := notify(ctx, tx, from); err != nil {
 			return err
 		}
+		if err := promoteHost(ctx, tx, from); err != nil {
+			return err
+		}
 		if primary {
 			if _, err := tx.ExecContext(ctx, `UPDATE platform.tenant_hosts SET is_primary = false WHERE tenant_id = $1`, t.ID); err != nil {
 				return err
@@ -198,18 +200,25 @@ func (o *Operations) RemoveHost(ctx context.Context, slug, host string) (*Tenant
 		return nil, fmt.Errorf("%w: host: %v", ErrInvalid, err)
 	}
 	return o.change(ctx, slug, func(tx *sqlx.Tx, t *Tenant) error {
-		var wasPrimary bool
-		err := tx.GetContext(ctx, &wasPrimary, `DELETE FROM platform.tenant_hosts WHERE host = $1 AND tenant_id = $2 RETURNING is_primary`, h, t.ID)
+		var removed string
+		err := tx.GetContext(ctx, &removed, `DELETE FROM platform.tenant_hosts WHERE host = $1 AND tenant_id = $2 RETURNING host`, h, t.ID)
 		if isNoRows(err) {
 			return fmt.Errorf("host %s of %s: %w", h, slug, ErrNotFound)
 		}
-		if err != nil || !wasPrimary {
+		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE platform.tenant_hosts SET is_primary = true
-			WHERE host = (SELECT host FROM platform.tenant_hosts WHERE tenant_id = $1 ORDER BY created_at, host LIMIT 1)`, t.ID)
-		return err
+		return promoteHost(ctx, tx, t.ID)
 	})
+}
+
+// promoteHost makes the oldest remaining host of a city primary when it has
+// hosts but no primary one (after its primary was removed or moved away).
+func promoteHost(ctx context.Context, tx sqlx.ExecerContext, id ID) error {
+	_, err := tx.ExecContext(ctx, `UPDATE platform.tenant_hosts SET is_primary = true
+		WHERE host = (SELECT host FROM platform.tenant_hosts WHERE tenant_id = $1 ORDER BY created_at, host LIMIT 1)
+		  AND NOT EXISTS (SELECT 1 FROM platform.tenant_hosts WHERE tenant_id = $1 AND is_primary)`, id)
+	return err
 }
 
 // Delete soft-deletes a city (it stops answering at once, its hosts are
@@ -223,13 +232,29 @@ func (o *Operations) Delete(ctx context.Context, slug string) error {
 	defer tx.Rollback()
 	var id ID
 	var schema, shard string
-	err = tx.QueryRowxContext(ctx, `UPDATE platform.tenants SET deleted_at = now(), lifecycle = 'churned', updated_at = now()
-		WHERE slug = $1 AND deleted_at IS NULL RETURNING id, schema_name, shard`, slug).Scan(&id, &schema, &shard)
+	// A city already soft-deleted whose schema is still there is deleted
+	// again: that finishes a delete whose schema drop failed.
+	var already bool
+	err = tx.QueryRowxContext(ctx, `UPDATE platform.tenants SET deleted_at = coalesce(deleted_at, now()), lifecycle = 'churned', updated_at = now()
+		WHERE slug = $1 RETURNING id, schema_name, shard, deleted_at < now()`, slug).Scan(&id, &schema, &shard, &already)
 	if isNoRows(err) {
 		return fmt.Errorf("city %q: %w", slug, ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", slug, err)
+	}
+	pool, err := o.db.Shard(shard)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", slug, err)
+	}
+	if already {
+		var exists bool
+		if err := pool.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema); err != nil {
+			return fmt.Errorf("delete %s: %w", slug, err)
+		}
+		if !exists {
+			return fmt.Errorf("city %q: %w", slug, ErrNotFound)
+		}
 	}
 	for _, q := range []string{
 		`DELETE FROM platform.tenant_hosts WHERE tenant_id = $1`,
@@ -246,10 +271,6 @@ func (o *Operations) Delete(ctx context.Context, slug string) error {
 		return fmt.Errorf("delete %s: %w", slug, err)
 	}
 	o.reg.Invalidate()
-	pool, err := o.db.Shard(shard)
-	if err != nil {
-		return fmt.Errorf("delete %s: %w", slug, err)
-	}
 	if !schemaRe.MatchString(schema) {
 		return fmt.Errorf("delete %s: invalid schema name %q", slug, schema)
 	}

@@ -76,7 +76,7 @@ func (s *Spec) normalize(baseDomain, platformHost string) error {
 	if s.TimeZone == "" {
 		s.TimeZone = "UTC"
 	}
-	if _, err := time.LoadLocation(s.TimeZone); err != nil {
+	if !validTimeZone(s.TimeZone) {
 		return bad("timezone", "%q is not an IANA time zone (e.g. Europe/Brussels)", s.TimeZone)
 	}
 	s.Country = strings.ToUpper(strings.TrimSpace(s.Country))
@@ -90,7 +90,7 @@ func (s *Spec) normalize(baseDomain, platformHost string) error {
 	for _, h := range s.Hosts {
 		n, err := checkHost(h, s.Slug, baseDomain, platformHost)
 		if err != nil {
-			return bad("host", "%v", err)
+			return fmt.Errorf("%w: host: %w", ErrInvalid, err)
 		}
 		hosts = append(hosts, n)
 	}
@@ -103,6 +103,16 @@ func (s *Spec) normalize(baseDomain, platformHost string) error {
 		s.AdminEmail = strings.ToLower(a.Address)
 	}
 	return nil
+}
+
+// validTimeZone accepts IANA zone names only: "Local" would mean each node's
+// own zone.
+func validTimeZone(tz string) bool {
+	if tz == "" || tz == "Local" {
+		return false
+	}
+	_, err := time.LoadLocation(tz)
+	return err == nil
 }
 
 func validLocales(ls []string) error {
@@ -129,11 +139,14 @@ func checkHost(raw, slug, baseDomain, platformHost string) (string, error) {
 	if h == platformHost {
 		return "", ErrPlatformHost
 	}
-	if prefix, ok := strings.CutSuffix(h, "."+baseDomain); ok && !strings.Contains(prefix, ".") {
+	if h == baseDomain {
+		return "", fmt.Errorf("%s is the base domain of every city's default host", h)
+	}
+	if strings.HasSuffix(h, "."+baseDomain) {
 		if h == DefaultHost(slug, baseDomain) {
 			return "", fmt.Errorf("%s is already this city's default host", h)
 		}
-		return "", fmt.Errorf("%s is reserved: hosts directly under %s are cities' default hosts", h, baseDomain)
+		return "", fmt.Errorf("%s is reserved: names under %s belong to cities' default hosts", h, baseDomain)
 	}
 	return h, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"agora/domain/locale"
 	"agora/domain/site"
+	"agora/domain/user"
 	"agora/tenant"
 )
 
@@ -24,13 +25,13 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"home", "page", "error", "platform_home"}
+var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile"}
 
 // parseTemplates parses layout.html with each page once, at start-up.
 func parseTemplates() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/field.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
@@ -51,6 +52,10 @@ type view struct {
 	Error    *errorView
 	Home     *site.Home
 	Page     *site.Page
+	User     *user.User
+	CSRF     string
+	Form     *form
+	Notice   string
 
 	t func(key string, args ...any) string
 }
@@ -67,6 +72,20 @@ func (v view) L(t locale.Text) string {
 		prefs = append(prefs, v.City.Locales...)
 	}
 	return t.Pick(prefs...)
+}
+
+// fieldView is one labelled input of a form, with its value and error.
+type fieldView struct {
+	Name, Type, Autocomplete, Label, Value, Error string
+}
+
+// Field describes the form input name for the "field" template.
+func (v view) Field(name, typ, autocomplete string) fieldView {
+	f := fieldView{Name: name, Type: typ, Autocomplete: autocomplete, Label: v.T("field." + name)}
+	if v.Form != nil {
+		f.Value, f.Error = v.Form.Values[name], v.Form.Errors[name]
+	}
+	return f
 }
 
 // Paragraphs splits plain text into paragraphs for display.
@@ -103,6 +122,10 @@ func (s *Server) html(c *gin.Context, status int, name string, v view) {
 	if t, ok := tenant.FromContext(c.Request.Context()); ok && v.City == nil {
 		v.City = t
 	}
+	if u, ok := currentUser(c); ok && v.User == nil {
+		v.User = u
+	}
+	v.CSRF = s.csrfToken(c)
 	if v.City != nil {
 		v.Locales = v.City.Locales
 	} else if v.Platform {

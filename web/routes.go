@@ -19,6 +19,13 @@ func (s *Server) routes() {
 	c.GET("/pages/:slug", s.page)
 	c.GET("/locale", s.setLocale)
 	c.GET("/theme.css", s.theme)
+	c.GET("/login", s.loginPage)
+	c.POST("/login", s.loginSubmit)
+	c.POST("/logout", s.logoutSubmit)
+	c.GET("/register", s.registerPage)
+	c.POST("/register", s.registerSubmit)
+	c.GET("/profile", s.profilePage)
+	c.POST("/profile", s.profileSubmit)
 	c.StaticFS("/static", http.FS(static))
 
 	api := c.Group("/api/v1")

@@ -28,7 +28,18 @@ type Error struct {
 	Op      string // e.g. "site.Page"
 	Field   string // the input field at fault, for Invalid
 	Message string
-	Err     error
+	// Rule names the broken rule ("format", "too_short", "required", "taken",
+	// "not_offered", ...) and Args its parameters, so pages can say it in the
+	// user's language; Message is the English fallback.
+	Rule string
+	Args []any
+	Err  error
+}
+
+// WithRule sets the broken rule and its parameters and returns e.
+func (e *Error) WithRule(rule string, args ...any) *Error {
+	e.Rule, e.Args = rule, args
+	return e
 }
 
 func (e *Error) Error() string {

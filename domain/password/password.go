@@ -2,6 +2,9 @@
 package password
 
 import (
+	"unicode/utf8"
+
+	"agora/domain/errs"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -66,3 +69,16 @@ const dummy = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$0xeu4tS1eWU
 // unknown, so that a login for an unknown email costs the same as a wrong
 // password and timing reveals nothing.
 func Waste(pw string) { Verify(dummy, pw) }
+
+// Check applies a minimum length (in characters) and a maximum size, so an
+// attacker cannot make hashing expensive. Errors are errs.Invalid naming the
+// "password" field.
+func Check(op, pw string, minLen int) error {
+	switch {
+	case utf8.RuneCountInString(pw) < minLen:
+		return errs.InvalidField(op, "password", "must be at least %d characters", minLen).WithRule("too_short", minLen)
+	case len(pw) > 256:
+		return errs.InvalidField(op, "password", "must be at most 256 bytes").WithRule("too_long", 256)
+	}
+	return nil
+}

@@ -6,11 +6,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"agora/domain/email"
 	"agora/domain/errs"
 	"agora/domain/password"
 	"agora/domain/site"
@@ -70,7 +74,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale)
 			VALUES ($1, $2, $3, $4, $5) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale)
 		if isUnique(err) {
-			return errs.InvalidField(op, "email", "an account with this email already exists")
+			return errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
 		}
 		return err
 	})
@@ -107,7 +111,7 @@ func (s *Service) Create(ctx context.Context, r Registration, role Role) (*User,
 		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale, role, email_confirmed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale, role)
 		if isUnique(err) {
-			return errs.InvalidField(op, "email", "an account with this email already exists")
+			return errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
 		}
 		return err
 	})
@@ -132,8 +136,8 @@ var ErrBadCredentials = errs.E("user.Login", errs.Unauthenticated, "wrong email 
 
 // Login checks email and password and opens a new session. Unknown emails cost
 // the same time as wrong passwords. Errors: ErrBadCredentials.
-func (s *Service) Login(ctx context.Context, email, pw, userAgent, ip string) (*Session, error) {
-	email, err := NormalizeEmail("user.Login", "email", email)
+func (s *Service) Login(ctx context.Context, addr, pw, userAgent, ip string) (*Session, error) {
+	addr, err := email.Normalize("user.Login", "email", addr)
 	if err != nil {
 		password.Waste(pw)
 		return nil, ErrBadCredentials
@@ -144,7 +148,7 @@ func (s *Service) Login(ctx context.Context, email, pw, userAgent, ip string) (*
 			User
 			PasswordHash string `db:"password_hash"`
 		}
-		err := tx.GetContext(ctx, &row, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1 AND deleted_at IS NULL`, email)
+		err := tx.GetContext(ctx, &row, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1 AND deleted_at IS NULL`, addr)
 		if errors.Is(err, sql.ErrNoRows) {
 			password.Waste(pw)
 			return ErrBadCredentials
@@ -338,4 +342,45 @@ func (s *Service) UserByAPIToken(ctx context.Context, secret string) (*User, err
 func isUnique(err error) bool {
 	var pe *pq.Error
 	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// Profile is what a user may edit about themselves.
+type Profile struct {
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Bio       string `json:"bio"`
+	Locale    string `json:"locale"`
+}
+
+// UpdateProfile changes the user's own profile. Errors: errs.Invalid naming
+// the field.
+func (s *Service) UpdateProfile(ctx context.Context, id ID, p Profile) (*User, error) {
+	const op = "user.UpdateProfile"
+	t, ok := tenant.FromContext(ctx)
+	if !ok {
+		return nil, tenant.ErrNoTenant
+	}
+	p.FirstName, p.LastName, p.Bio = strings.TrimSpace(p.FirstName), strings.TrimSpace(p.LastName), strings.TrimSpace(p.Bio)
+	switch {
+	case p.FirstName == "" || utf8.RuneCountInString(p.FirstName) > 100:
+		return nil, errs.InvalidField(op, "first_name", "is required (at most 100 characters)").WithRule("required_max", 100)
+	case p.LastName == "" || utf8.RuneCountInString(p.LastName) > 100:
+		return nil, errs.InvalidField(op, "last_name", "is required (at most 100 characters)").WithRule("required_max", 100)
+	case utf8.RuneCountInString(p.Bio) > 2000:
+		return nil, errs.InvalidField(op, "bio", "must be at most 2000 characters").WithRule("too_long", 2000)
+	case !slices.Contains(t.Locales, p.Locale):
+		return nil, errs.InvalidField(op, "locale", "%q is not one of this city's languages", p.Locale).WithRule("not_offered")
+	}
+	var u User
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &u, `UPDATE users SET first_name = $2, last_name = $3, bio = $4, locale = $5, updated_at = now()
+			WHERE id = $1 AND deleted_at IS NULL RETURNING `+userColumns, id, p.FirstName, p.LastName, p.Bio, p.Locale)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E(op, errs.NotFound, "no such user")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
 }

@@ -3,12 +3,13 @@
 package user
 
 import (
-	"net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"agora/domain/email"
 	"agora/domain/errs"
+	"agora/domain/password"
 )
 
 // ID identifies a user within one city.
@@ -55,46 +56,24 @@ type Registration struct {
 	Locale    string `json:"locale"`
 }
 
-// NormalizeEmail lower-cases and validates an address. Errors name the field.
-func NormalizeEmail(op, field, raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	a, err := mail.ParseAddress(raw)
-	if err != nil || a.Address != raw || !strings.Contains(a.Address[strings.LastIndexByte(a.Address, '@'):], ".") || len(raw) > 254 {
-		return "", errs.InvalidField(op, field, "%q is not an email address", raw)
-	}
-	return strings.ToLower(a.Address), nil
-}
-
-// CheckPassword applies the city's password rules.
-func CheckPassword(op string, pw string, minLen int) error {
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n < minLen:
-		return errs.InvalidField(op, "password", "must be at least %d characters", minLen)
-	case len(pw) > 256:
-		return errs.InvalidField(op, "password", "must be at most 256 bytes")
-	}
-	return nil
-}
-
 // validate normalises r for a city offering locales, with its minimum
 // password length.
 func (r *Registration) validate(locales []string, minPassword int) error {
 	const op = "user.Register"
-	email, err := NormalizeEmail(op, "email", r.Email)
+	addr, err := email.Normalize(op, "email", r.Email)
 	if err != nil {
 		return err
 	}
-	r.Email = email
-	if err := CheckPassword(op, r.Password, minPassword); err != nil {
+	r.Email = addr
+	if err := password.Check(op, r.Password, minPassword); err != nil {
 		return err
 	}
 	r.FirstName, r.LastName = strings.TrimSpace(r.FirstName), strings.TrimSpace(r.LastName)
 	if r.FirstName == "" || utf8.RuneCountInString(r.FirstName) > 100 {
-		return errs.InvalidField(op, "first_name", "is required (at most 100 characters)")
+		return errs.InvalidField(op, "first_name", "is required (at most 100 characters)").WithRule("required_max", 100)
 	}
 	if r.LastName == "" || utf8.RuneCountInString(r.LastName) > 100 {
-		return errs.InvalidField(op, "last_name", "is required (at most 100 characters)")
+		return errs.InvalidField(op, "last_name", "is required (at most 100 characters)").WithRule("required_max", 100)
 	}
 	if r.Locale == "" {
 		r.Locale = locales[0]
@@ -104,5 +83,6 @@ func (r *Registration) validate(locales []string, minPassword int) error {
 			return nil
 		}
 	}
-	return errs.InvalidField(op, "locale", "%q is not one of this city's languages (%s)", r.Locale, strings.Join(locales, ", "))
+	return errs.InvalidField(op, "locale", "%q is not one of this city's languages (%s)", r.Locale, strings.Join(locales, ", ")).
+		WithRule("not_offered")
 }
