@@ -94,8 +94,3 @@ func (s *Server) methodNotAllowed(c *gin.Context) {
 		Code: "method_not_allowed", Detail: c.Request.Method + " is not allowed on " + c.Request.URL.Path,
 	}})
 }
-
-// platformHome is the operator console's landing page.
-func (s *Server) platformHome(c *gin.Context) {
-	s.html(c, http.StatusOK, "platform_home", view{Platform: true})
-}

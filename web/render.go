@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/locale"
+	"agora/domain/operator"
 	"agora/domain/site"
 	"agora/domain/user"
 	"agora/tenant"
@@ -56,6 +57,10 @@ type view struct {
 	CSRF     string
 	Form     *form
 	Notice   string
+	Operator *operator.Operator
+	Cities   []*tenant.Tenant
+
+	port string // ":8080" when the request came on a non-default port
 
 	t func(key string, args ...any) string
 }
@@ -126,6 +131,10 @@ func (s *Server) html(c *gin.Context, status int, name string, v view) {
 		v.User = u
 	}
 	v.CSRF = s.csrfToken(c)
+	v.port = portOf(c.Request.Host)
+	if op, ok := currentOperator(c); ok && v.Operator == nil {
+		v.Operator = op.Operator
+	}
 	if v.City != nil {
 		v.Locales = v.City.Locales
 	} else if v.Platform {

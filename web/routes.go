@@ -48,8 +48,11 @@ func (s *Server) routes() {
 
 	// Platform host: the operator console.
 	p := s.platform
-	p.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.platformLocale)
-	p.GET("/", s.platformHome)
+	p.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.platformLocale, s.authenticateOperator, s.csrf)
+	p.GET("/", s.consoleHome)
+	p.GET("/login", s.consoleLoginPage)
+	p.POST("/login", s.consoleLoginSubmit)
+	p.POST("/logout", s.consoleLogout)
 	p.GET("/locale", s.setLocale)
 	p.StaticFS("/static", http.FS(static))
 	p.NoRoute(s.notFound)

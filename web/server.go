@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"agora/config"
+	"agora/domain/operator"
 	"agora/domain/site"
 	"agora/domain/user"
 	"agora/tenant"
@@ -35,18 +36,19 @@ type Deps struct {
 
 // Server serves every host of the installation.
 type Server struct {
-	cfg      *config.Config
-	db       *tenant.DB
-	reg      *tenant.Registry
-	redis    *redis.Client
-	log      *slog.Logger
-	i18n     *i18n.Catalog
-	pages    map[string]*template.Template
-	site     *site.Service
-	users    *user.Service
-	trusted  []*net.IPNet
-	city     *gin.Engine
-	platform *gin.Engine
+	cfg       *config.Config
+	db        *tenant.DB
+	reg       *tenant.Registry
+	redis     *redis.Client
+	log       *slog.Logger
+	i18n      *i18n.Catalog
+	pages     map[string]*template.Template
+	site      *site.Service
+	users     *user.Service
+	operators *operator.Service
+	trusted   []*net.IPNet
+	city      *gin.Engine
+	platform  *gin.Engine
 }
 
 // New builds the server and its routes.
@@ -65,7 +67,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), trusted: trusted,
+		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted,
 	}
 	s.city = s.engine()
 	s.platform = s.engine()

@@ -4,7 +4,6 @@ package operator
 
 import (
 	"context"
-	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"strings"
@@ -42,11 +41,6 @@ type Session struct {
 	Token     string // set only when just created
 	CSRFToken string
 	Operator  *Operator
-}
-
-// CheckCSRF reports whether t is the session's CSRF token.
-func (s *Session) CheckCSRF(t string) bool {
-	return t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(s.CSRFToken)) == 1
 }
 
 // Service manages operators in the platform database.

@@ -2,14 +2,13 @@ package user
 
 import (
 	"context"
-	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -221,11 +220,6 @@ func (s *Service) SessionByToken(ctx context.Context, secret string) (*Session, 
 	}
 	u := row.User
 	return &Session{ID: row.SessionID, CSRFToken: row.CSRFToken, User: &u, ExpiresAt: row.ExpiresAt}, nil
-}
-
-// CheckCSRF reports whether token is the session's CSRF token.
-func (sess *Session) CheckCSRF(token string) bool {
-	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(sess.CSRFToken)) == 1
 }
 
 // Logout ends one session.
