@@ -243,11 +243,17 @@ func maskSecret(s string) string {
 // MaskURL hides the password of a URL, for logs and error messages.
 func MaskURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if err != nil {
+		return "(unparseable URL)"
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }
@@ -255,6 +261,11 @@ func MaskURL(s string) string {
 func parseURL(v string, schemes []string, dst *string) error {
 	u, err := url.Parse(v)
 	if err != nil {
+		// url.Error quotes the whole URL, password included: keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("not a URL: %v", err)
 	}
 	for _, s := range schemes {

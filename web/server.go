@@ -92,6 +92,13 @@ func (s *Server) CityEngine() *gin.Engine { return s.city }
 // probe by IP), the operator console on the platform host, everything else to
 // the city portals, which resolve the host to a city or refuse it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		// Answer HEAD like GET. The server still sees the original HEAD
+		// request, so net/http drops the body.
+		get := *r
+		get.Method = http.MethodGet
+		r = &get
+	}
 	switch r.URL.Path {
 	case "/healthz":
 		s.healthz(w, r)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -125,7 +126,7 @@ func tenantCreateCmd() *command {
 // portalURL is how a browser reaches host on this installation.
 func portalURL(a *app, host string) string {
 	port := ""
-	if _, p, ok := strings.Cut(a.cfg.HTTPAddr, ":"); ok && p != "80" && p != "443" && a.cfg.Env == "dev" {
+	if _, p, err := net.SplitHostPort(a.cfg.HTTPAddr); err == nil && p != "80" && p != "443" && a.cfg.Env == "dev" {
 		port = ":" + p
 	}
 	scheme := "https"

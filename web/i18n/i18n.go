@@ -105,6 +105,7 @@ func Negotiate(offered []string, cookie, acceptLanguage string) string {
 	var prefs []pref
 	for _, part := range strings.Split(acceptLanguage, ",") {
 		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		tag = strings.TrimSpace(tag)
 		if tag == "" {
 			continue
 		}

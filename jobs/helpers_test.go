@@ -1,0 +1,97 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+)
+
+// redisDB is the Redis database the jobs tests own. It is not 0, so a dev
+// worker on the same Redis never sees (or steals) these tasks. Tests that use
+// it must not run in parallel with each other: each one flushes it.
+const redisDB = 9
+
+// redisAddr is the Redis server of AGORA_REDIS_URL (host and port only; the
+// database is always redisDB), else the local default.
+func redisAddr() string {
+	if u, err := url.Parse(os.Getenv("AGORA_REDIS_URL")); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "127.0.0.1:6379"
+}
+
+func redisOpt() asynq.RedisClientOpt {
+	return asynq.RedisClientOpt{Addr: redisAddr(), DB: redisDB}
+}
+
+// flushRedis empties redisDB now and again when the test ends.
+func flushRedis(t *testing.T) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr(), DB: redisDB})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, rdb.FlushDB(ctx).Err(), "flush Redis db %d at %s (is Redis running?)", redisDB, redisAddr())
+	t.Cleanup(func() {
+		defer rdb.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = rdb.FlushDB(ctx).Err()
+	})
+}
+
+// logBuffer collects JSON log lines from any goroutine.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// records returns every log record written so far.
+func (b *logBuffer) records(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), "log line %q", line)
+		out = append(out, m)
+	}
+	return out
+}
+
+// testLogger returns a JSON logger into a buffer whose content is printed if
+// the test fails.
+func testLogger(t *testing.T) (*slog.Logger, *logBuffer) {
+	t.Helper()
+	b := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", b.String())
+		}
+	})
+	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
+}
