@@ -51,6 +51,12 @@ func (s *Spec) normalize(baseDomain, platformHost string) error {
 	if !ValidSlug(s.Slug) {
 		return bad("slug", "%q must be 2-41 characters: a lower-case letter, then letters, digits or _", s.Slug)
 	}
+	if DefaultHost(s.Slug, baseDomain) == platformHost {
+		return fmt.Errorf("%w: slug: %q would make the platform host %s a city host", ErrInvalid, s.Slug, platformHost)
+	}
+	if SchemaName(s.Slug) == referenceSchema {
+		return bad("slug", "%q is reserved", s.Slug)
+	}
 	s.Name = strings.TrimSpace(s.Name)
 	if s.Name == "" || len(s.Name) > 200 {
 		return bad("name", "must be 1-200 characters")

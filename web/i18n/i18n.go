@@ -4,87 +4,25 @@ package i18n
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
+
+	"agora/domain/locale"
 )
 
 //go:embed *.json
 var files embed.FS
 
 // Fallback is the locale whose strings fill any gap in another catalog.
-const Fallback = "en"
+const Fallback = locale.Fallback
 
-// Catalog maps locale → key → string.
-type Catalog struct {
-	msgs map[string]map[string]string
-}
+// Catalog maps locale → key → UI string.
+type Catalog = locale.Catalog
 
 // Load reads the embedded catalogs. Every catalog must have exactly the keys
 // of the fallback catalog; a test checks that.
-func Load() (*Catalog, error) {
-	entries, err := files.ReadDir(".")
-	if err != nil {
-		return nil, err
-	}
-	c := &Catalog{msgs: map[string]map[string]string{}}
-	for _, e := range entries {
-		b, err := files.ReadFile(e.Name())
-		if err != nil {
-			return nil, err
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n %s: %w", e.Name(), err)
-		}
-		c.msgs[strings.TrimSuffix(e.Name(), path.Ext(e.Name()))] = m
-	}
-	if c.msgs[Fallback] == nil {
-		return nil, fmt.Errorf("i18n: no %s catalog", Fallback)
-	}
-	return c, nil
-}
-
-// Locales lists the locales that have a catalog.
-func (c *Catalog) Locales() []string {
-	out := make([]string, 0, len(c.msgs))
-	for l := range c.msgs {
-		out = append(out, l)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Keys returns the keys of one catalog (for tests).
-func (c *Catalog) Keys(locale string) []string {
-	out := make([]string, 0, len(c.msgs[locale]))
-	for k := range c.msgs[locale] {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// T returns the string for key in locale (nl-BE falls back to nl, then to
-// English), formatted with args. A missing key shows as the key itself.
-func (c *Catalog) T(locale, key string, args ...any) string {
-	s, ok := c.msgs[locale][key]
-	if !ok && len(locale) > 2 {
-		s, ok = c.msgs[locale[:2]][key]
-	}
-	if !ok {
-		s, ok = c.msgs[Fallback][key]
-	}
-	if !ok {
-		return key
-	}
-	if len(args) > 0 {
-		return fmt.Sprintf(s, args...)
-	}
-	return s
-}
+func Load() (*Catalog, error) { return locale.LoadCatalog(files) }
 
 // Negotiate picks the locale to show: the cookie's choice when the city offers
 // it, else the best match of the Accept-Language header among offered, else
