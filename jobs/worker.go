@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"agora/domain/email"
 	"agora/tenant"
 )
 
@@ -16,6 +17,8 @@ type Worker struct {
 	server    *asynq.Server
 	scheduler *asynq.Scheduler
 	mux       *asynq.ServeMux
+	relay     *Relay
+	dsn       string
 	log       *slog.Logger
 }
 
@@ -29,11 +32,16 @@ type WorkerDeps struct {
 	Log         *slog.Logger
 	Concurrency int
 	Location    *time.Location // for cron schedules; UTC when nil
+	Sender      email.Sender
+	// PortalURL turns a city host into its portal's base URL for links.
+	PortalURL func(host string) string
+	// DSN of the platform database, for the outbox relay's LISTEN.
+	DSN string
 }
 
 // NewWorker wires the handlers. Several workers and schedulers may run at once:
 // periodic ticks fan out tasks with deterministic ids, so nothing runs twice.
-func NewWorker(d WorkerDeps) *Worker {
+func NewWorker(d WorkerDeps) (*Worker, error) {
 	if d.Concurrency <= 0 {
 		d.Concurrency = 8
 	}
@@ -59,8 +67,14 @@ func NewWorker(d WorkerDeps) *Worker {
 	mux.Use(TenantMiddleware(d.Registry, log))
 	mux.HandleFunc(TypeUsageTick, usage.Tick)
 	mux.HandleFunc(TypeUsage, usage.Compute)
+	emails, err := NewEmails(d.DB, d.Sender, d.PortalURL)
+	if err != nil {
+		return nil, err
+	}
+	mux.HandleFunc(TypeEmailSend, emails.Send)
 	sched := asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Location: d.Location, Logger: asynqLogger{log}})
-	return &Worker{server: srv, scheduler: sched, mux: mux, log: log}
+	return &Worker{server: srv, scheduler: sched, mux: mux, log: log, dsn: d.DSN,
+		relay: NewRelay(d.DB.Platform(), d.Client, d.Log)}, nil
 }
 
 // Run processes tasks and runs the scheduler until ctx ends, then shuts both
@@ -77,7 +91,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("start scheduler: %w", err)
 	}
 	w.log.Info("worker running", "queues", Queues)
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- w.relay.Run(ctx, w.dsn) }()
 	<-ctx.Done()
+	<-relayDone
 	w.log.Info("worker shutting down")
 	w.scheduler.Shutdown()
 	w.server.Shutdown()

@@ -46,7 +46,8 @@ func eventually(t *testing.T, within time.Duration, cond func() bool, describe f
 // the test ends); stop fails the test unless Run returns cleanly.
 func startWorker(t *testing.T, d jobs.WorkerDeps) (stop func()) {
 	t.Helper()
-	w := jobs.NewWorker(d)
+	w, err := jobs.NewWorker(d)
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()

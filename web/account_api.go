@@ -193,3 +193,88 @@ func (s *Server) apiRevokeToken(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// apiConfirm confirms the caller's email with the code from the email.
+func (s *Server) apiConfirm(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	if ok, wait := s.allow(c, rateCheck{limitConfirmUser, strconv.FormatInt(int64(u.ID), 10)}, rateCheck{limitConfirmIP, s.clientIP(c.Request)}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	var r struct {
+		Code string `json:"code"`
+	}
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	u, err := s.users.ConfirmByCode(c.Request.Context(), u.ID, r.Code)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+// apiResendConfirmation queues a new confirmation email.
+func (s *Server) apiResendConfirmation(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	if ok, wait := s.allow(c, rateCheck{limitConfirmUser, strconv.FormatInt(int64(u.ID), 10)}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	if u.Confirmed() {
+		s.apiError(c, errs.E("confirm", errs.Conflict, "your email address is already confirmed"))
+		return
+	}
+	if err := s.users.ResendConfirmation(c.Request.Context(), u.ID); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"status": "queued"})
+}
+
+// apiRequestReset always answers 202 with the same body, whether or not the
+// address has an account.
+func (s *Server) apiRequestReset(c *gin.Context) {
+	var r struct {
+		Email string `json:"email"`
+	}
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	if ok, wait := s.allow(c, rateCheck{limitResetIP, s.clientIP(c.Request)}, rateCheck{limitResetEmail, r.Email}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	if err := s.users.RequestPasswordReset(c.Request.Context(), r.Email); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"status": "if an account uses this address, a reset link is on its way"})
+}
+
+// apiCompleteReset sets a new password with the token from the reset link.
+func (s *Server) apiCompleteReset(c *gin.Context) {
+	var r struct {
+		Token    string `json:"token"`
+		Password string `json:"password"`
+	}
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	if ok, wait := s.allow(c, rateCheck{limitResetIP, s.clientIP(c.Request)}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	if err := s.users.ResetPassword(c.Request.Context(), r.Token, r.Password); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -67,7 +67,12 @@ func localPath(p string) string {
 
 func (s *Server) loginPage(c *gin.Context) {
 	f := &form{Values: map[string]string{"next": localPath(c.Query("next"))}, Errors: map[string]string{}}
-	s.renderForm(c, "login", http.StatusOK, f, "login.title")
+	loc := c.GetString(keyLocale)
+	v := view{Form: f, Title: s.i18n.T(loc, "login.title")}
+	if c.Query("reset") != "" {
+		v.Notice = s.i18n.T(loc, "reset.done")
+	}
+	s.html(c, http.StatusOK, "login", v)
 }
 
 func (s *Server) loginSubmit(c *gin.Context) {
@@ -158,10 +163,16 @@ func (s *Server) profilePage(c *gin.Context) {
 	f := &form{Values: map[string]string{"first_name": u.FirstName, "last_name": u.LastName, "bio": u.Bio, "locale": u.Locale},
 		Errors: map[string]string{}}
 	v := view{Form: f, Title: s.i18n.T(c.GetString(keyLocale), "profile.title")}
-	if c.Query("welcome") != "" {
-		v.Notice = s.i18n.T(c.GetString(keyLocale), "register.welcome")
-	} else if c.Query("saved") != "" {
-		v.Notice = s.i18n.T(c.GetString(keyLocale), "profile.saved")
+	loc := c.GetString(keyLocale)
+	switch {
+	case c.Query("welcome") != "":
+		v.Notice = s.i18n.T(loc, "register.welcome")
+	case c.Query("saved") != "":
+		v.Notice = s.i18n.T(loc, "profile.saved")
+	case c.Query("confirmed") != "":
+		v.Notice = s.i18n.T(loc, "confirm.done")
+	case c.Query("code") != "":
+		f.Errors["code"] = s.i18n.T(loc, "rule.code")
 	}
 	s.html(c, http.StatusOK, "profile", v)
 }
@@ -188,4 +199,84 @@ func (s *Server) profileSubmit(c *gin.Context) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: localeCookie, Value: f.Values["locale"], Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.scheme(c.Request) == "https"})
 	c.Redirect(http.StatusSeeOther, "/profile?saved=1")
+}
+
+// confirmLink confirms an email address from the link in the email.
+func (s *Server) confirmLink(c *gin.Context) {
+	loc := c.GetString(keyLocale)
+	if _, err := s.users.ConfirmByLink(c.Request.Context(), c.Query("token")); err != nil {
+		f := &form{Values: map[string]string{}, Errors: map[string]string{}}
+		status, internal := s.explain(c, f, err)
+		if internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+		s.html(c, status, "message", view{Title: s.i18n.T(loc, "confirm.title"), Form: f})
+		return
+	}
+	s.html(c, http.StatusOK, "message", view{Title: s.i18n.T(loc, "confirm.title"), Notice: s.i18n.T(loc, "confirm.done")})
+}
+
+// confirmCode confirms the logged-in user's email with the typed code.
+func (s *Server) confirmCode(c *gin.Context) {
+	u, ok := s.requirePageUser(c)
+	if !ok {
+		return
+	}
+	if ok, wait := s.allow(c, rateCheck{limitConfirmUser, u.Email}, rateCheck{limitConfirmIP, s.clientIP(c.Request)}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	if _, err := s.users.ConfirmByCode(c.Request.Context(), u.ID, strings.TrimSpace(c.PostForm("code"))); err != nil {
+		c.Redirect(http.StatusSeeOther, "/profile?code=wrong")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/profile?confirmed=1")
+}
+
+func (s *Server) forgotPage(c *gin.Context) {
+	s.renderForm(c, "forgot", http.StatusOK, &form{Values: map[string]string{}, Errors: map[string]string{}}, "forgot.title")
+}
+
+// forgotSubmit shows the same answer whether or not the address has an account.
+func (s *Server) forgotSubmit(c *gin.Context) {
+	f := newForm(c, "email")
+	if ok, wait := s.allow(c, rateCheck{limitResetIP, s.clientIP(c.Request)}, rateCheck{limitResetEmail, f.Values["email"]}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	if err := s.users.RequestPasswordReset(c.Request.Context(), f.Values["email"]); err != nil {
+		status, internal := s.explain(c, f, err)
+		if internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+		s.renderForm(c, "forgot", status, f, "forgot.title")
+		return
+	}
+	loc := c.GetString(keyLocale)
+	s.html(c, http.StatusOK, "message", view{Title: s.i18n.T(loc, "forgot.title"), Notice: s.i18n.T(loc, "forgot.sent")})
+}
+
+func (s *Server) resetPage(c *gin.Context) {
+	f := &form{Values: map[string]string{"token": c.Query("token")}, Errors: map[string]string{}}
+	s.renderForm(c, "reset", http.StatusOK, f, "reset.title")
+}
+
+func (s *Server) resetSubmit(c *gin.Context) {
+	f := newForm(c, "token")
+	if ok, wait := s.allow(c, rateCheck{limitResetIP, s.clientIP(c.Request)}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	if err := s.users.ResetPassword(c.Request.Context(), f.Values["token"], c.PostForm("password")); err != nil {
+		status, internal := s.explain(c, f, err)
+		if internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+		s.renderForm(c, "reset", status, f, "reset.title")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/login?reset=1")
 }

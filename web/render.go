@@ -26,7 +26,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile"}
+var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset"}
 
 // parseTemplates parses layout.html with each page once, at start-up.
 func parseTemplates() (map[string]*template.Template, error) {
@@ -59,6 +59,7 @@ type view struct {
 	Notice   string
 	Operator *operator.Operator
 	Cities   []*tenant.Tenant
+	Mail     []mailView
 
 	port string // ":8080" when the request came on a non-default port
 

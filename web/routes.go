@@ -26,6 +26,12 @@ func (s *Server) routes() {
 	c.POST("/register", s.registerSubmit)
 	c.GET("/profile", s.profilePage)
 	c.POST("/profile", s.profileSubmit)
+	c.GET("/confirm", s.confirmLink)
+	c.POST("/confirm", s.confirmCode)
+	c.GET("/forgot", s.forgotPage)
+	c.POST("/forgot", s.forgotSubmit)
+	c.GET("/reset", s.resetPage)
+	c.POST("/reset", s.resetSubmit)
 	c.StaticFS("/static", http.FS(static))
 
 	api := c.Group("/api/v1")
@@ -42,6 +48,10 @@ func (s *Server) routes() {
 	api.GET("/tokens", s.apiTokens)
 	api.POST("/tokens", s.apiCreateToken)
 	api.DELETE("/tokens/:id", s.apiRevokeToken)
+	api.POST("/me/confirmation", s.apiConfirm)
+	api.POST("/me/confirmation/resend", s.apiResendConfirmation)
+	api.POST("/password-resets", s.apiRequestReset)
+	api.POST("/password-resets/complete", s.apiCompleteReset)
 
 	c.NoRoute(s.notFound)
 	c.NoMethod(s.methodNotAllowed)
@@ -53,6 +63,9 @@ func (s *Server) routes() {
 	p.GET("/login", s.consoleLoginPage)
 	p.POST("/login", s.consoleLoginSubmit)
 	p.POST("/logout", s.consoleLogout)
+	if s.devMail != nil {
+		p.GET("/dev/mail", s.devMailPage)
+	}
 	p.GET("/locale", s.setLocale)
 	p.StaticFS("/static", http.FS(static))
 	p.NoRoute(s.notFound)

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"agora/config"
+	"agora/domain/email/devsmtp"
 	"agora/domain/operator"
 	"agora/domain/site"
 	"agora/domain/user"
@@ -32,6 +33,9 @@ type Deps struct {
 	Registry *tenant.Registry
 	Redis    *redis.Client
 	Log      *slog.Logger
+	// DevMail, in `agora dev`, is the mail capture shown at /dev/mail on the
+	// platform host. Nil in production: the page does not exist.
+	DevMail *devsmtp.Server
 }
 
 // Server serves every host of the installation.
@@ -46,6 +50,7 @@ type Server struct {
 	site      *site.Service
 	users     *user.Service
 	operators *operator.Service
+	devMail   *devsmtp.Server
 	trusted   []*net.IPNet
 	city      *gin.Engine
 	platform  *gin.Engine
@@ -67,7 +72,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted,
+		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
 	}
 	s.city = s.engine()
 	s.platform = s.engine()

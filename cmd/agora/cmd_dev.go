@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"agora/domain/email/devsmtp"
 	"agora/tenant"
 )
 
@@ -46,9 +47,15 @@ func devCmd() *command {
 				for _, t := range ts {
 					fmt.Printf("  %-22s %s\n", t.Name, portalURL(a, t.DefaultHost))
 				}
+				mail, err := devsmtp.Start("127.0.0.1:0", 0)
+				if err != nil {
+					return fmt.Errorf("start mail capture: %w", err)
+				}
+				defer mail.Close()
 				fmt.Printf("  %-22s %s\n", "Operator console", portalURL(a, a.cfg.PlatformHost))
+				fmt.Printf("  %-22s %s/dev/mail\n", "Captured mail", portalURL(a, a.cfg.PlatformHost))
 				fmt.Println("\nPress Ctrl+C to stop.")
-				return runProcesses(ctx, a, true, true, 0)
+				return runProcesses(ctx, a, processes{web: true, worker: true, devMail: mail})
 			})
 		},
 	}

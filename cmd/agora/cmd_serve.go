@@ -9,6 +9,8 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
+	"agora/domain/email"
+	"agora/domain/email/devsmtp"
 	"agora/jobs"
 	"agora/web"
 )
@@ -20,7 +22,7 @@ func serveCmd() *command {
 		summary: "Run the web server (city portals, API, operator console) until interrupted.",
 		run: func(ctx context.Context, fs *flag.FlagSet) error {
 			return withApp(ctx, func(a *app) error {
-				return runProcesses(ctx, a, true, false, 0)
+				return runProcesses(ctx, a, processes{web: true})
 			})
 		},
 	}
@@ -40,16 +42,22 @@ func workerCmd() *command {
 				return usagef("--concurrency must be at least 1")
 			}
 			return withApp(ctx, func(a *app) error {
-				return runProcesses(ctx, a, false, true, concurrency)
+				return runProcesses(ctx, a, processes{worker: true, concurrency: concurrency})
 			})
 		},
 	}
 }
 
-// runProcesses runs the web server and/or the worker (with concurrency tasks
-// at once, 0 for the default), plus the registry's change listener, until ctx
-// ends or one of them fails.
-func runProcesses(ctx context.Context, a *app, serveWeb, worker bool, concurrency int) error {
+// processes says what runProcesses runs.
+type processes struct {
+	web, worker bool
+	concurrency int             // worker tasks at once; 0 for the default
+	devMail     *devsmtp.Server // agora dev: mail is captured here and shown on the platform host
+}
+
+// runProcesses runs the web server and/or the worker, plus the registry's
+// change listener, until ctx ends or one of them fails.
+func runProcesses(ctx context.Context, a *app, p processes) error {
 	rdb, err := a.redisClient(ctx)
 	if err != nil {
 		return err
@@ -60,24 +68,36 @@ func runProcesses(ctx context.Context, a *app, serveWeb, worker bool, concurrenc
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.reg.Listen(ctx, a.cfg.DatabaseURL, a.log) })
-	if serveWeb {
-		srv, err := web.New(web.Deps{Config: a.cfg, DB: a.db, Registry: a.reg, Redis: rdb, Log: a.log})
+	if p.web {
+		srv, err := web.New(web.Deps{Config: a.cfg, DB: a.db, Registry: a.reg, Redis: rdb, Log: a.log, DevMail: p.devMail})
 		if err != nil {
 			return err
 		}
 		g.Go(func() error { return srv.Run(ctx) })
 	}
-	if worker {
+	if p.worker {
 		redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
 		if err != nil {
 			return fmt.Errorf("AGORA_REDIS_URL: %w", err)
 		}
 		client := asynq.NewClient(redisOpt)
 		defer client.Close()
-		w := jobs.NewWorker(jobs.WorkerDeps{
+		smtpURL := a.cfg.SMTPURL
+		if p.devMail != nil {
+			smtpURL = p.devMail.URL()
+		}
+		sender, err := email.NewSMTP(smtpURL)
+		if err != nil {
+			return fmt.Errorf("AGORA_SMTP_URL: %w", err)
+		}
+		w, err := jobs.NewWorker(jobs.WorkerDeps{
 			Redis: redisOpt, DB: a.db, Registry: a.reg, Client: client,
-			StorageDir: a.cfg.StorageDir, Log: a.log, Concurrency: concurrency,
+			StorageDir: a.cfg.StorageDir, Log: a.log, Concurrency: p.concurrency,
+			Sender: sender, PortalURL: func(host string) string { return portalURL(a, host) }, DSN: a.cfg.DatabaseURL,
 		})
+		if err != nil {
+			return err
+		}
 		g.Go(func() error { return w.Run(ctx) })
 	}
 	err = g.Wait()

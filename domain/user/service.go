@@ -75,7 +75,10 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		if isUnique(err) {
 			return errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, emailTask(PurposeConfirm, u.ID, "register"))
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,49 @@
+package tenant
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// OutboxChannel is notified whenever a row is added to platform.outbox, so
+// the relay wakes up at once instead of at its next poll.
+const OutboxChannel = "agora_outbox"
+
+// Task is background work recorded in the outbox: an asynq task type, a
+// deterministic task id (so the task is enqueued at most once), its queue and
+// its payload. The relay adds the city to the payload.
+type Task struct {
+	Type    string
+	ID      string
+	Queue   string
+	Payload map[string]any
+}
+
+// Enqueue records t in platform.outbox inside the city's transaction: the
+// task exists if and only if the city's write commits. The payload always
+// carries the city's id under "tenant_id".
+func (tx *Tx) Enqueue(ctx context.Context, t Task) error {
+	if t.Queue == "" {
+		t.Queue = "default"
+	}
+	payload := map[string]any{}
+	for k, v := range t.Payload {
+		payload[k] = v
+	}
+	payload["tenant_id"] = tx.Tenant.ID
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", t.Type, err)
+	}
+	id := fmt.Sprintf("t%d:%s", tx.Tenant.ID, t.ID)
+	// One round trip: insert, and wake the relay (delivered at commit).
+	_, err = tx.ExecContext(ctx, `WITH ins AS (
+		INSERT INTO platform.outbox (tenant_id, task_type, task_id, queue, payload)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id) DO NOTHING RETURNING 1)
+		SELECT pg_notify($6, '') FROM ins`, tx.Tenant.ID, t.Type, id, t.Queue, string(b), OutboxChannel)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", t.Type, err)
+	}
+	return nil
+}
