@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"agora/domain/email"
+	"agora/domain/user"
 	"agora/tenant"
 )
 
@@ -72,6 +73,8 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 		return nil, err
 	}
 	mux.HandleFunc(TypeEmailSend, emails.Send)
+	exports := &DataExports{users: user.NewService(d.DB), storageDir: d.StorageDir}
+	mux.HandleFunc(TypeDataExport, exports.Build)
 	sched := asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Location: d.Location, Logger: asynqLogger{log}})
 	return &Worker{server: srv, scheduler: sched, mux: mux, log: log, dsn: d.DSN,
 		relay: NewRelay(d.DB.Platform(), d.Client, d.Log)}, nil

@@ -278,3 +278,88 @@ func (s *Server) apiCompleteReset(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// apiDeleteAccount erases the caller's personal data (password required) and
+// ends the session; their contributions stay, anonymised.
+func (s *Server) apiDeleteAccount(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	var r struct {
+		Password string `json:"password"`
+	}
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	if err := s.users.DeleteAccount(c.Request.Context(), u.ID, r.Password, s.cfg.StorageDir); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	s.setCookie(c, s.sessionCookie(c.Request), "", -1)
+	c.Status(http.StatusNoContent)
+}
+
+// apiRequestDataExport queues the caller's personal data archive.
+func (s *Server) apiRequestDataExport(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	e, err := s.users.RequestDataExport(c.Request.Context(), u.ID)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, s.dataExportDoc(*e))
+}
+
+func (s *Server) apiDataExports(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	es, err := s.users.DataExports(c.Request.Context(), u.ID)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	out := make([]dataExportDoc, len(es))
+	for i, e := range es {
+		out[i] = s.dataExportDoc(e)
+	}
+	c.JSON(http.StatusOK, list[dataExportDoc]{Data: out, Total: len(out)})
+}
+
+type dataExportDoc struct {
+	user.DataExport
+	DownloadURL string `json:"download_url,omitempty"`
+}
+
+func (s *Server) dataExportDoc(e user.DataExport) dataExportDoc {
+	d := dataExportDoc{DataExport: e}
+	if e.State == "ready" {
+		d.DownloadURL = "/api/v1/me/data-exports/" + strconv.FormatInt(e.ID, 10) + "/download"
+	}
+	return d
+}
+
+// apiDownloadDataExport serves a ready archive to its owner only.
+func (s *Server) apiDownloadDataExport(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		s.apiError(c, errs.InvalidField("data export", "id", "must be a number"))
+		return
+	}
+	path, err := s.users.DataExportFile(c.Request.Context(), u.ID, id, s.cfg.StorageDir)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.FileAttachment(path, "my-data.json")
+}

@@ -173,7 +173,17 @@ func (s *Server) profilePage(c *gin.Context) {
 		v.Notice = s.i18n.T(loc, "confirm.done")
 	case c.Query("code") != "":
 		f.Errors["code"] = s.i18n.T(loc, "rule.code")
+	case c.Query("export") != "":
+		v.Notice = s.i18n.T(loc, "data.requested")
+	case c.Query("delete") != "":
+		f.Errors["delete_password"] = s.i18n.T(loc, "rule.wrong_password")
 	}
+	exports, err := s.users.DataExports(c.Request.Context(), u.ID)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	v.Exports = exports
 	s.html(c, http.StatusOK, "profile", v)
 }
 
@@ -279,4 +289,37 @@ func (s *Server) resetSubmit(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/login?reset=1")
+}
+
+// dataExportSubmit queues the user's archive and returns to the profile.
+func (s *Server) dataExportSubmit(c *gin.Context) {
+	u, ok := s.requirePageUser(c)
+	if !ok {
+		return
+	}
+	if _, err := s.users.RequestDataExport(c.Request.Context(), u.ID); err != nil {
+		s.pageError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/profile?export=1")
+}
+
+// deleteAccountSubmit deletes the account after the password is typed again.
+func (s *Server) deleteAccountSubmit(c *gin.Context) {
+	u, ok := s.requirePageUser(c)
+	if !ok {
+		return
+	}
+	if err := s.users.DeleteAccount(c.Request.Context(), u.ID, c.PostForm("password"), s.cfg.StorageDir); err != nil {
+		if errs.CodeOf(err) == errs.Invalid {
+			c.Redirect(http.StatusSeeOther, "/profile?delete=wrong#delete")
+			return
+		}
+		s.pageError(c, err)
+		return
+	}
+	s.setCookie(c, s.sessionCookie(c.Request), "", -1)
+	c.Set(keyUser, (*user.User)(nil)) // the page below is for an anonymous visitor
+	loc := c.GetString(keyLocale)
+	s.html(c, http.StatusOK, "message", view{Title: s.i18n.T(loc, "delete.title"), Notice: s.i18n.T(loc, "delete.done")})
 }

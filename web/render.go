@@ -60,6 +60,7 @@ type view struct {
 	Operator *operator.Operator
 	Cities   []*tenant.Tenant
 	Mail     []mailView
+	Exports  []user.DataExport
 
 	port string // ":8080" when the request came on a non-default port
 

@@ -32,6 +32,9 @@ func (s *Server) routes() {
 	c.POST("/forgot", s.forgotSubmit)
 	c.GET("/reset", s.resetPage)
 	c.POST("/reset", s.resetSubmit)
+	c.POST("/profile/data-exports", s.dataExportSubmit)
+	c.GET("/profile/data-exports/:id", s.apiDownloadDataExport)
+	c.POST("/profile/delete", s.deleteAccountSubmit)
 	c.StaticFS("/static", http.FS(static))
 
 	api := c.Group("/api/v1")
@@ -52,6 +55,10 @@ func (s *Server) routes() {
 	api.POST("/me/confirmation/resend", s.apiResendConfirmation)
 	api.POST("/password-resets", s.apiRequestReset)
 	api.POST("/password-resets/complete", s.apiCompleteReset)
+	api.DELETE("/me", s.apiDeleteAccount)
+	api.GET("/me/data-exports", s.apiDataExports)
+	api.POST("/me/data-exports", s.apiRequestDataExport)
+	api.GET("/me/data-exports/:id/download", s.apiDownloadDataExport)
 
 	c.NoRoute(s.notFound)
 	c.NoMethod(s.methodNotAllowed)
