@@ -22,9 +22,10 @@ const TypeEmailSend = user.TaskEmail
 // EmailPayload is the payload of TypeEmailSend.
 type EmailPayload struct {
 	Payload
-	Kind   string  `json:"kind"`
-	UserID user.ID `json:"user_id"`
-	Event  string  `json:"event"`
+	Kind         string  `json:"kind"`
+	UserID       user.ID `json:"user_id"`
+	InvitationID int64   `json:"invitation_id"`
+	Event        string  `json:"event"`
 }
 
 // Emails sends account emails with the city's branding, exactly once per
@@ -46,56 +47,72 @@ func NewEmails(db *tenant.DB, sender email.Sender, portalURL func(host string) s
 	return &Emails{db: db, sender: sender, composer: c, portalURL: portalURL}, nil
 }
 
-var accountEmails = map[string]struct {
-	purpose string
-	path    string
-}{
-	user.PurposeConfirm: {user.PurposeConfirm, "/confirm?token="},
-	user.PurposeReset:   {user.PurposeReset, "/reset?token="},
+// letter is one account email being prepared.
+type letter struct {
+	to, locale, firstName string
+	userID                int64
+	path                  string // link path, the secret appended
+	secret, code          string
+	role                  string
 }
 
-// Send claims the ledger row and issues the one-time code in one city
+// prepare claims the ledger row and issues the email's secret, on tx. It
+// returns claimed == false when the email was already sent or is being sent.
+func prepare(ctx context.Context, tx *tenant.Tx, p EmailPayload) (l letter, ledger int64, claimed bool, err error) {
+	switch p.Kind {
+	case user.PurposeConfirm, user.PurposeReset:
+		rcpt, err := user.GetRecipient(ctx, tx, p.UserID)
+		if err != nil {
+			return l, 0, false, err
+		}
+		l = letter{to: rcpt.Email, locale: rcpt.Locale, firstName: rcpt.FirstName, userID: int64(rcpt.ID), path: "/confirm?token="}
+		ttl := user.ConfirmTTL
+		if p.Kind == user.PurposeReset {
+			l.path, ttl = "/reset?token=", user.ResetTTL
+		}
+		if ledger, claimed, err = email.Claim(ctx, tx, p.Kind, l.to, p.Event, l.userID); err != nil || !claimed {
+			return l, ledger, claimed, err
+		}
+		l.secret, l.code, err = user.IssueCode(ctx, tx, rcpt.ID, p.Kind, ttl)
+		return l, ledger, claimed, err
+	case user.KindInvitation:
+		inv, secret, err := user.IssueInvitationToken(ctx, tx, p.InvitationID)
+		if err != nil {
+			return l, 0, false, err
+		}
+		l = letter{to: inv.Email, locale: tx.Tenant.DefaultLocale(), path: "/invitations/", secret: secret, role: string(inv.Role)}
+		ledger, claimed, err = email.Claim(ctx, tx, p.Kind, l.to, p.Event, 0)
+		return l, ledger, claimed, err
+	}
+	return l, 0, false, fmt.Errorf("email kind %q: %w", p.Kind, asynq.SkipRetry)
+}
+
+// Send claims the ledger row and issues the one-time secret in one city
 // transaction, sends, then records the delivery. A send that fails releases
 // the claim so the retry sends; a worker that dies mid-send leaves the claim,
 // so the email is never sent twice.
 func (e *Emails) Send(ctx context.Context, task *asynq.Task) error {
 	var p EmailPayload
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.UserID <= 0 || p.Event == "" {
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Event == "" {
 		return fmt.Errorf("email payload %s: %w", task.Payload(), asynq.SkipRetry)
-	}
-	kind, ok := accountEmails[p.Kind]
-	if !ok {
-		return fmt.Errorf("email kind %q: %w", p.Kind, asynq.SkipRetry)
 	}
 	t, _ := tenant.FromContext(ctx)
 	var (
-		rcpt     user.Recipient
+		l        letter
 		settings site.Settings
 		ledger   int64
-		link     string
-		code     string
 		claimed  bool
 	)
 	err := e.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var err error
-		if rcpt, err = user.GetRecipient(ctx, tx, p.UserID); err != nil {
-			return err
-		}
 		if settings, err = site.GetSettings(ctx, tx); err != nil {
 			return err
 		}
-		if ledger, claimed, err = email.Claim(ctx, tx, p.Kind, rcpt.Email, p.Event, int64(rcpt.ID)); err != nil || !claimed {
-			return err
-		}
-		ttl := user.ConfirmTTL
-		if p.Kind == user.PurposeReset {
-			ttl = user.ResetTTL
-		}
-		link, code, err = user.IssueCode(ctx, tx, rcpt.ID, kind.purpose, ttl)
+		l, ledger, claimed, err = prepare(ctx, tx, p)
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("user %d is gone: %w", p.UserID, asynq.SkipRetry)
+		return fmt.Errorf("the addressee of %s is gone: %w", p.Kind, asynq.SkipRetry)
 	}
 	if err != nil || !claimed {
 		return err
@@ -103,10 +120,10 @@ func (e *Emails) Send(ctx context.Context, task *asynq.Task) error {
 	base := e.portalURL(t.PrimaryHost)
 	subject, text, html, err := e.composer.Compose(
 		email.Branding{CityName: settings.Name, PrimaryColor: settings.PrimaryColor, PortalURL: base},
-		email.Content{Kind: p.Kind, Locale: rcpt.Locale, FirstName: rcpt.FirstName, Link: base + kind.path + link, Code: code})
+		email.Content{Kind: p.Kind, Locale: l.locale, FirstName: l.firstName, Link: base + l.path + l.secret, Code: l.code, Role: l.role})
 	if err == nil {
 		err = e.sender.Send(ctx, email.Message{
-			FromName: settings.Name, From: "noreply@" + strings.TrimPrefix(t.PrimaryHost, "www."), To: rcpt.Email,
+			FromName: settings.Name, From: "noreply@" + strings.TrimPrefix(t.PrimaryHost, "www."), To: l.to,
 			Subject: subject, Text: text, HTML: html,
 			MessageID: fmt.Sprintf("%s.%d.%d@%s", p.Kind, ledger, t.ID, t.PrimaryHost),
 		})

@@ -10,6 +10,10 @@ import (
 // the relay wakes up at once instead of at its next poll.
 const OutboxChannel = "agora_outbox"
 
+// TaskEmail is the task type that sends one email; provisioning queues the
+// first admin's invitation with it.
+const TaskEmail = "email:send"
+
 // Task is background work recorded in the outbox: an asynq task type, a
 // deterministic task id (so the task is enqueued at most once), its queue and
 // its payload. The relay adds the city to the payload.

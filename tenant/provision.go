@@ -218,6 +218,11 @@ func (p *Provisioner) Create(ctx context.Context, s Spec) (*Created, error) {
 	if err != nil {
 		return nil, err
 	}
+	if token != "" && stx == ptx {
+		if err := queueInvitationEmail(ctx, stx, id); err != nil {
+			return nil, fmt.Errorf("create city: queue invitation: %w", err)
+		}
+	}
 	if stx != ptx {
 		if err := stx.Commit(); err != nil {
 			return nil, fmt.Errorf("create city: commit shard: %w", err)
@@ -315,6 +320,17 @@ func (p *Provisioner) build(ctx context.Context, tx *sqlx.Tx, s Spec) (string, e
 		return "", err
 	}
 	return token, nil
+}
+
+// queueInvitationEmail records, in the provisioning transaction, the task that
+// emails the first admin's invitation. The outbox is in the platform schema of
+// the main shard, which is where tx runs for a main-shard city.
+func queueInvitationEmail(ctx context.Context, tx sqlx.ExtContext, id ID) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO platform.outbox (tenant_id, task_type, task_id, queue, payload)
+		SELECT $1, $2, 't' || $1 || ':email:invitation:' || i.id, 'critical',
+		       jsonb_build_object('tenant_id', $1::bigint, 'kind', 'invitation', 'invitation_id', i.id, 'event', 'invitation-' || i.id)
+		  FROM invitations i WHERE i.accepted_at IS NULL`, id, TaskEmail)
+	return err
 }
 
 // Invite records an invitation in the city schema of tx and returns its

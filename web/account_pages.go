@@ -323,3 +323,60 @@ func (s *Server) deleteAccountSubmit(c *gin.Context) {
 	loc := c.GetString(keyLocale)
 	s.html(c, http.StatusOK, "message", view{Title: s.i18n.T(loc, "delete.title"), Notice: s.i18n.T(loc, "delete.done")})
 }
+
+// invitationPage shows the form that accepts an invitation.
+func (s *Server) invitationPage(c *gin.Context) {
+	inv, err := s.users.InvitationByToken(c.Request.Context(), c.Param("token"))
+	if err != nil {
+		s.invitationGone(c, err)
+		return
+	}
+	f := &form{Values: map[string]string{"email": inv.Email}, Errors: map[string]string{}}
+	s.html(c, http.StatusOK, "invitation", view{Form: f, Title: s.i18n.T(c.GetString(keyLocale), "invitation.title"), Invitation: inv})
+}
+
+func (s *Server) invitationGone(c *gin.Context, err error) {
+	f := &form{Values: map[string]string{}, Errors: map[string]string{}}
+	status, internal := s.explain(c, f, err)
+	if internal != nil {
+		s.pageError(c, internal)
+		return
+	}
+	s.html(c, status, "message", view{Title: s.i18n.T(c.GetString(keyLocale), "invitation.title"), Form: f})
+}
+
+// invitationSubmit creates the invited account and logs it in.
+func (s *Server) invitationSubmit(c *gin.Context) {
+	ctx := c.Request.Context()
+	secret := c.Param("token")
+	inv, err := s.users.InvitationByToken(ctx, secret)
+	if err != nil {
+		s.invitationGone(c, err)
+		return
+	}
+	f := newForm(c, "first_name", "last_name")
+	f.Values["email"] = inv.Email
+	pw := c.PostForm("password")
+	u, err := s.users.AcceptInvitation(ctx, secret, user.Registration{
+		FirstName: f.Values["first_name"], LastName: f.Values["last_name"], Password: pw, Locale: c.GetString(keyLocale)})
+	if err != nil {
+		status, internal := s.explain(c, f, err)
+		if internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+		s.html(c, status, "invitation", view{Form: f, Title: s.i18n.T(c.GetString(keyLocale), "invitation.title"), Invitation: inv})
+		return
+	}
+	sess, err := s.users.Login(ctx, u.Email, pw, c.Request.UserAgent(), s.clientIP(c.Request))
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.setCookie(c, s.sessionCookie(c.Request), sess.Token, int(user.AbsoluteTimeout.Seconds()))
+	if u.Role == user.RoleAdmin {
+		c.Redirect(http.StatusSeeOther, "/admin/users")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/profile?welcome=1")
+}

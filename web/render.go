@@ -26,7 +26,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset"}
+var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation"}
 
 // parseTemplates parses layout.html with each page once, at start-up.
 func parseTemplates() (map[string]*template.Template, error) {
@@ -43,26 +43,29 @@ func parseTemplates() (map[string]*template.Template, error) {
 
 // view is the data every page template gets.
 type view struct {
-	Locale   string
-	Locales  []string
-	Path     string
-	City     *tenant.Tenant
-	Settings *site.Settings
-	Platform bool
-	Title    string
-	Error    *errorView
-	Home     *site.Home
-	Page     *site.Page
-	User     *user.User
-	CSRF     string
-	Form     *form
-	Notice   string
-	Operator *operator.Operator
-	Cities   []*tenant.Tenant
-	Mail     []mailView
-	Exports  []user.DataExport
+	Locale     string
+	Locales    []string
+	Path       string
+	City       *tenant.Tenant
+	Settings   *site.Settings
+	Platform   bool
+	Title      string
+	Error      *errorView
+	Home       *site.Home
+	Page       *site.Page
+	User       *user.User
+	CSRF       string
+	Form       *form
+	Notice     string
+	Operator   *operator.Operator
+	Cities     []*tenant.Tenant
+	Mail       []mailView
+	Exports    []user.DataExport
+	Admin      *adminView
+	Invitation *user.Invitation
 
-	port string // ":8080" when the request came on a non-default port
+	port  string // ":8080" when the request came on a non-default port
+	token string // the invitation token in the page's URL
 
 	t func(key string, args ...any) string
 }
@@ -94,6 +97,24 @@ func (v view) Field(name, typ, autocomplete string) fieldView {
 	}
 	return f
 }
+
+// RoleNames lists the roles, for selects.
+func (v view) RoleNames() []string { return []string{"citizen", "moderator", "admin"} }
+
+// PageNumbers lists the pages of the admin's user list.
+func (v view) PageNumbers() []int {
+	if v.Admin == nil {
+		return nil
+	}
+	out := make([]int, 0, v.Admin.Pages)
+	for i := 1; i <= v.Admin.Pages && i <= 100; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// InvitationToken is the token of the invitation link being accepted.
+func (v view) InvitationToken() string { return v.token }
 
 // Paragraphs splits plain text into paragraphs for display.
 func (v view) Paragraphs(s string) []string {
@@ -134,6 +155,7 @@ func (s *Server) html(c *gin.Context, status int, name string, v view) {
 	}
 	v.CSRF = s.csrfToken(c)
 	v.port = portOf(c.Request.Host)
+	v.token = c.Param("token")
 	if op, ok := currentOperator(c); ok && v.Operator == nil {
 		v.Operator = op.Operator
 	}

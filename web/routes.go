@@ -35,6 +35,16 @@ func (s *Server) routes() {
 	c.POST("/profile/data-exports", s.dataExportSubmit)
 	c.GET("/profile/data-exports/:id", s.apiDownloadDataExport)
 	c.POST("/profile/delete", s.deleteAccountSubmit)
+	c.GET("/invitations/:token", s.invitationPage)
+	c.POST("/invitations/:token", s.invitationSubmit)
+
+	// The back office: city admins only.
+	admin := c.Group("/admin", s.requireAdmin)
+	admin.GET("/users", s.adminUsers)
+	admin.GET("/users/export.csv", s.adminExportUsers)
+	admin.POST("/users/:id/role", s.adminSetRole)
+	admin.POST("/users/:id/block", s.adminBlock)
+	admin.POST("/invitations", s.adminInvite)
 	c.StaticFS("/static", http.FS(static))
 
 	api := c.Group("/api/v1")
@@ -59,6 +69,10 @@ func (s *Server) routes() {
 	api.GET("/me/data-exports", s.apiDataExports)
 	api.POST("/me/data-exports", s.apiRequestDataExport)
 	api.GET("/me/data-exports/:id/download", s.apiDownloadDataExport)
+	api.GET("/users", s.requireAdmin, s.apiUsers)
+	api.PATCH("/users/:id", s.requireAdmin, s.apiUpdateUser)
+	api.GET("/invitations", s.requireAdmin, s.apiInvitations)
+	api.POST("/invitations", s.requireAdmin, s.apiInvite)
 
 	c.NoRoute(s.notFound)
 	c.NoMethod(s.methodNotAllowed)

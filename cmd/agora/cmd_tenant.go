@@ -115,7 +115,7 @@ func tenantCreateCmd() *command {
 					fmt.Printf("  also     %s\n", portalURL(a, t.DefaultHost))
 				}
 				if c.InvitationToken != "" {
-					fmt.Printf("  admin    invitation for %s recorded (valid 14 days)\n", s.AdminEmail)
+					fmt.Printf("  admin    invitation to %s queued; the worker emails it (valid 14 days)\n", s.AdminEmail)
 				}
 				return nil
 			})

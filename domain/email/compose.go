@@ -31,6 +31,7 @@ type Content struct {
 	FirstName string
 	Link      string
 	Code      string
+	Role      string // invitation: the role offered
 }
 
 // Composer renders Agora's emails in the recipient's language.
@@ -84,4 +85,12 @@ func (c *Composer) Compose(b Branding, ct Content) (subject, text, html string, 
 		return "", "", "", fmt.Errorf("compose %s: %w", ct.Kind, err)
 	}
 	return d.t("subject", b.CityName), tb.String(), hb.String(), nil
+}
+
+// RoleName is the role offered by an invitation, in the email's language.
+func (d data) RoleName() string {
+	if d.Role == "" {
+		return ""
+	}
+	return d.t("role_" + d.Role)
 }

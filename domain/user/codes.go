@@ -32,7 +32,7 @@ const (
 )
 
 // TaskEmail is the outbox task type that sends an account email.
-const TaskEmail = "email:send"
+const TaskEmail = tenant.TaskEmail
 
 // EmailTask is the payload of TaskEmail for account emails.
 func emailTask(kind string, id ID, event string) tenant.Task {
@@ -43,7 +43,9 @@ func emailTask(kind string, id ID, event string) tenant.Task {
 	}
 }
 
-func shortHash(id ID, code string) []byte { return token.Hash(strconv.FormatInt(int64(id), 10) + ":" + code) }
+func shortHash(id ID, code string) []byte {
+	return token.Hash(strconv.FormatInt(int64(id), 10) + ":" + code)
+}
 
 // IssueCode creates a one-time code for the user on tx (a city transaction),
 // replacing any unused one of the same purpose. It returns the long token for

@@ -1,0 +1,335 @@
+package user
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"agora/domain/email"
+	"agora/domain/errs"
+	"agora/domain/password"
+	"agora/domain/token"
+	"agora/tenant"
+)
+
+// Seats are the staff places of each plan (-1: unlimited). Operator staff are
+// platform operators, not city users, so they never take a seat.
+var Seats = map[tenant.Plan]map[Role]int{
+	tenant.PlanEssential: {RoleAdmin: 2, RoleModerator: 5},
+	tenant.PlanStandard:  {RoleAdmin: 5, RoleModerator: 20},
+	tenant.PlanPremium:   {RoleAdmin: -1, RoleModerator: -1},
+}
+
+// checkSeat fails with errs.Forbidden when the city's plan has no free seat
+// for role. Pending invitations hold a seat too.
+func checkSeat(ctx context.Context, tx *tenant.Tx, role Role) error {
+	limit, ok := Seats[tx.Tenant.Plan][role]
+	if !ok || limit < 0 {
+		return nil
+	}
+	var used int
+	if err := tx.GetContext(ctx, &used, `SELECT
+		(SELECT count(*) FROM users WHERE role = $1 AND deleted_at IS NULL) +
+		(SELECT count(*) FROM invitations WHERE role = $1 AND accepted_at IS NULL AND expires_at > now())`, role); err != nil {
+		return err
+	}
+	if used >= limit {
+		return errs.E("user.seats", errs.Forbidden,
+			"the %s plan includes %d %s seats and all are taken; free one or ask your provider for a larger plan",
+			tx.Tenant.Plan, limit, role).WithRule("seats", string(tx.Tenant.Plan), limit)
+	}
+	return nil
+}
+
+// Filter narrows the admin's user list.
+type Filter struct {
+	Query   string // matched against name and email
+	Role    Role
+	GroupID int64
+	Page    int // from 1
+}
+
+// PageSize is the number of users per admin list page.
+const PageSize = 50
+
+// Search lists users for admins: two queries whatever the page size (the page
+// and the total).
+func (s *Service) Search(ctx context.Context, f Filter) ([]User, int, error) {
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	where := []string{"u.deleted_at IS NULL"}
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		add("(u.email ILIKE '%%' || $%[1]d || '%%' OR (u.first_name || ' ' || u.last_name) ILIKE '%%' || $%[1]d || '%%')", q)
+	}
+	if f.Role != "" {
+		add("u.role = $%d", f.Role)
+	}
+	if f.GroupID > 0 {
+		add("u.id IN (SELECT user_id FROM group_members WHERE group_id = $%d)", f.GroupID)
+	}
+	cond := strings.Join(where, " AND ")
+	var users []User
+	var total int
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM users u WHERE `+cond, args...); err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &users, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE `+cond+
+			fmt.Sprintf(` ORDER BY u.created_at DESC, u.id DESC LIMIT %d OFFSET %d`, PageSize, (f.Page-1)*PageSize), args...)
+	})
+	return users, total, err
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// SetRole changes a user's role within the plan's seats. An admin cannot
+// demote themselves (so a city always keeps the admin who acts).
+func (s *Service) SetRole(ctx context.Context, actor, id ID, role Role) (*User, error) {
+	const op = "user.SetRole"
+	if !role.Valid() {
+		return nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role)
+	}
+	if actor == id && role != RoleAdmin {
+		return nil, errs.E(op, errs.Forbidden, "you cannot remove your own admin role; ask another admin")
+	}
+	var u User
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var current Role
+		err := tx.GetContext(ctx, &current, `SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(op, errs.NotFound, "no such user")
+		}
+		if err != nil {
+			return err
+		}
+		if current != role {
+			// Serialise seat counting per city.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('agora:seats'))`); err != nil {
+				return err
+			}
+			if err := checkSeat(ctx, tx, role); err != nil {
+				return err
+			}
+		}
+		return tx.GetContext(ctx, &u, `UPDATE users SET role = $2, updated_at = now() WHERE id = $1 RETURNING `+userColumns, id, role)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Block stops a user from acting (they can still read) for days days, and
+// ends their sessions. Unblock with days = 0. Staff cannot block themselves.
+func (s *Service) Block(ctx context.Context, actor, id ID, days int) (*User, error) {
+	const op = "user.Block"
+	if days < 0 || days > 3650 {
+		return nil, errs.InvalidField(op, "days", "must be between 0 and 3650").WithRule("range", 0, 3650)
+	}
+	if actor == id {
+		return nil, errs.E(op, errs.Forbidden, "you cannot block yourself")
+	}
+	var u User
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var until any
+		if days > 0 {
+			until = s.now().Add(time.Duration(days) * 24 * time.Hour)
+		}
+		err := tx.GetContext(ctx, &u, `UPDATE users SET blocked_until = $2, updated_at = now()
+			WHERE id = $1 AND deleted_at IS NULL RETURNING `+userColumns, id, until)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(op, errs.NotFound, "no such user")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Invitation is a pending invitation to join the city with a role.
+type Invitation struct {
+	ID        int64     `db:"id" json:"id"`
+	Email     string    `db:"email" json:"email"`
+	Role      Role      `db:"role" json:"role"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	ExpiresAt time.Time `db:"expires_at" json:"expires_at"`
+}
+
+// InvitationTTL is how long an invitation can be accepted.
+const InvitationTTL = 14 * 24 * time.Hour
+
+// Invite invites each address with role, within the plan's seats, and queues
+// the invitation emails. Addresses that already have an account or a pending
+// invitation are reported in skipped, not invited twice. Errors name the
+// faulty address; nothing is written when any address is invalid or the
+// seats do not suffice.
+func (s *Service) Invite(ctx context.Context, addrs []string, role Role) (invited []Invitation, skipped []string, err error) {
+	const op = "user.Invite"
+	if !role.Valid() {
+		return nil, nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role)
+	}
+	if len(addrs) == 0 || len(addrs) > 1000 {
+		return nil, nil, errs.InvalidField(op, "emails", "give 1 to 1000 addresses").WithRule("count", 1, 1000)
+	}
+	clean := make([]string, 0, len(addrs))
+	seen := map[string]bool{}
+	for i, a := range addrs {
+		n, err := email.Normalize(op, fmt.Sprintf("emails[%d]", i), a)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !seen[n] {
+			seen[n] = true
+			clean = append(clean, n)
+		}
+	}
+	err = s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('agora:seats'))`); err != nil {
+			return err
+		}
+		for _, a := range clean {
+			var exists bool
+			if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)
+				OR EXISTS (SELECT 1 FROM invitations WHERE email = $1 AND accepted_at IS NULL AND expires_at > now())`, a); err != nil {
+				return err
+			}
+			if exists {
+				skipped = append(skipped, a)
+				continue
+			}
+			if role != RoleCitizen {
+				if err := checkSeat(ctx, tx, role); err != nil {
+					return err
+				}
+			}
+			// An expired invitation to the same address makes way for the new one.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE email = $1 AND accepted_at IS NULL`, a); err != nil {
+				return err
+			}
+			_, hash := token.New("") // replaced by the emailed token at send time
+			var inv Invitation
+			if err := tx.GetContext(ctx, &inv, `INSERT INTO invitations (email, role, token_hash, expires_at)
+				VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING id, email, role, created_at, expires_at`,
+				a, role, hash, InvitationTTL.Seconds()); err != nil {
+				return err
+			}
+			if err := tx.Enqueue(ctx, tenant.Task{Type: TaskEmail, Queue: "critical",
+				ID:      fmt.Sprintf("email:invitation:%d", inv.ID),
+				Payload: map[string]any{"kind": KindInvitation, "invitation_id": inv.ID, "event": fmt.Sprintf("invitation-%d", inv.ID)}}); err != nil {
+				return err
+			}
+			invited = append(invited, inv)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return invited, skipped, nil
+}
+
+// KindInvitation is the email kind of invitations.
+const KindInvitation = "invitation"
+
+// InvitationRecipient is what the invitation email needs.
+type InvitationRecipient struct {
+	ID    int64  `db:"id"`
+	Email string `db:"email"`
+	Role  Role   `db:"role"`
+}
+
+// IssueInvitationToken gives a pending invitation a fresh token (replacing
+// its hash) on tx and returns the invitation and the token for the link.
+func IssueInvitationToken(ctx context.Context, tx *tenant.Tx, invitationID int64) (InvitationRecipient, string, error) {
+	secret, hash := token.New("")
+	var r InvitationRecipient
+	err := tx.GetContext(ctx, &r, `UPDATE invitations SET token_hash = $2
+		WHERE id = $1 AND accepted_at IS NULL AND expires_at > now() RETURNING id, email, role`, invitationID, hash)
+	return r, secret, err
+}
+
+// InvitationByToken returns the pending invitation of a link token.
+// Errors: errs.NotFound when unknown, accepted or expired.
+func (s *Service) InvitationByToken(ctx context.Context, secret string) (*Invitation, error) {
+	var inv Invitation
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &inv, `SELECT id, email, role, created_at, expires_at FROM invitations
+			WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > now()`, token.Hash(secret))
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E("user.Invitation", errs.NotFound, "this invitation is unknown, already accepted or expired").WithRule("invitation")
+	}
+	return &inv, err
+}
+
+// AcceptInvitation creates the invited account with the invitation's role
+// and a confirmed email (the link proved the address). Errors: errs.NotFound
+// for a bad token, errs.Invalid for bad fields.
+func (s *Service) AcceptInvitation(ctx context.Context, secret string, r Registration) (*User, error) {
+	const op = "user.AcceptInvitation"
+	t, ok := tenant.FromContext(ctx)
+	if !ok {
+		return nil, tenant.ErrNoTenant
+	}
+	var u User
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var inv Invitation
+		err := tx.GetContext(ctx, &inv, `UPDATE invitations SET accepted_at = now()
+			WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > now() RETURNING id, email, role, created_at, expires_at`, token.Hash(secret))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(op, errs.NotFound, "this invitation is unknown, already accepted or expired").WithRule("invitation")
+		}
+		if err != nil {
+			return err
+		}
+		r.Email = inv.Email
+		minLen := 10
+		if err := tx.GetContext(ctx, &minLen, `SELECT password_min_length FROM settings`); err != nil {
+			return err
+		}
+		if err := r.validate(t.Locales, minLen); err != nil {
+			return err
+		}
+		hash, err := password.Hash(r.Password)
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale, role, email_confirmed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale, inv.Role)
+		if isUnique(err) {
+			return errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Invitations lists pending invitations, newest first.
+func (s *Service) Invitations(ctx context.Context) ([]Invitation, error) {
+	var out []Invitation
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &out, `SELECT id, email, role, created_at, expires_at FROM invitations
+			WHERE accepted_at IS NULL AND expires_at > now() ORDER BY created_at DESC`)
+	})
+	return out, err
+}

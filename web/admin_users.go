@@ -1,0 +1,351 @@
+package web
+
+import (
+	"encoding/csv"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/errs"
+	"agora/domain/group"
+	"agora/domain/user"
+	"agora/tenant"
+)
+
+// requireAdmin lets city admins through; anonymous visitors go to the login
+// page (pages) or get 401 (API); other users get 403.
+func (s *Server) requireAdmin(c *gin.Context) {
+	u, ok := currentUser(c)
+	switch {
+	case !ok && wantsJSON(c):
+		s.apiError(c, errs.E("admin", errs.Unauthenticated, "log in as a city admin"))
+	case !ok:
+		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+		c.Abort()
+	case u.Role != user.RoleAdmin:
+		if wantsJSON(c) {
+			s.apiError(c, errs.E("admin", errs.Forbidden, "only city admins can do this"))
+			return
+		}
+		s.fail(c, http.StatusForbidden, "forbidden", "error.forbidden")
+	case u.Blocked(time.Now()):
+		s.fail(c, http.StatusForbidden, "forbidden", "error.forbidden")
+	default:
+		c.Next()
+	}
+}
+
+// exportsAllowed reports whether the city's plan includes exports.
+func exportsAllowed(t *tenant.Tenant) bool { return t.Plan != tenant.PlanEssential }
+
+func filterOf(c *gin.Context) user.Filter {
+	page, _ := strconv.Atoi(c.Query("page"))
+	gid, _ := strconv.ParseInt(c.Query("group"), 10, 64)
+	return user.Filter{Query: c.Query("q"), Role: user.Role(c.Query("role")), GroupID: gid, Page: page}
+}
+
+// adminUsers is the back office's user list: search, filters, role and block
+// forms, invitations.
+func (s *Server) adminUsers(c *gin.Context) {
+	ctx := c.Request.Context()
+	f := filterOf(c)
+	users, total, err := s.users.Search(ctx, f)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	groups, err := group.NewService(s.db).List(ctx)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	invitations, err := s.users.Invitations(ctx)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	t, _ := tenant.FromContext(ctx)
+	loc := c.GetString(keyLocale)
+	v := view{Title: s.i18n.T(loc, "admin.users.title"), Admin: &adminView{
+		Users: users, Total: total, Filter: f, Groups: groups, Invitations: invitations,
+		ExportsAllowed: exportsAllowed(t), Seats: seatsOf(t.Plan),
+		Pages: (total + user.PageSize - 1) / user.PageSize,
+	}}
+	if msg := c.Query("msg"); msg != "" {
+		v.Notice = s.i18n.T(loc, "admin.msg."+msg, c.Query("n"))
+	}
+	if e := c.Query("err"); e != "" {
+		v.Form = &form{Values: map[string]string{}, Errors: map[string]string{}, Error: e}
+	}
+	s.html(c, http.StatusOK, "admin_users", v)
+}
+
+// adminView is the data of the back office pages.
+type adminView struct {
+	Users          []user.User
+	Total, Pages   int
+	Filter         user.Filter
+	Groups         []group.Group
+	Invitations    []user.Invitation
+	ExportsAllowed bool
+	Seats          map[string]int
+}
+
+func seatsOf(p tenant.Plan) map[string]int {
+	out := map[string]int{}
+	for r, n := range user.Seats[p] {
+		out[string(r)] = n
+	}
+	return out
+}
+
+// back returns to the user list with a message or a translated error.
+func (s *Server) back(c *gin.Context, msg string, n int, err error) {
+	q := url.Values{}
+	if err != nil {
+		f := &form{Values: map[string]string{}, Errors: map[string]string{}}
+		if _, internal := s.explain(c, f, err); internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+		text := f.Error
+		for _, e := range f.Errors {
+			text = e
+		}
+		q.Set("err", text)
+	} else {
+		q.Set("msg", msg)
+		q.Set("n", strconv.Itoa(n))
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/users?"+q.Encode())
+}
+
+func idParam(c *gin.Context) (user.ID, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	return user.ID(id), err == nil && id > 0
+}
+
+func (s *Server) adminSetRole(c *gin.Context) {
+	me, _ := currentUser(c)
+	id, ok := idParam(c)
+	if !ok {
+		s.notFound(c)
+		return
+	}
+	_, err := s.users.SetRole(c.Request.Context(), me.ID, id, user.Role(c.PostForm("role")))
+	s.back(c, "role", 1, err)
+}
+
+func (s *Server) adminBlock(c *gin.Context) {
+	me, _ := currentUser(c)
+	id, ok := idParam(c)
+	if !ok {
+		s.notFound(c)
+		return
+	}
+	days, err := strconv.Atoi(c.PostForm("days"))
+	if err != nil {
+		s.back(c, "", 0, errs.InvalidField("admin.block", "days", "must be a number").WithRule("range", 0, 3650))
+		return
+	}
+	_, err = s.users.Block(c.Request.Context(), me.ID, id, days)
+	s.back(c, "block", days, err)
+}
+
+// adminInvite invites the addresses typed in the form and/or listed in an
+// uploaded CSV file (one address per line, first column; a header is skipped).
+func (s *Server) adminInvite(c *gin.Context) {
+	addrs := splitAddresses(c.PostForm("emails"))
+	if fh, err := c.FormFile("csv"); err == nil {
+		if fh.Size > 1<<20 {
+			s.back(c, "", 0, errs.InvalidField("admin.invite", "csv", "the file is larger than 1 MB").WithRule("file_size", 1))
+			return
+		}
+		f, err := fh.Open()
+		if err != nil {
+			s.pageError(c, err)
+			return
+		}
+		defer f.Close()
+		fromCSV, err := csvAddresses(f)
+		if err != nil {
+			s.back(c, "", 0, errs.InvalidField("admin.invite", "csv", "cannot read the file as CSV: %v", err).WithRule("csv"))
+			return
+		}
+		addrs = append(addrs, fromCSV...)
+	}
+	invited, _, err := s.users.Invite(c.Request.Context(), addrs, user.Role(c.PostForm("role")))
+	s.back(c, "invited", len(invited), err)
+}
+
+func splitAddresses(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' || r == ' ' || r == '\t' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func csvAddresses(r io.Reader) ([]string, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	var out []string
+	for i := 0; ; i++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(rec) == 0 {
+			continue
+		}
+		v := strings.TrimSpace(rec[0])
+		if i == 0 && !strings.Contains(v, "@") {
+			continue // a header row
+		}
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+}
+
+// adminExportUsers streams the user list as CSV, with personal fields, to
+// admins of cities whose plan includes exports.
+func (s *Server) adminExportUsers(c *gin.Context) {
+	t, _ := tenant.FromContext(c.Request.Context())
+	if !exportsAllowed(t) {
+		s.fail(c, http.StatusForbidden, "feature_unavailable", "error.feature_unavailable", "standard")
+		return
+	}
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="users.csv"`)
+	c.Header("Cache-Control", "no-store")
+	w := csv.NewWriter(c.Writer)
+	_ = w.Write([]string{"id", "email", "first_name", "last_name", "role", "locale", "email_confirmed", "blocked_until", "created_at"})
+	f := filterOf(c)
+	for page := 1; ; page++ {
+		f.Page = page
+		users, total, err := s.users.Search(c.Request.Context(), f)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		for _, u := range users {
+			blocked := ""
+			if u.BlockedUntil != nil {
+				blocked = u.BlockedUntil.UTC().Format("2006-01-02T15:04:05Z")
+			}
+			_ = w.Write([]string{strconv.FormatInt(int64(u.ID), 10), u.Email, csvSafe(u.FirstName), csvSafe(u.LastName), string(u.Role), u.Locale,
+				strconv.FormatBool(u.Confirmed()), blocked, u.CreatedAt.UTC().Format("2006-01-02T15:04:05Z")})
+		}
+		if page*user.PageSize >= total {
+			break
+		}
+	}
+	w.Flush()
+}
+
+// csvSafe defuses values a spreadsheet would run as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// apiUsers lists users for admins, page by page.
+func (s *Server) apiUsers(c *gin.Context) {
+	f := filterOf(c)
+	users, total, err := s.users.Search(c.Request.Context(), f)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	page := max(f.Page, 1)
+	out := pagedList[user.User]{Data: nonNil(users), Total: total, Page: page}
+	if page*user.PageSize < total {
+		q := c.Request.URL.Query()
+		q.Set("page", strconv.Itoa(page+1))
+		out.Next = "/api/v1/users?" + q.Encode()
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// pagedList is a list response with a link to the next page.
+type pagedList[T any] struct {
+	Data  []T    `json:"data"`
+	Total int    `json:"total"`
+	Page  int    `json:"page"`
+	Next  string `json:"next,omitempty"`
+}
+
+// apiUpdateUser changes a user's role and/or block (admins).
+func (s *Server) apiUpdateUser(c *gin.Context) {
+	me, _ := currentUser(c)
+	id, ok := idParam(c)
+	if !ok {
+		s.apiError(c, errs.InvalidField("users", "id", "must be a positive number"))
+		return
+	}
+	var r struct {
+		Role        *user.Role `json:"role"`
+		BlockedDays *int       `json:"blocked_days"`
+	}
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	if r.Role == nil && r.BlockedDays == nil {
+		s.apiError(c, errs.E("users", errs.Invalid, "give role and/or blocked_days"))
+		return
+	}
+	var u *user.User
+	var err error
+	if r.Role != nil {
+		if u, err = s.users.SetRole(c.Request.Context(), me.ID, id, *r.Role); err != nil {
+			s.apiError(c, err)
+			return
+		}
+	}
+	if r.BlockedDays != nil {
+		if u, err = s.users.Block(c.Request.Context(), me.ID, id, *r.BlockedDays); err != nil {
+			s.apiError(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+// apiInvite invites addresses with a role (admins).
+func (s *Server) apiInvite(c *gin.Context) {
+	var r struct {
+		Emails []string  `json:"emails"`
+		Role   user.Role `json:"role"`
+	}
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	invited, skipped, err := s.users.Invite(c.Request.Context(), r.Emails, r.Role)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"invited": nonNil(invited), "skipped": nonNil(skipped)})
+}
+
+func (s *Server) apiInvitations(c *gin.Context) {
+	invs, err := s.users.Invitations(c.Request.Context())
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, list[user.Invitation]{Data: nonNil(invs), Total: len(invs)})
+}
