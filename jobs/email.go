@@ -60,15 +60,21 @@ type letter struct {
 // returns claimed == false when the email was already sent or is being sent.
 func prepare(ctx context.Context, tx *tenant.Tx, p EmailPayload) (l letter, ledger int64, claimed bool, err error) {
 	switch p.Kind {
-	case user.PurposeConfirm, user.PurposeReset:
+	case user.PurposeConfirm, user.PurposeReset, user.PurposeChangeEmail:
 		rcpt, err := user.GetRecipient(ctx, tx, p.UserID)
 		if err != nil {
 			return l, 0, false, err
 		}
 		l = letter{to: rcpt.Email, locale: rcpt.Locale, firstName: rcpt.FirstName, userID: int64(rcpt.ID), path: "/confirm?token="}
 		ttl := user.ConfirmTTL
-		if p.Kind == user.PurposeReset {
+		switch p.Kind {
+		case user.PurposeReset:
 			l.path, ttl = "/reset?token=", user.ResetTTL
+		case user.PurposeChangeEmail:
+			if rcpt.PendingEmail == nil {
+				return l, 0, false, nil // changed or cancelled meanwhile: nothing to send
+			}
+			l.to, l.path = *rcpt.PendingEmail, "/confirm-email?token="
 		}
 		if ledger, claimed, err = email.Claim(ctx, tx, p.Kind, l.to, p.Event, l.userID); err != nil || !claimed {
 			return l, ledger, claimed, err

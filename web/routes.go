@@ -35,6 +35,8 @@ func (s *Server) routes() {
 	c.POST("/profile/data-exports", s.dataExportSubmit)
 	c.GET("/profile/data-exports/:id", s.apiDownloadDataExport)
 	c.POST("/profile/delete", s.deleteAccountSubmit)
+	c.POST("/profile/email", s.changeEmailSubmit)
+	c.GET("/confirm-email", s.confirmEmailChange)
 	c.GET("/invitations/:token", s.invitationPage)
 	c.POST("/invitations/:token", s.invitationSubmit)
 
@@ -66,6 +68,7 @@ func (s *Server) routes() {
 	api.POST("/password-resets", s.apiRequestReset)
 	api.POST("/password-resets/complete", s.apiCompleteReset)
 	api.DELETE("/me", s.apiDeleteAccount)
+	api.POST("/me/email", s.apiChangeEmail)
 	api.GET("/me/data-exports", s.apiDataExports)
 	api.POST("/me/data-exports", s.apiRequestDataExport)
 	api.GET("/me/data-exports/:id/download", s.apiDownloadDataExport)

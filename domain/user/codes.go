@@ -22,8 +22,9 @@ import (
 
 // Purposes of one-time email codes, and how long each lives.
 const (
-	PurposeConfirm = "confirm"
-	PurposeReset   = "reset"
+	PurposeConfirm     = "confirm"
+	PurposeReset       = "reset"
+	PurposeChangeEmail = "change_email"
 
 	ConfirmTTL = 24 * time.Hour
 	ResetTTL   = time.Hour
@@ -189,16 +190,88 @@ func (s *Service) ResetPassword(ctx context.Context, secret, pw string) error {
 
 // Recipient is what an account email needs to know about its addressee.
 type Recipient struct {
-	ID        ID     `db:"id"`
-	Email     string `db:"email"`
-	FirstName string `db:"first_name"`
-	Locale    string `db:"locale"`
+	ID           ID      `db:"id"`
+	Email        string  `db:"email"`
+	PendingEmail *string `db:"pending_email"`
+	FirstName    string  `db:"first_name"`
+	Locale       string  `db:"locale"`
 }
 
 // GetRecipient reads the addressee of an account email on tx. Deleted
 // accounts are not found (sql.ErrNoRows).
 func GetRecipient(ctx context.Context, tx sqlx.QueryerContext, id ID) (Recipient, error) {
 	var r Recipient
-	err := sqlx.GetContext(ctx, tx, &r, `SELECT id, email, first_name, locale FROM users WHERE id = $1 AND deleted_at IS NULL`, id)
+	err := sqlx.GetContext(ctx, tx, &r, `SELECT id, email, pending_email, first_name, locale FROM users WHERE id = $1 AND deleted_at IS NULL`, id)
 	return r, err
+}
+
+// RequestEmailChange starts changing the user's address: the password is
+// checked, the new address kept as pending and a confirmation link sent to
+// it. The current address stays in use until the link is opened. Errors:
+// errs.Invalid naming the field.
+func (s *Service) RequestEmailChange(ctx context.Context, id ID, newAddr, pw string) error {
+	const op = "user.RequestEmailChange"
+	addr, err := email.Normalize(op, "email", newAddr)
+	if err != nil {
+		return err
+	}
+	secret, _ := token.New("")
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var row struct {
+			Email        string `db:"email"`
+			PasswordHash string `db:"password_hash"`
+		}
+		if err := tx.GetContext(ctx, &row, `SELECT email, password_hash FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id); err != nil {
+			return err
+		}
+		if !password.Verify(row.PasswordHash, pw) {
+			return errs.InvalidField(op, "password", "is not your current password").WithRule("wrong_password")
+		}
+		if addr == row.Email {
+			return errs.InvalidField(op, "email", "is already your address").WithRule("same_email")
+		}
+		var taken bool
+		if err := tx.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)`, addr); err != nil {
+			return err
+		}
+		if taken {
+			return errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET pending_email = $2, updated_at = now() WHERE id = $1`, id, addr); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, emailTask(PurposeChangeEmail, id, "change-"+secret[:12]))
+	})
+}
+
+// ConfirmEmailChange switches the account to its pending address with the
+// link sent there. Every session but none of the content changes. Errors:
+// errs.Invalid for a bad link, errs.Invalid (taken) when the address got an
+// account meanwhile.
+func (s *Service) ConfirmEmailChange(ctx context.Context, secret string) (*User, error) {
+	var u User
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var id ID
+		err := tx.GetContext(ctx, &id, `UPDATE email_codes SET used_at = now()
+			WHERE code_hash = $1 AND purpose = 'change_email' AND used_at IS NULL AND expires_at > now() RETURNING user_id`, token.Hash(secret))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errBadCode
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &u, `UPDATE users SET email = pending_email, pending_email = NULL,
+			email_confirmed_at = now(), updated_at = now() WHERE id = $1 AND pending_email IS NOT NULL RETURNING `+userColumns, id)
+		if isUnique(err) {
+			return errs.InvalidField("user.ConfirmEmailChange", "email", "an account with this email already exists").WithRule("taken")
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return errBadCode
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
 }
