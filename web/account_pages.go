@@ -182,6 +182,8 @@ func (s *Server) profilePage(c *gin.Context) {
 		v.Notice = s.i18n.T(loc, "email.sent")
 	case c.Query("email_error") != "":
 		f.Errors["new_email"] = c.Query("email_error")
+	case c.Query("avatar_error") != "":
+		f.Errors["avatar"] = c.Query("avatar_error")
 	}
 	exports, err := s.users.DataExports(c.Request.Context(), u.ID)
 	if err != nil {

@@ -98,6 +98,14 @@ func (v view) Field(name, typ, autocomplete string) fieldView {
 	return f
 }
 
+// Initial is the first letter of a name, upper-cased ("?" for none).
+func (v view) Initial(name string) string {
+	for _, r := range name {
+		return strings.ToUpper(string(r))
+	}
+	return "?"
+}
+
 // RoleNames lists the roles, for selects.
 func (v view) RoleNames() []string { return []string{"citizen", "moderator", "admin"} }
 

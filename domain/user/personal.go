@@ -24,12 +24,14 @@ import (
 func (s *Service) DeleteAccount(ctx context.Context, id ID, pw, storageDir string) error {
 	const op = "user.DeleteAccount"
 	var files []string
+	var avatar string
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var row struct {
 			Email        string `db:"email"`
 			PasswordHash string `db:"password_hash"`
+			Avatar       string `db:"avatar_path"`
 		}
-		err := tx.GetContext(ctx, &row, `SELECT email, password_hash FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id)
+		err := tx.GetContext(ctx, &row, `SELECT email, password_hash, avatar_path FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.E(op, errs.NotFound, "no such account")
 		}
@@ -42,6 +44,7 @@ func (s *Service) DeleteAccount(ctx context.Context, id ID, pw, storageDir strin
 		if err := tx.SelectContext(ctx, &files, `SELECT file_name FROM data_exports WHERE user_id = $1 AND file_name <> ''`, id); err != nil {
 			return err
 		}
+		avatar = row.Avatar
 		for _, q := range []string{
 			`DELETE FROM sessions WHERE user_id = $1`,
 			`DELETE FROM api_tokens WHERE user_id = $1`,
@@ -65,6 +68,9 @@ func (s *Service) DeleteAccount(ctx context.Context, id ID, pw, storageDir strin
 	t, _ := tenant.FromContext(ctx)
 	for _, f := range files {
 		_ = os.Remove(filepath.Join(exportDir(storageDir, t.ID), filepath.Base(f)))
+	}
+	if avatar != "" {
+		_ = os.Remove(filepath.Join(avatarDir(storageDir, t.ID), filepath.Base(avatar)))
 	}
 	return nil
 }

@@ -39,6 +39,8 @@ type User struct {
 	EmailConfirmedAt *time.Time `db:"email_confirmed_at" json:"email_confirmed_at"`
 	BlockedUntil     *time.Time `db:"blocked_until" json:"blocked_until,omitempty"`
 	CreatedAt        time.Time  `db:"created_at" json:"created_at"`
+	// Avatar is the avatar's file name, served at /avatars/<name>; "" if none.
+	Avatar string `db:"avatar_path" json:"avatar,omitempty"`
 }
 
 // Confirmed reports whether the user confirmed their email address.
