@@ -16,6 +16,7 @@ import (
 // visitor's language.
 type form struct {
 	Values map[string]string
+	Multi  map[string][]string // answers to the city's own questions, by key
 	Errors map[string]string
 	Error  string // an error about the whole form
 }
@@ -112,7 +113,17 @@ func (s *Server) logoutSubmit(c *gin.Context) {
 }
 
 func (s *Server) registerPage(c *gin.Context) {
-	s.renderForm(c, "register", http.StatusOK, &form{Values: map[string]string{}, Errors: map[string]string{}}, "register.title")
+	s.renderRegister(c, http.StatusOK, &form{Values: map[string]string{}, Errors: map[string]string{}, Multi: map[string][]string{}})
+}
+
+// renderRegister shows the sign-up form with the city's own questions.
+func (s *Server) renderRegister(c *gin.Context, status int, f *form) {
+	fields, err := s.users.Fields(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.html(c, status, "register", view{Form: f, Fields: fields, Title: s.i18n.T(c.GetString(keyLocale), "register.title")})
 }
 
 func (s *Server) registerSubmit(c *gin.Context) {
@@ -123,9 +134,20 @@ func (s *Server) registerSubmit(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	pw := c.PostForm("password")
+	answers := user.Answers{}
+	f.Multi = map[string][]string{}
+	if err := c.Request.ParseMultipartForm(1 << 20); err != nil && c.Request.PostForm == nil {
+		_ = c.Request.ParseForm()
+	}
+	for k, vs := range c.Request.PostForm {
+		if key, ok := strings.CutPrefix(k, "field_"); ok {
+			answers[key] = vs
+			f.Multi[key] = vs
+		}
+	}
 	_, err := s.users.Register(ctx, user.Registration{
 		Email: f.Values["email"], Password: pw, FirstName: f.Values["first_name"], LastName: f.Values["last_name"],
-		Locale: c.GetString(keyLocale),
+		Locale: c.GetString(keyLocale), Fields: answers,
 	})
 	if err != nil {
 		status, internal := s.explain(c, f, err)
@@ -133,7 +155,7 @@ func (s *Server) registerSubmit(c *gin.Context) {
 			s.pageError(c, internal)
 			return
 		}
-		s.renderForm(c, "register", status, f, "register.title")
+		s.renderRegister(c, status, f)
 		return
 	}
 	sess, err := s.users.Login(ctx, f.Values["email"], pw, c.Request.UserAgent(), s.clientIP(c.Request))

@@ -349,3 +349,41 @@ func (s *Server) apiInvitations(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, list[user.Invitation]{Data: nonNil(invs), Total: len(invs)})
 }
+
+// apiFields lists the registration questions (public: the sign-up form needs them).
+func (s *Server) apiFields(c *gin.Context) {
+	fs, err := s.users.Fields(c.Request.Context())
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, list[user.Field]{Data: nonNil(fs), Total: len(fs)})
+}
+
+// apiCreateField adds a registration question (admins).
+func (s *Server) apiCreateField(c *gin.Context) {
+	var f user.Field
+	if !s.bindJSON(c, &f) {
+		return
+	}
+	out, err := s.users.CreateField(c.Request.Context(), f)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, out)
+}
+
+// apiDeleteField removes a registration question (admins).
+func (s *Server) apiDeleteField(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		s.apiError(c, errs.InvalidField("fields", "id", "must be a number"))
+		return
+	}
+	if err := s.users.DeleteField(c.Request.Context(), id); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -62,6 +63,7 @@ type view struct {
 	Mail       []mailView
 	Exports    []user.DataExport
 	Admin      *adminView
+	Fields     []user.Field
 	Invitation *user.Invitation
 
 	port  string // ":8080" when the request came on a non-default port
@@ -104,6 +106,27 @@ func (v view) Initial(name string) string {
 		return strings.ToUpper(string(r))
 	}
 	return "?"
+}
+
+// Answer is the submitted answer to a registration question (first value).
+func (v view) Answer(key string) string {
+	if v.Form == nil || len(v.Form.Multi[key]) == 0 {
+		return ""
+	}
+	return v.Form.Multi[key][0]
+}
+
+// Chosen reports whether value was among the submitted answers to key.
+func (v view) Chosen(key, value string) bool {
+	return v.Form != nil && slices.Contains(v.Form.Multi[key], value)
+}
+
+// FieldError is the error of registration question key.
+func (v view) FieldError(key string) string {
+	if v.Form == nil {
+		return ""
+	}
+	return v.Form.Errors["fields."+key]
 }
 
 // RoleNames lists the roles, for selects.

@@ -3,6 +3,7 @@ package user
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -66,12 +67,21 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		if err := r.validate(t.Locales, st.PasswordMinLength); err != nil {
 			return err
 		}
+		fields, err := loadFields(ctx, tx)
+		if err != nil {
+			return err
+		}
+		answers, err := validateAnswers(fields, r.Fields)
+		if err != nil {
+			return err
+		}
+		custom, _ := json.Marshal(answers)
 		hash, err := password.Hash(r.Password)
 		if err != nil {
 			return err
 		}
-		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale)
-			VALUES ($1, $2, $3, $4, $5) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale)
+		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale, custom_fields)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale, string(custom))
 		if isUnique(err) {
 			return errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
 		}

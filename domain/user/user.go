@@ -56,6 +56,8 @@ type Registration struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name"`
 	Locale    string `json:"locale"`
+	// Fields answers the city's registration questions, by key.
+	Fields Answers `json:"fields,omitempty"`
 }
 
 // validate normalises r for a city offering locales, with its minimum

@@ -1,0 +1,78 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"agora/domain/user"
+	"agora/tenant/tenanttest"
+)
+
+func TestCustomRegistrationFields(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "questions")
+	h := newHarness(t, env, serverOpts{})
+	staff(t, env, c, "admin@example.org", user.RoleAdmin)
+	admin, csrf := login(t, h, c.DefaultHost, "admin@example.org")
+	register(t, h, c.DefaultHost, "cit@example.org") // before any required question exists
+	cit, ccsrf := login(t, h, c.DefaultHost, "cit@example.org")
+	add := func(body string) response {
+		return h.call(t, "POST", c.DefaultHost, "/api/v1/registration-fields", body, "Cookie", admin, "X-CSRF-Token", csrf)
+	}
+	for _, body := range []string{
+		`{"key":"district","label":{"en":"District","fr":"Quartier"},"kind":"select","required":true,"options":[{"value":"north","label":{"en":"North"}},{"value":"south","label":{"en":"South"}}]}`,
+		`{"key":"interests","label":{"en":"Interests"},"kind":"multiselect","options":[{"value":"bikes","label":{"en":"Bikes"}},{"value":"trees","label":{"en":"Trees"}}]}`,
+		`{"key":"birth","label":{"en":"Birth date"},"kind":"date"}`,
+		`{"key":"household","label":{"en":"Household size"},"kind":"number"}`,
+		`{"key":"newsletter","label":{"en":"I accept the charter"},"kind":"checkbox","required":true}`,
+	} {
+		r := add(body)
+		require.Equal(t, http.StatusCreated, r.Status, r.Body)
+	}
+	requireProblem(t, add(`{"key":"Bad Key","label":{"en":"x"},"kind":"text"}`), 422, "invalid")
+	requireProblem(t, add(`{"key":"colour","label":{"en":"x"},"kind":"select"}`), 422, "invalid")
+	requireProblem(t, add(`{"key":"district","label":{"en":"x"},"kind":"text"}`), 409, "conflict")
+	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/registration-fields", `{"key":"x","label":{"en":"x"},"kind":"text"}`,
+		"Cookie", cit, "X-CSRF-Token", ccsrf), 403, "forbidden")
+
+	reg := func(fields string) response {
+		return h.call(t, "POST", c.DefaultHost, "/api/v1/users",
+			`{"email":"new@example.org","password":"correct horse battery","first_name":"N","last_name":"W","fields":`+fields+`}`)
+	}
+	flushRateLimits(t, int64(c.ID))
+	cases := []struct{ fields, field string }{
+		{`{"newsletter":true}`, "fields.district"},
+		{`{"district":"east","newsletter":true}`, "fields.district"},
+		{`{"district":"north","newsletter":false}`, "fields.newsletter"},
+		{`{"district":"north","newsletter":true,"interests":["bikes","cars"]}`, "fields.interests"},
+		{`{"district":"north","newsletter":true,"birth":"17/05/1990"}`, "fields.birth"},
+		{`{"district":"north","newsletter":true,"household":"many"}`, "fields.household"},
+		{`{"district":"north","newsletter":true,"shoe":"42"}`, "fields.shoe"},
+	}
+	for _, tc := range cases {
+		p := requireProblem(t, reg(tc.fields), 422, "invalid")
+		require.Contains(t, p.Detail, tc.field, tc.fields)
+	}
+	r := reg(`{"district":"north","newsletter":true,"interests":["bikes","trees"],"birth":"1990-05-17","household":3}`)
+	require.Equal(t, http.StatusCreated, r.Status, r.Body)
+
+	// The sign-up page asks the questions and keeps answers after an error.
+	flushRateLimits(t, int64(c.ID)) // this test registers more often than a visitor may
+	page := h.get(t, c.DefaultHost, "/register")
+	requireHTML(t, page, 200)
+	require.Contains(t, page.Body, `name="field_district"`)
+	require.Contains(t, page.Body, "Household size")
+	form := url.Values{"csrf_token": {csrfFromPage(t, page)}, "email": {"form@example.org"}, "password": {"correct horse battery"},
+		"first_name": {"F"}, "last_name": {"O"}, "field_district": {"south"}, "field_interests": {"trees"}}
+	r = h.callForm(t, c.DefaultHost, "/register", form.Encode(), "Cookie", cookieFrom(page))
+	requireHTML(t, r, 422)
+	require.Contains(t, r.Body, "This is required.") // the charter checkbox
+	require.Contains(t, r.Body, `value="south" selected`)
+	form.Set("field_newsletter", "on")
+	r = h.callForm(t, c.DefaultHost, "/register", form.Encode(), "Cookie", cookieFrom(page))
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+}
