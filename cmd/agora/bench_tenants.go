@@ -276,9 +276,18 @@ func benchReads(ctx context.Context, cfg *config.Config, dsn string, ts []*tenan
 // drive runs clients goroutines, each requesting a random city's host in a
 // loop for d, and reports throughput and latency.
 func drive(ctx context.Context, client *http.Client, target string, cities []*tenant.Tenant, clients int, d time.Duration) (readResult, error) {
+	return load(clients, d, func(rng *mrand.Rand) error {
+		return get(ctx, client, target, cities[rng.IntN(len(cities))].DefaultHost)
+	})
+}
+
+// load runs clients goroutines calling do in a loop for d and reports
+// throughput and latency of the calls. Any failed call fails the run.
+func load(clients int, d time.Duration, do func(rng *mrand.Rand) error) (readResult, error) {
 	deadline := time.Now().Add(d)
 	lats := make([][]time.Duration, clients)
 	var failed atomic.Int64
+	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	began := time.Now()
 	for c := range clients {
@@ -287,10 +296,10 @@ func drive(ctx context.Context, client *http.Client, target string, cities []*te
 			defer wg.Done()
 			rng := mrand.New(mrand.NewPCG(uint64(c), 42))
 			for time.Now().Before(deadline) {
-				t := cities[rng.IntN(len(cities))]
 				start := time.Now()
-				if err := get(ctx, client, target, t.DefaultHost); err != nil {
+				if err := do(rng); err != nil {
 					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
 					continue
 				}
 				lats[c] = append(lats[c], time.Since(start))
@@ -304,7 +313,7 @@ func drive(ctx context.Context, client *http.Client, target string, cities []*te
 		all = append(all, l...)
 	}
 	if f := failed.Load(); f > 0 {
-		return readResult{}, fmt.Errorf("%d requests failed", f)
+		return readResult{}, fmt.Errorf("%d requests failed, first: %v", f, firstErr.Load())
 	}
 	return readResult{rps: float64(len(all)) / elapsed.Seconds(), lat: summarize(all)}, nil
 }
