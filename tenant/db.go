@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -115,17 +116,116 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	if !ok {
 		return ErrNoTenant
 	}
+	// A request never holds two connections at once: the shared read
+	// transaction, if open, ends first (a later read opens a fresh one that
+	// sees this write).
+	if sc := db.scopeOf(ctx, t); sc != nil {
+		sc.end()
+	}
 	return db.run(ctx, t, t.beginSQL, fn)
 }
 
 // InReadTx is InTx for reads: the transaction is READ ONLY, so a write inside
-// fails, and PostgreSQL can skip work it would do for a writer.
+// fails, and PostgreSQL can skip work it would do for a writer. Inside a
+// ReadScope it runs in the scope's shared transaction.
 func (db *DB) InReadTx(ctx context.Context, fn func(*Tx) error) error {
 	t, ok := FromContext(ctx)
 	if !ok {
 		return ErrNoTenant
 	}
+	if sc := db.scopeOf(ctx, t); sc != nil {
+		return sc.run(ctx, fn)
+	}
 	return db.run(ctx, t, t.beginReadSQL, fn)
+}
+
+// ReadScope returns a context in which every InReadTx for the city of ctx
+// shares one read-only transaction, opened by the first of them, so a request
+// that reads several times (its session, then its page) pays for the door
+// once. The returned func ends the transaction; call it when the request is
+// done. Without a city in ctx the scope does nothing.
+func (db *DB) ReadScope(ctx context.Context) (context.Context, func()) {
+	t, ok := FromContext(ctx)
+	if !ok {
+		return ctx, func() {}
+	}
+	sc := &readScope{db: db, t: t}
+	return context.WithValue(ctx, scopeKey{}, sc), sc.end
+}
+
+type scopeKey struct{}
+
+// readScope is one request's shared read transaction.
+type readScope struct {
+	mu   sync.Mutex
+	db   *DB
+	t    *Tenant
+	conn *sqlx.Conn // nil until the first read, and after a read failed
+}
+
+func (db *DB) scopeOf(ctx context.Context, t *Tenant) *readScope {
+	sc, ok := ctx.Value(scopeKey{}).(*readScope)
+	if !ok || sc.db != db || sc.t.ID != t.ID {
+		return nil
+	}
+	return sc
+}
+
+// run runs fn in the shared transaction, opening it if needed. A failed fn
+// ends the transaction (it may be aborted); the next read opens a new one.
+func (sc *readScope) run(ctx context.Context, fn func(*Tx) error) (err error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.conn == nil {
+		pool, err := sc.db.Shard(sc.t.Shard)
+		if err != nil {
+			return err
+		}
+		conn, err := pool.Connx(ctx)
+		if err != nil {
+			return fmt.Errorf("city %s: connect: %w", sc.t.Slug, err)
+		}
+		if _, err := conn.ExecContext(ctx, sc.t.beginReadSQL); err != nil {
+			discard(conn, "ROLLBACK")
+			conn.Close()
+			return fmt.Errorf("city %s: begin: %w", sc.t.Slug, err)
+		}
+		sc.conn = conn
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sc.closeLocked(false)
+			panic(p)
+		}
+	}()
+	if err := fn(&Tx{conn: sc.conn, Tenant: sc.t}); err != nil {
+		sc.closeLocked(false)
+		return err
+	}
+	return nil
+}
+
+// end commits the shared transaction, if one is open, and returns its
+// connection to the pool.
+func (sc *readScope) end() {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.closeLocked(true)
+}
+
+func (sc *readScope) closeLocked(commit bool) {
+	if sc.conn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if !commit {
+		discard(sc.conn, "ROLLBACK")
+	} else if _, err := sc.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		discard(sc.conn, "ROLLBACK")
+	}
+	sc.conn.Close()
+	sc.conn = nil
 }
 
 // Tx is a transaction scoped to one city. It satisfies sqlx.ExtContext, so a

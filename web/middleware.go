@@ -161,3 +161,12 @@ func (s *Server) platformLocale(c *gin.Context) {
 	c.Set(keyLocale, i18n.Negotiate(s.i18n.Locales(), cookie, c.GetHeader("Accept-Language")))
 	c.Next()
 }
+
+// readScope lets the reads of one city request (its session, then its page)
+// share one read-only transaction, ended when the request is done.
+func (s *Server) readScope(c *gin.Context) {
+	ctx, end := s.db.ReadScope(c.Request.Context())
+	defer end()
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
+}

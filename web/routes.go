@@ -12,9 +12,10 @@ func (s *Server) routes() {
 
 	// City hosts: the portal and its JSON API. resolveCity runs before any
 	// handler, so no city route can run without its city; authenticate looks
-	// the caller up in that city's schema; csrf guards unsafe requests.
+	// the caller up in that city's schema; csrf guards unsafe requests;
+	// readScope makes the request's reads share one transaction.
 	c := s.city
-	c.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.resolveCity, s.authenticate, s.csrf)
+	c.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.resolveCity, s.readScope, s.authenticate, s.csrf)
 	c.GET("/", s.home)
 	c.GET("/pages/:slug", s.page)
 	c.GET("/locale", s.setLocale)
