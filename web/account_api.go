@@ -1,14 +1,17 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"agora/domain/email"
 	"agora/domain/errs"
 	"agora/domain/user"
 )
@@ -252,7 +255,7 @@ func (s *Server) apiRequestReset(c *gin.Context) {
 		s.tooMany(c, wait)
 		return
 	}
-	if err := s.users.RequestPasswordReset(c.Request.Context(), r.Email); err != nil {
+	if err := s.requestReset(c, r.Email); err != nil {
 		s.apiError(c, err)
 		return
 	}
@@ -386,4 +389,23 @@ func (s *Server) apiChangeEmail(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"status": "a confirmation link was sent to the new address"})
+}
+
+// requestReset validates the address, then looks it up and queues the email
+// after answering, so the response takes the same time whether or not the
+// address has an account.
+func (s *Server) requestReset(c *gin.Context, addr string) error {
+	if _, err := email.Normalize("user.RequestPasswordReset", "email", addr); err != nil {
+		return err
+	}
+	ctx := context.WithoutCancel(c.Request.Context())
+	log := s.log.With("request_id", c.GetString(keyRequestID))
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := s.users.RequestPasswordReset(ctx, addr); err != nil {
+			log.Error("password reset request failed", "err", err)
+		}
+	}()
+	return nil
 }

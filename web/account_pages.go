@@ -284,7 +284,7 @@ func (s *Server) forgotSubmit(c *gin.Context) {
 		s.tooMany(c, wait)
 		return
 	}
-	if err := s.users.RequestPasswordReset(c.Request.Context(), f.Values["email"]); err != nil {
+	if err := s.requestReset(c, f.Values["email"]); err != nil {
 		status, internal := s.explain(c, f, err)
 		if internal != nil {
 			s.pageError(c, internal)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -27,7 +28,8 @@ const (
 
 // Rule is one condition of a smart group.
 type Rule struct {
-	// Field: "role", "email_domain" or "field" (a registration field).
+	// Field: "role", "email_domain", "field" (a registration field) or
+	// "participated_in_project" (Value is the project id).
 	Field string `json:"field"`
 	Key   string `json:"key,omitempty"` // the registration field, for Field == "field"
 	Value string `json:"value"`
@@ -70,8 +72,12 @@ func validate(op string, kind string, rules []Rule) error {
 			if r.Key == "" {
 				return errs.InvalidField(op, fmt.Sprintf("rules[%d].key", i), "names no registration field")
 			}
+		case "participated_in_project":
+			if n, err := strconv.ParseInt(r.Value, 10, 64); err != nil || n <= 0 {
+				return errs.InvalidField(op, fmt.Sprintf("rules[%d].value", i), "%q is not a project id", r.Value)
+			}
 		default:
-			return errs.InvalidField(op, fmt.Sprintf("rules[%d].field", i), "%q is not role, email_domain or field", r.Field)
+			return errs.InvalidField(op, fmt.Sprintf("rules[%d].field", i), "%q is not role, email_domain, field or participated_in_project", r.Field)
 		}
 	}
 	return nil
@@ -96,6 +102,11 @@ func condition(rules []Rule, next int) (string, []any) {
 			// A text/select value equals, or a multi-select array contains, the value.
 			k, v := arg(r.Key), arg(r.Value)
 			conds = append(conds, fmt.Sprintf("(u.custom_fields ->> %s = %s OR u.custom_fields -> %s ? %s)", k, v, k, v))
+		case "participated_in_project":
+			// Anything the user did in the project counts: posting, commenting,
+			// reacting, voting, answering (every write records an activity).
+			id, _ := strconv.ParseInt(r.Value, 10, 64)
+			conds = append(conds, "EXISTS (SELECT 1 FROM activities a WHERE a.actor_id = u.id AND a.project_id = "+arg(id)+")")
 		default:
 			conds = append(conds, "false") // unknown rules match nobody
 		}

@@ -80,6 +80,21 @@ func TestSmartAndManualGroups(t *testing.T) {
 	}
 	require.Equal(t, map[int64]int{staff.ID: 3, northTrees.ID: 1, admins.ID: 1, panel.ID: 2}, counts)
 
+	// Participation in a project, read from the activity log.
+	require.NoError(t, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
+			VALUES ($1, 'idea.created', 'idea', 1, 12), ($2, 'comment.created', 'comment', 5, 13)`, bob, cas)
+		return err
+	}))
+	participants, err := groups.Create(ctx, locale.Text{"en": "Took part in project 12"}, group.Smart,
+		[]group.Rule{{Field: "participated_in_project", Value: "12"}})
+	require.NoError(t, err)
+	require.Equal(t, []int64{bob}, members(participants.ID))
+	require.Contains(t, of(bob), participants.ID)
+	require.NotContains(t, of(cas), participants.ID)
+	_, err = groups.Create(ctx, locale.Text{"en": "x"}, group.Smart, []group.Rule{{Field: "participated_in_project", Value: "twelve"}})
+	require.Equal(t, errs.Invalid, errs.CodeOf(err))
+
 	// Rules are validated, naming the rule.
 	_, err = groups.Create(ctx, locale.Text{"en": "x"}, group.Smart, []group.Rule{{Field: "shoe_size", Value: "42"}})
 	require.Equal(t, errs.Invalid, errs.CodeOf(err))

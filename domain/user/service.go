@@ -88,6 +88,10 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		if err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id)
+			VALUES ($1, 'user.registered', 'user', $1)`, u.ID); err != nil {
+			return err
+		}
 		return tx.Enqueue(ctx, emailTask(PurposeConfirm, u.ID, "register"))
 	})
 	if err != nil {
