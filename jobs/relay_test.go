@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +22,49 @@ import (
 	"agora/tenant"
 	"agora/tenant/tenanttest"
 )
+
+// exclusiveRedis gives the test redisDB to itself: it waits for any other
+// test process on this machine that holds it (a lock in Redis database 0,
+// which no test flushes), then flushes it now and when the test ends. Within
+// one process the tests that use redisDB already run one at a time; the lock
+// keeps two `go test` runs of this package from flushing each other's tasks
+// or a worker of one from taking (and dropping, as a task of an unknown city)
+// the tasks of the other.
+func exclusiveRedis(tb testing.TB) {
+	tb.Helper()
+	lockRedisDB(tb, redisAddr(), redisDB)
+	flushRedisTB(tb)
+}
+
+// lockRedisDB holds a lock on Redis database db for the rest of the test
+// (released at cleanup, after every cleanup registered later; it expires on
+// its own if the process dies).
+func lockRedisDB(tb testing.TB, addr string, db int) {
+	tb.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	key := fmt.Sprintf("agora:test:lock:redis-db:%d", db)
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	token := hex.EncodeToString(b)
+	ctx := context.Background()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ok, err := rdb.SetNX(ctx, key, token, 2*time.Minute).Result()
+		require.NoError(tb, err, "lock Redis db %d at %s (is Redis running?)", db, addr)
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("Redis db %d at %s stayed in use by another test process", db, addr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tb.Cleanup(func() {
+		defer rdb.Close()
+		_ = rdb.Eval(context.Background(), `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+			[]string{key}, token).Err()
+	})
+}
 
 // flushRedisTB is flushRedis for benchmarks too.
 func flushRedisTB(tb testing.TB) {
@@ -141,7 +186,7 @@ func clearOutbox(tb testing.TB, env *tenanttest.Env) {
 // task id, and empties the outbox. A row whose task is already in asynq (a
 // relay died between enqueue and delete) is done, not duplicated.
 func TestRelayRedisDownDelaysNeverLoses(t *testing.T) {
-	flushRedis(t) // uses redisDB: not parallel
+	exclusiveRedis(t) // uses redisDB: not parallel
 	env := tenanttest.New(t)
 	c := env.City(t, "relay")
 	clearOutbox(t, env)
@@ -208,7 +253,7 @@ func TestRelayRedisDownDelaysNeverLoses(t *testing.T) {
 // TestRelaysShareTheOutbox: relays running at once (one per worker) lock
 // disjoint rows, so each row is moved by exactly one of them.
 func TestRelaysShareTheOutbox(t *testing.T) {
-	flushRedis(t) // uses redisDB: not parallel
+	exclusiveRedis(t) // uses redisDB: not parallel
 	env := tenanttest.New(t)
 	c := env.City(t, "relay_share")
 	clearOutbox(t, env)
@@ -255,7 +300,7 @@ func TestRelaysShareTheOutbox(t *testing.T) {
 func BenchmarkRelay(b *testing.B) {
 	for _, relays := range []int{1, 4} {
 		b.Run(fmt.Sprintf("relays=%d", relays), func(b *testing.B) {
-			flushRedisTB(b)
+			exclusiveRedis(b)
 			env := tenanttest.New(b)
 			c := env.City(b, "relay_bench")
 			clearOutbox(b, env)

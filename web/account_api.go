@@ -14,6 +14,7 @@ import (
 	"agora/domain/email"
 	"agora/domain/errs"
 	"agora/domain/user"
+	"agora/tenant"
 )
 
 // bindJSON decodes a JSON body into v, refusing unknown fields, with a 422
@@ -398,7 +399,10 @@ func (s *Server) requestReset(c *gin.Context, addr string) error {
 	if _, err := email.Normalize("user.RequestPasswordReset", "email", addr); err != nil {
 		return err
 	}
-	ctx := context.WithoutCancel(c.Request.Context())
+	// A fresh context with only the city: the request's own (and its read
+	// scope) ends when the answer is sent.
+	t, _ := tenant.FromContext(c.Request.Context())
+	ctx := tenant.WithTenant(context.Background(), t)
 	log := s.log.With("request_id", c.GetString(keyRequestID))
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
