@@ -82,12 +82,17 @@ func prepare(ctx context.Context, tx *tenant.Tx, p EmailPayload) (l letter, ledg
 		l.secret, l.code, err = user.IssueCode(ctx, tx, rcpt.ID, p.Kind, ttl)
 		return l, ledger, claimed, err
 	case user.KindInvitation:
-		inv, secret, err := user.IssueInvitationToken(ctx, tx, p.InvitationID)
+		inv, err := user.PendingInvitation(ctx, tx, p.InvitationID)
 		if err != nil {
 			return l, 0, false, err
 		}
+		// Claim first: a re-run must not replace the token of a link that
+		// was already emailed.
+		if ledger, claimed, err = email.Claim(ctx, tx, p.Kind, inv.Email, p.Event, 0); err != nil || !claimed {
+			return l, ledger, claimed, err
+		}
+		_, secret, err := user.IssueInvitationToken(ctx, tx, p.InvitationID)
 		l = letter{to: inv.Email, locale: tx.Tenant.DefaultLocale(), path: "/invitations/", secret: secret, role: string(inv.Role)}
-		ledger, claimed, err = email.Claim(ctx, tx, p.Kind, l.to, p.Event, 0)
 		return l, ledger, claimed, err
 	}
 	return l, 0, false, fmt.Errorf("email kind %q: %w", p.Kind, asynq.SkipRetry)
@@ -136,13 +141,17 @@ func (e *Emails) Send(ctx context.Context, task *asynq.Task) error {
 	}
 	// Record the outcome even if the task's context ended meanwhile.
 	bg := context.WithoutCancel(ctx)
-	return e.db.InTx(bg, func(tx *tenant.Tx) error {
-		if err != nil {
-			if rerr := email.Release(bg, tx, ledger); rerr != nil {
-				return errors.Join(err, rerr)
-			}
+	if err != nil {
+		if ctx.Err() != nil {
+			// Cancelled mid-send: the server may have the message already.
+			// Keep the claim, so it is never sent twice.
 			return err
 		}
-		return email.MarkSent(bg, tx, ledger)
-	})
+		// The send failed: give the claim back so the retry sends it.
+		if rerr := e.db.InTx(bg, func(tx *tenant.Tx) error { return email.Release(bg, tx, ledger) }); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	return e.db.InTx(bg, func(tx *tenant.Tx) error { return email.MarkSent(bg, tx, ledger) })
 }

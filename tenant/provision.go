@@ -327,7 +327,7 @@ func (p *Provisioner) build(ctx context.Context, tx *sqlx.Tx, s Spec) (string, e
 // the main shard, which is where tx runs for a main-shard city.
 func queueInvitationEmail(ctx context.Context, tx sqlx.ExtContext, id ID) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO platform.outbox (tenant_id, task_type, task_id, queue, payload)
-		SELECT $1, $2, 't' || $1 || ':email:invitation:' || i.id, 'critical',
+		SELECT $1::bigint, $2, 't' || $1::bigint || ':email:invitation:' || i.id, 'critical',
 		       jsonb_build_object('tenant_id', $1::bigint, 'kind', 'invitation', 'invitation_id', i.id, 'event', 'invitation-' || i.id)
 		  FROM invitations i WHERE i.accepted_at IS NULL`, id, TaskEmail)
 	return err

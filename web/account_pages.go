@@ -243,7 +243,8 @@ func (s *Server) profileSubmit(c *gin.Context) {
 // confirmLink confirms an email address from the link in the email.
 func (s *Server) confirmLink(c *gin.Context) {
 	loc := c.GetString(keyLocale)
-	if _, err := s.users.ConfirmByLink(c.Request.Context(), c.Query("token")); err != nil {
+	u, err := s.users.ConfirmByLink(c.Request.Context(), c.Query("token"))
+	if err != nil {
 		f := &form{Values: map[string]string{}, Errors: map[string]string{}}
 		status, internal := s.explain(c, f, err)
 		if internal != nil {
@@ -253,6 +254,9 @@ func (s *Server) confirmLink(c *gin.Context) {
 		s.html(c, status, "message", view{Title: s.i18n.T(loc, "confirm.title"), Form: f})
 		return
 	}
+	// Answer in the account's language, whatever browser opened the link.
+	loc = u.Locale
+	c.Set(keyLocale, loc)
 	s.html(c, http.StatusOK, "message", view{Title: s.i18n.T(loc, "confirm.title"), Notice: s.i18n.T(loc, "confirm.done")})
 }
 
@@ -262,7 +266,7 @@ func (s *Server) confirmCode(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if ok, wait := s.allow(c, rateCheck{limitConfirmUser, u.Email}, rateCheck{limitConfirmIP, s.clientIP(c.Request)}); !ok {
+	if ok, wait := s.allow(c, rateCheck{limitConfirmUser, strconv.FormatInt(int64(u.ID), 10)}, rateCheck{limitConfirmIP, s.clientIP(c.Request)}); !ok {
 		s.tooMany(c, wait)
 		return
 	}
@@ -454,4 +458,24 @@ func (s *Server) confirmEmailChange(c *gin.Context) {
 		return
 	}
 	s.html(c, http.StatusOK, "message", view{Title: s.i18n.T(loc, "email.title"), Notice: s.i18n.T(loc, "email.changed")})
+}
+
+// dataExportDownload serves the user's archive from the profile page.
+func (s *Server) dataExportDownload(c *gin.Context) {
+	if _, ok := s.requirePageUser(c); !ok {
+		return
+	}
+	u, _ := currentUser(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		s.notFound(c)
+		return
+	}
+	path, err := s.users.DataExportFile(c.Request.Context(), u.ID, id, s.cfg.StorageDir)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.FileAttachment(path, "my-data.json")
 }

@@ -307,6 +307,19 @@ func (s *Server) apiUpdateUser(c *gin.Context) {
 		s.apiError(c, errs.E("users", errs.Invalid, "give role and/or blocked_days"))
 		return
 	}
+	// Check both changes before making either, so none is half-applied.
+	if r.Role != nil && !r.Role.Valid() {
+		s.apiError(c, errs.InvalidField("users", "role", "%q is not one of admin, moderator, citizen", *r.Role))
+		return
+	}
+	if r.BlockedDays != nil && (*r.BlockedDays < 0 || *r.BlockedDays > 3650) {
+		s.apiError(c, errs.InvalidField("users", "blocked_days", "must be between 0 and 3650").WithRule("range", 0, 3650))
+		return
+	}
+	if r.BlockedDays != nil && me.ID == id {
+		s.apiError(c, errs.E("users", errs.Forbidden, "you cannot block yourself"))
+		return
+	}
 	var u *user.User
 	var err error
 	if r.Role != nil {

@@ -34,7 +34,7 @@ func (s *Server) routes() {
 	c.GET("/reset", s.resetPage)
 	c.POST("/reset", s.resetSubmit)
 	c.POST("/profile/data-exports", s.dataExportSubmit)
-	c.GET("/profile/data-exports/:id", s.apiDownloadDataExport)
+	c.GET("/profile/data-exports/:id", s.dataExportDownload)
 	c.POST("/profile/delete", s.deleteAccountSubmit)
 	c.POST("/profile/email", s.changeEmailSubmit)
 	c.POST("/profile/avatar", s.avatarSubmit)

@@ -155,7 +155,12 @@ func (s *Service) Block(ctx context.Context, actor, id ID, days int) (*User, err
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.E(op, errs.NotFound, "no such user")
 		}
-		return err
+		if err != nil || days == 0 {
+			return err
+		}
+		// A block takes effect at once: the user's sessions end (they may log
+		// in again to read) and their API tokens stop working.
+		return revokeAll(ctx, tx, id)
 	})
 	if err != nil {
 		return nil, err
@@ -253,6 +258,15 @@ type InvitationRecipient struct {
 	ID    int64  `db:"id"`
 	Email string `db:"email"`
 	Role  Role   `db:"role"`
+}
+
+// PendingInvitation reads a pending invitation on tx (sql.ErrNoRows when it
+// was accepted, expired or removed).
+func PendingInvitation(ctx context.Context, tx *tenant.Tx, invitationID int64) (InvitationRecipient, error) {
+	var r InvitationRecipient
+	err := tx.GetContext(ctx, &r, `SELECT id, email, role FROM invitations
+		WHERE id = $1 AND accepted_at IS NULL AND expires_at > now()`, invitationID)
+	return r, err
 }
 
 // IssueInvitationToken gives a pending invitation a fresh token (replacing
