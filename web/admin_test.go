@@ -227,6 +227,7 @@ func TestOperatorSessionIsWorthlessOnCityHosts(t *testing.T) {
 	_, err := operator.NewService(env.DB.Platform()).Create(context.Background(), "ops@example.org", "Ops", "operator-password-1")
 	require.NoError(t, err)
 	// Log in on the console through its form.
+	flushPlatformRateLimits(t)
 	page := h.get(t, tenanttest.PlatformHost, "/login")
 	requireHTML(t, page, 200)
 	r := h.callForm(t, tenanttest.PlatformHost, "/login",
