@@ -354,18 +354,24 @@ func (s *Server) apiDownloadDataExport(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if err := s.sendDataExport(c, u); err != nil {
+		s.apiError(c, err)
+	}
+}
+
+// sendDataExport sends the archive named by the :id parameter if it is u's.
+func (s *Server) sendDataExport(c *gin.Context, u *user.User) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		s.apiError(c, errs.InvalidField("data export", "id", "must be a number"))
-		return
+		return errs.E("data export", errs.NotFound, "no such archive")
 	}
 	path, err := s.users.DataExportFile(c.Request.Context(), u.ID, id, s.cfg.StorageDir)
 	if err != nil {
-		s.apiError(c, err)
-		return
+		return err
 	}
 	c.Header("Cache-Control", "no-store")
 	c.FileAttachment(path, "my-data.json")
+	return nil
 }
 
 // apiChangeEmail starts an email change: a link goes to the new address.

@@ -462,20 +462,11 @@ func (s *Server) confirmEmailChange(c *gin.Context) {
 
 // dataExportDownload serves the user's archive from the profile page.
 func (s *Server) dataExportDownload(c *gin.Context) {
-	if _, ok := s.requirePageUser(c); !ok {
+	u, ok := s.requirePageUser(c)
+	if !ok {
 		return
 	}
-	u, _ := currentUser(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		s.notFound(c)
-		return
-	}
-	path, err := s.users.DataExportFile(c.Request.Context(), u.ID, id, s.cfg.StorageDir)
-	if err != nil {
+	if err := s.sendDataExport(c, u); err != nil {
 		s.pageError(c, err)
-		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.FileAttachment(path, "my-data.json")
 }

@@ -17,7 +17,6 @@ import (
 	"agora/domain/email"
 	"agora/domain/errs"
 	"agora/domain/password"
-	"agora/domain/site"
 	"agora/domain/token"
 	"agora/tenant"
 )
@@ -48,24 +47,17 @@ const userColumns = `id, email, first_name, last_name, bio, locale, role, email_
 // errs.Forbidden (registration closed or invite-only).
 func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	const op = "user.Register"
-	t, ok := tenant.FromContext(ctx)
-	if !ok {
-		return nil, tenant.ErrNoTenant
-	}
 	var u User
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		st, err := site.GetSettings(ctx, tx)
-		if err != nil {
+		var mode string
+		if err := tx.GetContext(ctx, &mode, `SELECT registration_mode FROM settings`); err != nil {
 			return err
 		}
-		switch st.RegistrationMode {
+		switch mode {
 		case "closed":
 			return errs.E(op, errs.Forbidden, "registration is closed in this city")
 		case "invite_only":
 			return errs.E(op, errs.Forbidden, "registration is by invitation only in this city")
-		}
-		if err := r.validate(t.Locales, st.PasswordMinLength); err != nil {
-			return err
 		}
 		fields, err := loadFields(ctx, tx)
 		if err != nil {
@@ -75,21 +67,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		if err != nil {
 			return err
 		}
-		custom, _ := json.Marshal(answers)
-		hash, err := password.Hash(r.Password)
-		if err != nil {
-			return err
-		}
-		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale, custom_fields)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale, string(custom))
-		if isUnique(err) {
-			return errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id)
-			VALUES ($1, 'user.registered', 'user', $1)`, u.ID); err != nil {
+		if u, err = insertUser(ctx, tx, op, r, RoleCitizen, false, answers); err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, emailTask(PurposeConfirm, u.ID, "register"))
@@ -104,37 +82,55 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 // bootstrapping a city, tests). Errors as Register.
 func (s *Service) Create(ctx context.Context, r Registration, role Role) (*User, error) {
 	const op = "user.Create"
-	t, ok := tenant.FromContext(ctx)
-	if !ok {
-		return nil, tenant.ErrNoTenant
-	}
 	if !role.Valid() {
 		return nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role)
 	}
 	var u User
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		st, err := site.GetSettings(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := r.validate(t.Locales, st.PasswordMinLength); err != nil {
-			return err
-		}
-		hash, err := password.Hash(r.Password)
-		if err != nil {
-			return err
-		}
-		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale, role, email_confirmed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale, role)
-		if isUnique(err) {
-			return errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
-		}
+		var err error
+		u, err = insertUser(ctx, tx, op, r, role, true, nil)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &u, nil
+}
+
+// insertUser validates r with the city's rules, hashes the password and
+// inserts the account with role, confirmed or not, and its answers to the
+// registration questions, recording the registration in the activity log.
+// Every way of creating an account goes through it.
+func insertUser(ctx context.Context, tx *tenant.Tx, op string, r Registration, role Role, confirmed bool,
+	answers map[string]any) (User, error) {
+	var u User
+	var minLen int
+	if err := tx.GetContext(ctx, &minLen, `SELECT password_min_length FROM settings`); err != nil {
+		return u, err
+	}
+	if err := r.validate(tx.Tenant.Locales, minLen); err != nil {
+		return u, err
+	}
+	custom := []byte("{}")
+	if answers != nil {
+		custom, _ = json.Marshal(answers)
+	}
+	hash, err := password.Hash(r.Password)
+	if err != nil {
+		return u, err
+	}
+	err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale, role, custom_fields, email_confirmed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END) RETURNING `+userColumns,
+		r.Email, hash, r.FirstName, r.LastName, r.Locale, role, string(custom), confirmed)
+	if isUnique(err) {
+		return u, errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
+	}
+	if err != nil {
+		return u, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id)
+		VALUES ($1, 'user.registered', 'user', $1)`, u.ID)
+	return u, err
 }
 
 // Session is a logged-in browser session.

@@ -10,7 +10,6 @@ import (
 
 	"agora/domain/email"
 	"agora/domain/errs"
-	"agora/domain/password"
 	"agora/domain/token"
 	"agora/tenant"
 )
@@ -298,10 +297,6 @@ func (s *Service) InvitationByToken(ctx context.Context, secret string) (*Invita
 // for a bad token, errs.Invalid for bad fields.
 func (s *Service) AcceptInvitation(ctx context.Context, secret string, r Registration) (*User, error) {
 	const op = "user.AcceptInvitation"
-	t, ok := tenant.FromContext(ctx)
-	if !ok {
-		return nil, tenant.ErrNoTenant
-	}
 	var u User
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var inv Invitation
@@ -314,22 +309,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, r Registr
 			return err
 		}
 		r.Email = inv.Email
-		minLen := 10
-		if err := tx.GetContext(ctx, &minLen, `SELECT password_min_length FROM settings`); err != nil {
-			return err
-		}
-		if err := r.validate(t.Locales, minLen); err != nil {
-			return err
-		}
-		hash, err := password.Hash(r.Password)
-		if err != nil {
-			return err
-		}
-		err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale, role, email_confirmed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING `+userColumns, r.Email, hash, r.FirstName, r.LastName, r.Locale, inv.Role)
-		if isUnique(err) {
-			return errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
-		}
+		u, err = insertUser(ctx, tx, op, r, inv.Role, true, nil)
 		return err
 	})
 	if err != nil {
