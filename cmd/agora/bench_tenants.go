@@ -222,7 +222,7 @@ func benchReads(ctx context.Context, cfg *config.Config, dsn string, ts []*tenan
 	// Warm every pooled connection's catalog cache for every city, as a
 	// long-running server's connections are.
 	warm := func(path string, cities []*tenant.Tenant) error {
-		n := len(cities) * o.conns * 2
+		n := len(cities) * o.conns * 4
 		var next atomic.Int64
 		var failed atomic.Int64
 		var wg sync.WaitGroup
