@@ -25,7 +25,9 @@ type PoolOptions struct {
 
 // OpenPool opens a pool whose connections start with an inert search_path
 // (pg_catalog): an unqualified query that did not go through InTx finds no
-// application table and fails loudly.
+// application table and fails loudly. Queries with parameters are sent in one
+// round trip (lib/pq's binary_parameters: Parse, Bind and Execute together),
+// which is why a []byte argument must only ever be bound to a bytea column.
 func OpenPool(rawURL string, o PoolOptions) (*sqlx.DB, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -33,6 +35,9 @@ func OpenPool(rawURL string, o PoolOptions) (*sqlx.DB, error) {
 	}
 	q := u.Query()
 	q.Set("search_path", "pg_catalog")
+	if q.Get("binary_parameters") == "" {
+		q.Set("binary_parameters", "yes")
+	}
 	if q.Get("application_name") == "" {
 		q.Set("application_name", "agora")
 	}
