@@ -20,6 +20,7 @@ import (
 	"agora/config"
 	"agora/domain/email/devsmtp"
 	"agora/domain/operator"
+	"agora/domain/project"
 	"agora/domain/site"
 	"agora/domain/user"
 	"agora/tenant"
@@ -49,6 +50,7 @@ type Server struct {
 	pages     map[string]*template.Template
 	site      *site.Service
 	users     *user.Service
+	projects  *project.Service
 	operators *operator.Service
 	devMail   *devsmtp.Server
 	trusted   []*net.IPNet
@@ -72,7 +74,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
+		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
 	}
 	s.city = s.engine()
 	s.platform = s.engine()

@@ -1,0 +1,82 @@
+package project
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"agora/domain/errs"
+	"agora/domain/permission"
+)
+
+// Permissions is a phase's rule per action, stored as JSON:
+// {"post": {"level": "confirmed"}, "vote": {"level": "groups", "groups": [3]}}.
+type Permissions map[permission.Action]Rule
+
+// Rule is the JSON form of permission.Rule.
+type Rule struct {
+	Level  permission.Level `json:"level"`
+	Groups []int64          `json:"groups,omitempty"`
+}
+
+func (ps Permissions) check(op string) error {
+	for action, r := range ps {
+		if !slices.Contains(permission.Actions, action) {
+			return errs.InvalidField(op, "permissions", "%q is not an action (%v)", action, permission.Actions)
+		}
+		if !slices.Contains(permission.Levels, r.Level) {
+			return errs.InvalidField(op, "permissions."+string(action), "%q is not a level (%v)", r.Level, permission.Levels)
+		}
+		if r.Level == permission.Groups && len(r.Groups) == 0 {
+			return errs.InvalidField(op, "permissions."+string(action), "a groups rule names at least one group")
+		}
+	}
+	return nil
+}
+
+// Scope builds the permission scope of a project in this phase.
+func (p Phase) Scope(pr Project) permission.Scope {
+	s := permission.Scope{
+		ProjectID: pr.ID, Visibility: permission.Visibility(pr.Visibility), VisibilityGroups: pr.Groups,
+		Rules: map[permission.Action]permission.Rule{},
+		ActionEnabled: map[permission.Action]bool{
+			permission.Post: p.PostingEnabled, permission.Comment: p.CommentingEnabled, permission.React: p.ReactingEnabled,
+		},
+	}
+	for a, r := range p.Permissions {
+		s.Rules[a] = permission.Rule{Level: r.Level, Groups: r.Groups}
+	}
+	return s
+}
+
+// Scan reads the jsonb column.
+func (ps *Permissions) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	case nil:
+		*ps = Permissions{}
+		return nil
+	default:
+		return fmt.Errorf("permissions: cannot scan %T", src)
+	}
+	m := Permissions{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*ps = m
+	return nil
+}
+
+// Value writes the jsonb column (as text: see tenant.OpenPool on []byte).
+func (ps Permissions) Value() (driver.Value, error) {
+	if ps == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(map[permission.Action]Rule(ps))
+	return string(b), err
+}

@@ -1,0 +1,165 @@
+// Package project is a city's participation projects and their phase
+// timelines: the rules (pure functions), the SQL store and the service.
+package project
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"agora/domain/errs"
+	"agora/domain/locale"
+	"agora/domain/permission"
+)
+
+// Status is where a project stands.
+type Status string
+
+const (
+	Draft     Status = "draft"
+	Published Status = "published"
+	Archived  Status = "archived"
+)
+
+// Methods are the participation methods a phase can use.
+var Methods = []string{"information", "ideation", "voting", "poll", "native_survey", "volunteering", "proposals"}
+
+// Project is one participation project.
+type Project struct {
+	ID          int64       `db:"id" json:"id"`
+	Slug        string      `db:"slug" json:"slug"`
+	Title       locale.Text `db:"title" json:"title"`
+	Description locale.Text `db:"description" json:"description"`
+	Status      Status      `db:"status" json:"status"`
+	Visibility  string      `db:"visibility" json:"visibility"`
+	Position    int         `db:"position" json:"position"`
+	CreatedAt   time.Time   `db:"created_at" json:"created_at"`
+	PublishedAt *time.Time  `db:"published_at" json:"published_at"`
+	Topics      []int64     `db:"-" json:"topics"`
+	Areas       []int64     `db:"-" json:"areas"`
+	Groups      []int64     `db:"-" json:"groups"`
+	Moderators  []int64     `db:"-" json:"moderators"`
+	Phases      []Phase     `db:"-" json:"phases"`
+}
+
+// Phase is one step of a project's timeline.
+type Phase struct {
+	ID                int64       `db:"id" json:"id"`
+	ProjectID         int64       `db:"project_id" json:"project_id"`
+	Title             locale.Text `db:"title" json:"title"`
+	Description       locale.Text `db:"description" json:"description"`
+	Method            string      `db:"method" json:"method"`
+	StartsAt          time.Time   `db:"starts_at" json:"starts_at"`
+	EndsAt            *time.Time  `db:"ends_at" json:"ends_at"`
+	PostingEnabled    bool        `db:"posting_enabled" json:"posting_enabled"`
+	CommentingEnabled bool        `db:"commenting_enabled" json:"commenting_enabled"`
+	ReactingEnabled   bool        `db:"reacting_enabled" json:"reacting_enabled"`
+	DislikesEnabled   bool        `db:"dislikes_enabled" json:"dislikes_enabled"`
+	ReactionLimit     *int        `db:"reaction_limit" json:"reaction_limit"`
+	Permissions       Permissions `db:"permissions" json:"permissions"`
+}
+
+// Current reports whether the phase runs at t.
+func (p Phase) Current(t time.Time) bool {
+	return !t.Before(p.StartsAt) && (p.EndsAt == nil || t.Before(*p.EndsAt))
+}
+
+// name is how errors refer to a phase: its title, else its start date.
+func (p Phase) name() string {
+	if t := p.Title.Pick("en"); t != "" {
+		return fmt.Sprintf("%q", t)
+	}
+	return "starting " + p.StartsAt.Format("2006-01-02")
+}
+
+var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,80}$`)
+
+// CheckProject validates a project's fields; errors name the field.
+func CheckProject(op string, p *Project) error {
+	p.Slug = strings.TrimSpace(p.Slug)
+	switch {
+	case !slugRe.MatchString(p.Slug):
+		return errs.InvalidField(op, "slug", "%q must be lower-case letters, digits and hyphens", p.Slug)
+	case p.Title.Pick() == "":
+		return errs.InvalidField(op, "title", "is required in at least one language").WithRule("required")
+	}
+	if p.Status == "" {
+		p.Status = Draft
+	}
+	if p.Status != Draft && p.Status != Published && p.Status != Archived {
+		return errs.InvalidField(op, "status", "%q is not draft, published or archived", p.Status)
+	}
+	if p.Visibility == "" {
+		p.Visibility = string(permission.Public)
+	}
+	switch permission.Visibility(p.Visibility) {
+	case permission.Public, permission.GroupsOnly, permission.AdminsOnly:
+	default:
+		return errs.InvalidField(op, "visibility", "%q is not public, groups or admins", p.Visibility)
+	}
+	return nil
+}
+
+// CheckPhase validates one phase on its own; errors name the field.
+func CheckPhase(op string, p Phase) error {
+	switch {
+	case p.Title.Pick() == "":
+		return errs.InvalidField(op, "title", "is required in at least one language").WithRule("required")
+	case !slices.Contains(Methods, p.Method):
+		return errs.InvalidField(op, "method", "%q is not one of %s", p.Method, strings.Join(Methods, ", "))
+	case p.StartsAt.IsZero():
+		return errs.InvalidField(op, "starts_at", "is required")
+	case p.EndsAt != nil && !p.EndsAt.After(p.StartsAt):
+		return errs.InvalidField(op, "ends_at", "must be after starts_at")
+	case p.ReactionLimit != nil && *p.ReactionLimit < 1:
+		return errs.InvalidField(op, "reaction_limit", "must be at least 1")
+	}
+	return p.Permissions.check(op)
+}
+
+// CheckTimeline reports whether phase p fits among the project's other phases:
+// no overlap, and only the last phase open-ended. The error names both
+// phases. (The database enforces the same with an exclusion constraint.)
+func CheckTimeline(op string, others []Phase, p Phase) error {
+	sorted := append([]Phase(nil), others...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].StartsAt.Before(sorted[j].StartsAt) })
+	for _, o := range sorted {
+		if o.ID == p.ID && p.ID != 0 {
+			continue
+		}
+		if overlaps(o, p) {
+			switch {
+			case o.EndsAt == nil && o.StartsAt.Before(p.StartsAt):
+				return errs.InvalidField(op, "starts_at", "phase %s cannot follow phase %s, which is open-ended: only the last phase may be open-ended",
+					p.name(), o.name()).WithRule("open_ended")
+			case p.EndsAt == nil && p.StartsAt.Before(o.StartsAt):
+				return errs.InvalidField(op, "ends_at", "phase %s cannot be open-ended: phase %s comes after it; only the last phase may be open-ended",
+					p.name(), o.name()).WithRule("open_ended")
+			default:
+				return errs.InvalidField(op, "starts_at", "phase %s overlaps phase %s", p.name(), o.name()).WithRule("overlap")
+			}
+		}
+	}
+	return nil
+}
+
+// overlaps reports whether two half-open periods [start, end) intersect; a
+// nil end is infinity.
+func overlaps(a, b Phase) bool {
+	aEndsAfterBStarts := a.EndsAt == nil || a.EndsAt.After(b.StartsAt)
+	bEndsAfterAStarts := b.EndsAt == nil || b.EndsAt.After(a.StartsAt)
+	return aEndsAfterBStarts && bEndsAfterAStarts
+}
+
+// CurrentPhase returns the phase running at t, if any.
+func CurrentPhase(phases []Phase, t time.Time) (Phase, bool) {
+	for _, p := range phases {
+		if p.Current(t) {
+			return p, true
+		}
+	}
+	return Phase{}, false
+}

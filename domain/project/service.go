@@ -1,0 +1,401 @@
+package project
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"agora/domain/errs"
+	"agora/domain/locale"
+	"agora/domain/permission"
+	"agora/tenant"
+)
+
+// Service manages projects through the scoped transaction.
+type Service struct {
+	db  *tenant.DB
+	now func() time.Time
+}
+
+// NewService returns the project service.
+func NewService(db *tenant.DB) *Service { return &Service{db: db, now: time.Now} }
+
+const projectColumns = `id, slug, title, description, status, visibility, position, created_at, published_at`
+
+func pqErr(err error) *pq.Error {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}
+
+// Create adds a project (a draft unless said otherwise). Errors: errs.Invalid
+// naming the field, errs.Conflict for a slug in use.
+func (s *Service) Create(ctx context.Context, actor int64, p Project) (*Project, error) {
+	const op = "project.Create"
+	if err := CheckProject(op, &p); err != nil {
+		return nil, err
+	}
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		err := tx.GetContext(ctx, &p.ID, `INSERT INTO projects (slug, title, description, status, visibility, position, published_at)
+			VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $4 = 'published' THEN now() END) RETURNING id`,
+			p.Slug, p.Title, p.Description, p.Status, p.Visibility, p.Position)
+		if pe := pqErr(err); pe != nil && pe.Code == "23505" {
+			return errs.InvalidField(op, "slug", "%q is already used by another project", p.Slug).WithRule("slug_taken")
+		}
+		if err != nil {
+			return err
+		}
+		if err := setLinks(ctx, tx, op, p.ID, p.Topics, p.Areas, p.Groups); err != nil {
+			return err
+		}
+		return logActivity(ctx, tx, actor, "project.created", p.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, strconv.FormatInt(p.ID, 10))
+}
+
+// Patch holds the fields to change; nil leaves a field as it is.
+type Patch struct {
+	Slug        *string      `json:"slug"`
+	Title       *locale.Text `json:"title"`
+	Description *locale.Text `json:"description"`
+	Status      *Status      `json:"status"`
+	Visibility  *string      `json:"visibility"`
+	Position    *int         `json:"position"`
+	Topics      *[]int64     `json:"topics"`
+	Areas       *[]int64     `json:"areas"`
+	Groups      *[]int64     `json:"groups"`
+}
+
+// Update changes a project. Errors as Create, errs.NotFound.
+func (s *Service) Update(ctx context.Context, actor, id int64, patch Patch) (*Project, error) {
+	const op = "project.Update"
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var p Project
+		err := tx.GetContext(ctx, &p, `SELECT `+projectColumns+` FROM projects WHERE id = $1 FOR UPDATE`, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(op, errs.NotFound, "no project %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		was := p.Status
+		apply(&p, patch)
+		if err := CheckProject(op, &p); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE projects SET slug = $2, title = $3, description = $4, status = $5, visibility = $6,
+			position = $7, updated_at = now(),
+			published_at = CASE WHEN $5 = 'published' AND published_at IS NULL THEN now() ELSE published_at END
+			WHERE id = $1`, id, p.Slug, p.Title, p.Description, p.Status, p.Visibility, p.Position)
+		if pe := pqErr(err); pe != nil && pe.Code == "23505" {
+			return errs.InvalidField(op, "slug", "%q is already used by another project", p.Slug).WithRule("slug_taken")
+		}
+		if err != nil {
+			return err
+		}
+		if patch.Topics != nil || patch.Areas != nil || patch.Groups != nil {
+			if err := setLinks(ctx, tx, op, id, deref(patch.Topics), deref(patch.Areas), deref(patch.Groups), which(patch)...); err != nil {
+				return err
+			}
+		}
+		action := "project.updated"
+		if was != p.Status {
+			action = "project." + string(p.Status)
+		}
+		return logActivity(ctx, tx, actor, action, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, strconv.FormatInt(id, 10))
+}
+
+func apply(p *Project, patch Patch) {
+	if patch.Slug != nil {
+		p.Slug = *patch.Slug
+	}
+	if patch.Title != nil {
+		p.Title = *patch.Title
+	}
+	if patch.Description != nil {
+		p.Description = *patch.Description
+	}
+	if patch.Status != nil {
+		p.Status = *patch.Status
+	}
+	if patch.Visibility != nil {
+		p.Visibility = *patch.Visibility
+	}
+	if patch.Position != nil {
+		p.Position = *patch.Position
+	}
+}
+
+func deref(p *[]int64) []int64 {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// which names the link tables a patch replaces.
+func which(p Patch) []string {
+	var out []string
+	if p.Topics != nil {
+		out = append(out, "topics")
+	}
+	if p.Areas != nil {
+		out = append(out, "areas")
+	}
+	if p.Groups != nil {
+		out = append(out, "groups")
+	}
+	return out
+}
+
+var links = []struct{ name, table, column string }{
+	{"topics", "project_topics", "topic_id"},
+	{"areas", "project_areas", "area_id"},
+	{"groups", "project_groups", "group_id"},
+}
+
+// setLinks replaces the project's topics, areas and visibility groups (only
+// those named in only, or all when only is empty). Unknown ids are a 422
+// naming the field (the foreign keys say so).
+func setLinks(ctx context.Context, tx *tenant.Tx, op string, id int64, topics, areas, groups []int64, only ...string) error {
+	values := map[string][]int64{"topics": topics, "areas": areas, "groups": groups}
+	for _, l := range links {
+		if len(only) > 0 && !contains(only, l.name) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+l.table+` WHERE project_id = $1`, id); err != nil {
+			return err
+		}
+		if len(values[l.name]) == 0 {
+			continue
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO `+l.table+` (project_id, `+l.column+`)
+			SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, id, pq.Int64Array(values[l.name]))
+		if pe := pqErr(err); pe != nil && pe.Code == "23503" {
+			return errs.InvalidField(op, l.name, "names an id that does not exist").WithRule("unknown_id")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func logActivity(ctx context.Context, tx sqlx.ExecerContext, actor int64, action string, projectID int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
+		VALUES (nullif($1, 0), $2, 'project', $3, $3)`, actor, action, projectID)
+	return err
+}
+
+// AddPhase appends a phase to a project's timeline. The timeline rules are
+// checked here (naming the phases in conflict) and by the database.
+// Errors: errs.Invalid, errs.NotFound.
+func (s *Service) AddPhase(ctx context.Context, actor, projectID int64, ph Phase) (*Phase, error) {
+	const op = "project.AddPhase"
+	if err := CheckPhase(op, ph); err != nil {
+		return nil, err
+	}
+	if ph.Permissions == nil {
+		ph.Permissions = Permissions{}
+	}
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 FOR UPDATE)`, projectID); err != nil {
+			return err
+		}
+		if !exists {
+			return errs.E(op, errs.NotFound, "no project %d", projectID)
+		}
+		var others []Phase
+		if err := tx.SelectContext(ctx, &others, selectPhases+` WHERE project_id = $1`, projectID); err != nil {
+			return err
+		}
+		if err := CheckTimeline(op, others, ph); err != nil {
+			return err
+		}
+		err := tx.GetContext(ctx, &ph.ID, `INSERT INTO phases (project_id, title, description, method, starts_at, ends_at,
+			posting_enabled, commenting_enabled, reacting_enabled, dislikes_enabled, reaction_limit, permissions)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			projectID, ph.Title, ph.Description, ph.Method, ph.StartsAt, ph.EndsAt, ph.PostingEnabled, ph.CommentingEnabled,
+			ph.ReactingEnabled, ph.DislikesEnabled, ph.ReactionLimit, ph.Permissions)
+		if pe := pqErr(err); pe != nil && pe.Code == "23P01" {
+			return errs.InvalidField(op, "starts_at", "phase %s overlaps another phase of the project", ph.name()).WithRule("overlap")
+		}
+		if err != nil {
+			return err
+		}
+		ph.ProjectID = projectID
+		return logActivity(ctx, tx, actor, "phase.created", projectID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ph, nil
+}
+
+const selectPhases = `SELECT id, project_id, title, description, method, starts_at, ends_at, posting_enabled, commenting_enabled,
+	reacting_enabled, dislikes_enabled, reaction_limit, permissions FROM phases`
+
+// Get returns a project by id or slug, with its phases and links (four
+// queries). Errors: errs.NotFound.
+func (s *Service) Get(ctx context.Context, idOrSlug string) (*Project, error) {
+	var p Project
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		id, _ := strconv.ParseInt(idOrSlug, 10, 64)
+		err := tx.GetContext(ctx, &p, `SELECT `+projectColumns+` FROM projects WHERE id = $1 OR slug = $2
+			ORDER BY id = $1 DESC LIMIT 1`, id, idOrSlug)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E("project.Get", errs.NotFound, "no project %q", idOrSlug)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.SelectContext(ctx, &p.Phases, selectPhases+` WHERE project_id = $1 ORDER BY starts_at`, p.ID); err != nil {
+			return err
+		}
+		ps := []*Project{&p}
+		return loadLinks(ctx, tx, ps)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// loadLinks fills topics, areas, groups and moderators of projects in one query.
+func loadLinks(ctx context.Context, tx *tenant.Tx, ps []*Project) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ps))
+	byID := map[int64]*Project{}
+	for i, p := range ps {
+		ids[i] = p.ID
+		byID[p.ID] = p
+		p.Topics, p.Areas, p.Groups, p.Moderators = []int64{}, []int64{}, []int64{}, []int64{}
+	}
+	var rows []struct {
+		Kind      string `db:"kind"`
+		ProjectID int64  `db:"project_id"`
+		ID        int64  `db:"id"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `
+		SELECT 'topics' AS kind, project_id, topic_id AS id FROM project_topics WHERE project_id = ANY($1)
+		UNION ALL SELECT 'areas', project_id, area_id FROM project_areas WHERE project_id = ANY($1)
+		UNION ALL SELECT 'groups', project_id, group_id FROM project_groups WHERE project_id = ANY($1)
+		UNION ALL SELECT 'moderators', project_id, user_id FROM project_moderators WHERE project_id = ANY($1)
+		ORDER BY 1, 2, 3`, pq.Int64Array(ids)); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		p := byID[r.ProjectID]
+		switch r.Kind {
+		case "topics":
+			p.Topics = append(p.Topics, r.ID)
+		case "areas":
+			p.Areas = append(p.Areas, r.ID)
+		case "groups":
+			p.Groups = append(p.Groups, r.ID)
+		case "moderators":
+			p.Moderators = append(p.Moderators, r.ID)
+		}
+	}
+	return nil
+}
+
+// Filter narrows a project list.
+type Filter struct {
+	Status Status // "" for any
+	Topic  int64
+	Area   int64
+}
+
+// List returns projects in manual order with their phases and links, in a
+// fixed number of queries whatever their number.
+func (s *Service) List(ctx context.Context, f Filter) ([]Project, error) {
+	var out []Project
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		if err := tx.SelectContext(ctx, &out, `SELECT `+projectColumns+` FROM projects
+			WHERE ($1 = '' OR status = $1)
+			  AND ($2 = 0 OR id IN (SELECT project_id FROM project_topics WHERE topic_id = $2))
+			  AND ($3 = 0 OR id IN (SELECT project_id FROM project_areas WHERE area_id = $3))
+			ORDER BY position, id`, string(f.Status), f.Topic, f.Area); err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		ps := make([]*Project, len(out))
+		ids := make([]int64, len(out))
+		byID := map[int64]*Project{}
+		for i := range out {
+			ps[i], ids[i], byID[out[i].ID] = &out[i], out[i].ID, &out[i]
+			out[i].Phases = []Phase{}
+		}
+		var phases []Phase
+		if err := tx.SelectContext(ctx, &phases, selectPhases+` WHERE project_id = ANY($1) ORDER BY starts_at`, pq.Int64Array(ids)); err != nil {
+			return err
+		}
+		for _, ph := range phases {
+			byID[ph.ProjectID].Phases = append(byID[ph.ProjectID].Phases, ph)
+		}
+		return loadLinks(ctx, tx, ps)
+	})
+	return out, err
+}
+
+// Visible keeps the projects actor may see: published ones by visibility,
+// and everything for staff of the project.
+func Visible(ps []Project, a permission.Actor, now time.Time) []Project {
+	out := make([]Project, 0, len(ps))
+	for _, p := range ps {
+		if CanView(p, a, now) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// CanView reports whether actor may see project p: drafts and archived
+// projects only to its staff, published ones by their visibility.
+func CanView(p Project, a permission.Actor, now time.Time) bool {
+	if p.Status != Published && !(a.UserID != 0 && a.Staff(p.ID)) {
+		return p.Status == Archived && permission.Can(a, permission.View, scopeOf(p), now).OK()
+	}
+	return permission.Can(a, permission.View, scopeOf(p), now).OK()
+}
+
+func scopeOf(p Project) permission.Scope {
+	return permission.Scope{ProjectID: p.ID, Visibility: permission.Visibility(p.Visibility), VisibilityGroups: p.Groups}
+}
+
+// ModeratedBy returns the ids of the projects user moderates, on q.
+func ModeratedBy(ctx context.Context, q sqlx.QueryerContext, userID int64) ([]int64, error) {
+	var ids []int64
+	err := sqlx.SelectContext(ctx, q, &ids, `SELECT project_id FROM project_moderators WHERE user_id = $1 ORDER BY project_id`, userID)
+	return ids, err
+}
