@@ -84,7 +84,7 @@ func TestPortalInBrowser(t *testing.T) {
 	topics := func() []string {
 		t.Helper()
 		ts, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](
-			`Array.from(document.querySelectorAll('ul.chips li')).map(e => e.textContent.trim())`))
+			`Array.from(document.querySelectorAll('ul.chips a[data-topic]')).map(e => e.textContent.trim())`))
 		require.NoError(t, err)
 		return ts
 	}
@@ -101,10 +101,10 @@ func TestPortalInBrowser(t *testing.T) {
 	res, err := chromedp.RunResponse(bctx, chromedp.Navigate(base+"/"))
 	require.NoError(t, err, "open %s", base)
 	require.EqualValues(t, http.StatusOK, res.Status)
-	require.NoError(t, chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`#topics-h`))))
+	require.NoError(t, chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`#projects-h`))))
 	require.Equal(t, "en", eval(`document.documentElement.lang`))
 	require.Equal(t, "City brugge", text(`.hero h1`))
-	require.Equal(t, "Topics", text(`#topics-h`))
+	require.Equal(t, "Projects", text(`#projects-h`))
 	ts := topics()
 	require.Len(t, ts, 8)
 	require.Contains(t, ts, "Mobility")
@@ -116,7 +116,7 @@ func TestPortalInBrowser(t *testing.T) {
 	require.EqualValues(t, http.StatusOK, click(`nav.locales a[hreflang="fr"]`))
 	require.Equal(t, "fr", eval(`document.documentElement.lang`))
 	require.Equal(t, "/", eval(`location.pathname`))
-	require.Equal(t, "Thèmes", text(`#topics-h`))
+	require.Equal(t, "Projets", text(`#projects-h`))
 	require.Equal(t, "City brugge", text(`.hero h1`))
 	require.Contains(t, topics(), "Mobilité")
 

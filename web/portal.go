@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"agora/domain/errs"
+	"agora/domain/project"
 	"agora/tenant"
 	"agora/web/i18n"
 )
@@ -15,14 +19,54 @@ import (
 // localeCookie remembers the language a visitor picked (host-only cookie).
 const localeCookie = "agora_locale"
 
-// home is the portal's front page.
+// home is the portal's front page: the city's welcome, its published
+// projects (filtered by topic or area) and its pages.
 func (s *Server) home(c *gin.Context) {
-	h, err := s.site.Home(c.Request.Context())
+	ctx := c.Request.Context()
+	h, err := s.site.Home(ctx)
 	if err != nil {
 		s.pageError(c, err)
 		return
 	}
-	s.html(c, http.StatusOK, "home", view{Settings: &h.Settings, Home: &h})
+	a, err := s.actor(c)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	topic, _ := strconv.ParseInt(c.Query("topic"), 10, 64)
+	ps, err := s.projects.List(ctx, project.Filter{Status: project.Published, Topic: topic})
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	v := view{Settings: &h.Settings, Home: &h, Projects: project.Visible(ps, a, time.Now()), TopicFilter: topic}
+	s.html(c, http.StatusOK, "home", v)
+}
+
+// projectPage shows a project and its timeline with the current phase.
+func (s *Server) projectPage(c *gin.Context) {
+	ctx := c.Request.Context()
+	a, err := s.actor(c)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	p, err := s.projects.Get(ctx, c.Param("slug"))
+	if err == nil && (p.Slug != c.Param("slug") || !project.CanView(*p, a, time.Now())) {
+		err = errs.E("project", errs.NotFound, "no project")
+	}
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	st, err := s.site.Settings(ctx)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	v := view{Settings: &st, Project: p}
+	v.Title = p.Title.Pick(c.GetString(keyLocale))
+	s.html(c, http.StatusOK, "project", v)
 }
 
 // page shows one of the city's static pages.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -117,4 +118,45 @@ func TestProjectsAndPhaseTimeline(t *testing.T) {
 	// And a project of this city is not one of another city's.
 	other := env.City(t, "othertimeline")
 	requireProblem(t, h.get(t, other.DefaultHost, "/api/v1/projects/park"), 404, "not_found")
+}
+
+func TestPortalShowsPublishedProjectsAndTimeline(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "portal")
+	h := newHarness(t, env, serverOpts{})
+	staff(t, env, c, "admin@example.org", user.RoleAdmin)
+	admin, acsrf := login(t, h, c.DefaultHost, "admin@example.org")
+	mk := func(body string) int64 {
+		r := h.call(t, "POST", c.DefaultHost, "/api/v1/projects", body, "Cookie", admin, "X-CSRF-Token", acsrf)
+		require.Equal(t, 201, r.Status, r.Body)
+		var p struct{ ID int64 }
+		require.NoError(t, json.Unmarshal([]byte(r.Body), &p))
+		return p.ID
+	}
+	park := mk(`{"slug":"park","title":{"en":"A new park","fr":"Un nouveau parc"},"description":{"en":"Where should the trees go?"},"status":"published","topics":[2]}`)
+	mk(`{"slug":"secret","title":{"en":"Secret draft"}}`)
+	for _, body := range []string{
+		`{"title":{"en":"Past ideas"},"method":"ideation","starts_at":"2020-01-01T00:00:00Z","ends_at":"2020-02-01T00:00:00Z"}`,
+		`{"title":{"en":"Vote now"},"method":"voting","starts_at":"2020-03-01T00:00:00Z","ends_at":"2099-01-01T00:00:00Z"}`,
+	} {
+		r := h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/phases", park), body, "Cookie", admin, "X-CSRF-Token", acsrf)
+		require.Equal(t, 201, r.Status, r.Body)
+	}
+	home := h.get(t, c.DefaultHost, "/")
+	requireHTML(t, home, 200)
+	require.Contains(t, home.Body, `href="/projects/park"`)
+	require.Contains(t, home.Body, "Vote now")
+	require.NotContains(t, home.Body, "Secret draft")
+	require.Contains(t, h.get(t, c.DefaultHost, "/?topic=2").Body, `href="/projects/park"`)
+	require.NotContains(t, h.get(t, c.DefaultHost, "/?topic=3").Body, `href="/projects/park"`)
+
+	page := h.get(t, c.DefaultHost, "/projects/park", "Accept-Language", "fr")
+	requireHTML(t, page, 200)
+	require.Contains(t, page.Body, "Un nouveau parc")
+	require.Contains(t, page.Body, `aria-current="step"`)
+	i := strings.Index(page.Body, `aria-current="step"`)
+	require.Contains(t, page.Body[i:], "Vote now", "the current phase is the highlighted one")
+	requireHTML(t, h.get(t, c.DefaultHost, "/projects/secret"), 404)
+	requireHTML(t, h.get(t, c.DefaultHost, "/projects/nope"), 404)
 }

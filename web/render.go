@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/locale"
 	"agora/domain/operator"
+	"agora/domain/project"
 	"agora/domain/site"
 	"agora/domain/user"
 	"agora/tenant"
@@ -27,7 +29,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation"}
+var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project"}
 
 // parseTemplates parses layout.html with each page once, at start-up.
 func parseTemplates() (map[string]*template.Template, error) {
@@ -44,27 +46,30 @@ func parseTemplates() (map[string]*template.Template, error) {
 
 // view is the data every page template gets.
 type view struct {
-	Locale     string
-	Locales    []string
-	Path       string
-	City       *tenant.Tenant
-	Settings   *site.Settings
-	Platform   bool
-	Title      string
-	Error      *errorView
-	Home       *site.Home
-	Page       *site.Page
-	User       *user.User
-	CSRF       string
-	Form       *form
-	Notice     string
-	Operator   *operator.Operator
-	Cities     []*tenant.Tenant
-	Mail       []mailView
-	Exports    []user.DataExport
-	Admin      *adminView
-	Fields     []user.Field
-	Invitation *user.Invitation
+	Locale      string
+	Locales     []string
+	Path        string
+	City        *tenant.Tenant
+	Settings    *site.Settings
+	Platform    bool
+	Title       string
+	Error       *errorView
+	Home        *site.Home
+	Page        *site.Page
+	User        *user.User
+	CSRF        string
+	Form        *form
+	Notice      string
+	Operator    *operator.Operator
+	Cities      []*tenant.Tenant
+	Mail        []mailView
+	Exports     []user.DataExport
+	Admin       *adminView
+	Fields      []user.Field
+	Projects    []project.Project
+	Project     *project.Project
+	TopicFilter int64
+	Invitation  *user.Invitation
 
 	port  string // ":8080" when the request came on a non-default port
 	token string // the invitation token in the page's URL
@@ -127,6 +132,40 @@ func (v view) FieldError(key string) string {
 		return ""
 	}
 	return v.Form.Errors["fields."+key]
+}
+
+// CurrentPhase is the phase of p running now, if any.
+func (v view) CurrentPhase(p project.Project) *project.Phase {
+	if ph, ok := project.CurrentPhase(p.Phases, time.Now()); ok {
+		return &ph
+	}
+	return nil
+}
+
+// IsCurrent reports whether phase ph runs now.
+func (v view) IsCurrent(ph project.Phase) bool { return ph.Current(time.Now()) }
+
+// Date formats a time as a date in the page's language.
+func (v view) Date(t time.Time) string {
+	loc := time.UTC
+	if v.City != nil {
+		if l, err := time.LoadLocation(v.City.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	return t.In(loc).Format("2006-01-02")
+}
+
+// TopicName is the title of topic id among the city's topics.
+func (v view) TopicName(id int64) string {
+	if v.Home != nil {
+		for _, t := range v.Home.Topics {
+			if t.ID == id {
+				return v.L(t.Title)
+			}
+		}
+	}
+	return ""
 }
 
 // RoleNames lists the roles, for selects.

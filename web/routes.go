@@ -18,6 +18,7 @@ func (s *Server) routes() {
 	c.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.resolveCity, s.readScope, s.authenticate, s.csrf)
 	c.GET("/", s.home)
 	c.GET("/pages/:slug", s.page)
+	c.GET("/projects/:slug", s.projectPage)
 	c.GET("/locale", s.setLocale)
 	c.GET("/theme.css", s.theme)
 	c.GET("/login", s.loginPage)
