@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -159,4 +160,62 @@ func TestPortalShowsPublishedProjectsAndTimeline(t *testing.T) {
 	require.Contains(t, page.Body[i:], "Vote now", "the current phase is the highlighted one")
 	requireHTML(t, h.get(t, c.DefaultHost, "/projects/secret"), 404)
 	requireHTML(t, h.get(t, c.DefaultHost, "/projects/nope"), 404)
+}
+
+func TestAdminProjectForms(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "backoffice")
+	h := newHarness(t, env, serverOpts{})
+	staff(t, env, c, "admin@example.org", user.RoleAdmin)
+	admin, csrf := login(t, h, c.DefaultHost, "admin@example.org")
+
+	list := h.call(t, "GET", c.DefaultHost, "/admin/projects", "", "Cookie", admin)
+	requireHTML(t, list, 200)
+	require.Contains(t, list.Body, `name="title_nl"`, "titles are edited side by side in every city language")
+	form := url.Values{"csrf_token": {csrf}, "slug": {"square"}, "title_en": {"The square"}, "title_nl": {"Het plein"},
+		"status": {"published"}, "visibility": {"public"}, "topics": {"1", "3"}}
+	r := h.callForm(t, c.DefaultHost, "/admin/projects", form.Encode(), "Cookie", admin)
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	loc := r.Header.Get("Location")
+	require.Contains(t, loc, "/admin/projects/")
+	edit := h.call(t, "GET", c.DefaultHost, loc, "", "Cookie", admin)
+	requireHTML(t, edit, 200)
+	require.Contains(t, edit.Body, `value="Het plein"`)
+	projectPath := strings.SplitN(loc, "?", 2)[0]
+
+	// A bad slug: 422 with the field named, the form kept.
+	form.Set("slug", "Not A Slug")
+	r = h.callForm(t, c.DefaultHost, "/admin/projects", form.Encode(), "Cookie", admin)
+	requireHTML(t, r, 422)
+	require.Contains(t, r.Body, `value="Not A Slug"`)
+
+	phase := func(title, starts, ends string) response {
+		f := url.Values{"csrf_token": {csrf}, "phase_title_en": {title}, "method": {"ideation"}, "starts_at": {starts}, "ends_at": {ends}, "posting": {"on"}}
+		return h.callForm(t, c.DefaultHost, projectPath+"/phases", f.Encode(), "Cookie", admin)
+	}
+	require.Equal(t, http.StatusSeeOther, phase("Ideas", "2026-03-01", "2026-04-01").Status)
+	r = phase("Clash", "2026-03-15", "2026-05-01")
+	requireHTML(t, r, 422)
+	require.Contains(t, r.Body, "Phase &#34;Clash&#34; overlaps phase &#34;Ideas&#34;")
+	require.Equal(t, http.StatusSeeOther, phase("Open", "2026-04-01", "").Status)
+	r = phase("After", "2026-06-01", "2026-07-01")
+	requireHTML(t, r, 422)
+	require.Contains(t, r.Body, "only the last phase may be open-ended")
+	r = phase("No date", "", "")
+	requireHTML(t, r, 422)
+
+	// In French, the refusal is French and still names the phases.
+	r = h.callRaw(t, "POST", c.DefaultHost, projectPath+"/phases", "application/x-www-form-urlencoded",
+		url.Values{"csrf_token": {csrf}, "phase_title_en": {"Encore"}, "method": {"ideation"}, "starts_at": {"2026-03-10"}, "ends_at": {"2026-03-20"}}.Encode(),
+		"Cookie", admin+"; agora_locale=fr")
+	requireHTML(t, r, 422)
+	require.Contains(t, r.Body, "La phase &#34;Encore&#34; chevauche la phase &#34;Ideas&#34;")
+
+	// Citizens cannot reach the forms.
+	register(t, h, c.DefaultHost, "cit@example.org")
+	cit, ccsrf := login(t, h, c.DefaultHost, "cit@example.org")
+	requireHTML(t, h.call(t, "GET", c.DefaultHost, "/admin/projects", "", "Cookie", cit), 403)
+	r = h.callForm(t, c.DefaultHost, "/admin/projects", url.Values{"csrf_token": {ccsrf}, "slug": {"x"}, "title_en": {"X"}}.Encode(), "Cookie", cit)
+	requireHTML(t, r, 403)
 }

@@ -29,13 +29,14 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project"}
+var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project", "admin_projects", "admin_project"}
 
 // parseTemplates parses layout.html with each page once, at start-up.
 func parseTemplates() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", "templates/field.html", "templates/"+name+".html")
+		t, err := template.New("layout.html").ParseFS(templateFiles,
+			"templates/layout.html", "templates/field.html", "templates/project_fields.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
@@ -46,30 +47,31 @@ func parseTemplates() (map[string]*template.Template, error) {
 
 // view is the data every page template gets.
 type view struct {
-	Locale      string
-	Locales     []string
-	Path        string
-	City        *tenant.Tenant
-	Settings    *site.Settings
-	Platform    bool
-	Title       string
-	Error       *errorView
-	Home        *site.Home
-	Page        *site.Page
-	User        *user.User
-	CSRF        string
-	Form        *form
-	Notice      string
-	Operator    *operator.Operator
-	Cities      []*tenant.Tenant
-	Mail        []mailView
-	Exports     []user.DataExport
-	Admin       *adminView
-	Fields      []user.Field
-	Projects    []project.Project
-	Project     *project.Project
-	TopicFilter int64
-	Invitation  *user.Invitation
+	Locale        string
+	Locales       []string
+	Path          string
+	City          *tenant.Tenant
+	Settings      *site.Settings
+	Platform      bool
+	Title         string
+	Error         *errorView
+	Home          *site.Home
+	Page          *site.Page
+	User          *user.User
+	CSRF          string
+	Form          *form
+	Notice        string
+	Operator      *operator.Operator
+	Cities        []*tenant.Tenant
+	Mail          []mailView
+	Exports       []user.DataExport
+	Admin         *adminView
+	Fields        []user.Field
+	Projects      []project.Project
+	Project       *project.Project
+	TopicFilter   int64
+	AdminProjects *adminProjectsView
+	Invitation    *user.Invitation
 
 	port  string // ":8080" when the request came on a non-default port
 	token string // the invitation token in the page's URL
@@ -166,6 +168,53 @@ func (v view) TopicName(id int64) string {
 		}
 	}
 	return ""
+}
+
+// FormValue is a submitted value, or the edited project's current one.
+func (v view) FormValue(name string) string {
+	if v.Form != nil {
+		if val, ok := v.Form.Values[name]; ok && val != "" {
+			return val
+		}
+	}
+	if v.AdminProjects != nil && v.AdminProjects.Project != nil {
+		p := v.AdminProjects.Project
+		switch name {
+		case "slug":
+			return p.Slug
+		case "status":
+			return string(p.Status)
+		case "visibility":
+			return p.Visibility
+		}
+	}
+	return ""
+}
+
+// FormText is the edited project's text field name in locale l.
+func (v view) FormText(name, l string) string {
+	if v.AdminProjects == nil || v.AdminProjects.Project == nil {
+		return ""
+	}
+	switch name {
+	case "title":
+		return v.AdminProjects.Project.Title[l]
+	case "description":
+		return v.AdminProjects.Project.Description[l]
+	}
+	return ""
+}
+
+// TopicChecked reports whether the edited project has topic id.
+func (v view) TopicChecked(id int64) bool {
+	return v.AdminProjects != nil && v.AdminProjects.Project != nil && slices.Contains(v.AdminProjects.Project.Topics, id)
+}
+
+// ProjectStatuses, VisibilityNames and PhaseToggles list form choices.
+func (v view) ProjectStatuses() []string { return []string{"draft", "published", "archived"} }
+func (v view) VisibilityNames() []string { return []string{"public", "groups", "admins"} }
+func (v view) PhaseToggles() []string {
+	return []string{"posting", "commenting", "reacting", "dislikes"}
 }
 
 // RoleNames lists the roles, for selects.

@@ -51,6 +51,11 @@ func (s *Server) routes() {
 	admin.POST("/users/:id/role", s.adminSetRole)
 	admin.POST("/users/:id/block", s.adminBlock)
 	admin.POST("/invitations", s.adminInvite)
+	admin.GET("/projects", s.adminProjects)
+	admin.POST("/projects", s.adminCreateProject)
+	admin.GET("/projects/:id", s.adminProject)
+	admin.POST("/projects/:id", s.adminUpdateProject)
+	admin.POST("/projects/:id/phases", s.adminAddPhase)
 	c.StaticFS("/static", http.FS(static))
 
 	api := c.Group("/api/v1")

@@ -134,12 +134,12 @@ func CheckTimeline(op string, others []Phase, p Phase) error {
 			switch {
 			case o.EndsAt == nil && o.StartsAt.Before(p.StartsAt):
 				return errs.InvalidField(op, "starts_at", "phase %s cannot follow phase %s, which is open-ended: only the last phase may be open-ended",
-					p.name(), o.name()).WithRule("open_ended")
+					p.name(), o.name()).WithRule("after_open_ended", p.name(), o.name())
 			case p.EndsAt == nil && p.StartsAt.Before(o.StartsAt):
 				return errs.InvalidField(op, "ends_at", "phase %s cannot be open-ended: phase %s comes after it; only the last phase may be open-ended",
-					p.name(), o.name()).WithRule("open_ended")
+					p.name(), o.name()).WithRule("open_ended_not_last", p.name(), o.name())
 			default:
-				return errs.InvalidField(op, "starts_at", "phase %s overlaps phase %s", p.name(), o.name()).WithRule("overlap")
+				return errs.InvalidField(op, "starts_at", "phase %s overlaps phase %s", p.name(), o.name()).WithRule("overlap", p.name(), o.name())
 			}
 		}
 	}

@@ -243,7 +243,7 @@ func (s *Service) AddPhase(ctx context.Context, actor, projectID int64, ph Phase
 			projectID, ph.Title, ph.Description, ph.Method, ph.StartsAt, ph.EndsAt, ph.PostingEnabled, ph.CommentingEnabled,
 			ph.ReactingEnabled, ph.DislikesEnabled, ph.ReactionLimit, ph.Permissions)
 		if pe := pqErr(err); pe != nil && pe.Code == "23P01" {
-			return errs.InvalidField(op, "starts_at", "phase %s overlaps another phase of the project", ph.name()).WithRule("overlap")
+			return errs.InvalidField(op, "starts_at", "phase %s overlaps another phase of the project", ph.name()).WithRule("overlap_any", ph.name())
 		}
 		if err != nil {
 			return err

@@ -1,0 +1,182 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/locale"
+	"agora/domain/project"
+	"agora/tenant"
+)
+
+// adminProjectsView is the data of the back office's project pages.
+type adminProjectsView struct {
+	Projects []project.Project
+	Project  *project.Project
+	Methods  []string
+}
+
+// textFromForm reads a multilingual field edited side by side: name_<locale>
+// for each of the city's locales.
+func textFromForm(c *gin.Context, name string) locale.Text {
+	t, _ := tenant.FromContext(c.Request.Context())
+	out := locale.Text{}
+	for _, l := range t.Locales {
+		if v := strings.TrimSpace(c.PostForm(name + "_" + l)); v != "" {
+			out[l] = v
+		}
+	}
+	return out
+}
+
+func (s *Server) adminProjects(c *gin.Context) {
+	ps, err := s.projects.List(c.Request.Context(), project.Filter{})
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.renderAdminProjects(c, http.StatusOK, &adminProjectsView{Projects: ps}, nil)
+}
+
+func (s *Server) renderAdminProjects(c *gin.Context, status int, av *adminProjectsView, f *form) {
+	h, err := s.site.Home(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	if f == nil {
+		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
+	}
+	av.Methods = project.Methods
+	name := "admin_projects"
+	title := "admin.projects.title"
+	if av.Project != nil {
+		name, title = "admin_project", "admin.project.title"
+	}
+	v := view{Home: &h, Form: f, AdminProjects: av, Title: s.i18n.T(c.GetString(keyLocale), title)}
+	if msg := c.Query("msg"); msg != "" {
+		v.Notice = s.i18n.T(c.GetString(keyLocale), "admin.msg."+msg)
+	}
+	s.html(c, status, name, v)
+}
+
+func checkedIDs(c *gin.Context, name string) []int64 {
+	var out []int64
+	for _, v := range c.PostFormArray(name) {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// adminCreateProject creates a project from the back office form.
+func (s *Server) adminCreateProject(c *gin.Context) {
+	me, _ := currentUser(c)
+	f := newForm(c, "slug", "status", "visibility")
+	p := project.Project{Slug: f.Values["slug"], Title: textFromForm(c, "title"), Description: textFromForm(c, "description"),
+		Status: project.Status(f.Values["status"]), Visibility: f.Values["visibility"], Topics: checkedIDs(c, "topics")}
+	out, err := s.projects.Create(c.Request.Context(), int64(me.ID), p)
+	if err != nil {
+		status, internal := s.explain(c, f, err)
+		if internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+		ps, lerr := s.projects.List(c.Request.Context(), project.Filter{})
+		if lerr != nil {
+			s.pageError(c, lerr)
+			return
+		}
+		s.renderAdminProjects(c, status, &adminProjectsView{Projects: ps}, f)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(out.ID, 10)+"?msg=created")
+}
+
+func (s *Server) adminProject(c *gin.Context) {
+	p, err := s.projects.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.renderAdminProjects(c, http.StatusOK, &adminProjectsView{Project: p}, nil)
+}
+
+// adminUpdateProject saves the edit form (fields, status, topics).
+func (s *Server) adminUpdateProject(c *gin.Context) {
+	me, _ := currentUser(c)
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	f := newForm(c, "slug", "status", "visibility")
+	title, desc := textFromForm(c, "title"), textFromForm(c, "description")
+	status := project.Status(f.Values["status"])
+	topics := checkedIDs(c, "topics")
+	_, err := s.projects.Update(c.Request.Context(), int64(me.ID), id, project.Patch{
+		Slug: ptr(f.Values["slug"]), Title: &title, Description: &desc, Status: &status, Visibility: ptr(f.Values["visibility"]), Topics: &topics})
+	if err != nil {
+		s.adminProjectError(c, id, f, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(id, 10)+"?msg=saved")
+}
+
+// adminAddPhase adds a phase from the back office form; timeline conflicts
+// come back as a 422 naming the phases.
+func (s *Server) adminAddPhase(c *gin.Context) {
+	me, _ := currentUser(c)
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	f := newForm(c, "method", "starts_at", "ends_at")
+	ph := project.Phase{Title: textFromForm(c, "phase_title"), Description: textFromForm(c, "phase_description"), Method: f.Values["method"],
+		PostingEnabled: c.PostForm("posting") != "", CommentingEnabled: c.PostForm("commenting") != "",
+		ReactingEnabled: c.PostForm("reacting") != "", DislikesEnabled: c.PostForm("dislikes") != ""}
+	t, _ := tenant.FromContext(c.Request.Context())
+	tz, err := time.LoadLocation(t.TimeZone)
+	if err != nil {
+		tz = time.UTC
+	}
+	if v := f.Values["starts_at"]; v != "" {
+		if ph.StartsAt, err = time.ParseInLocation("2006-01-02", v, tz); err != nil {
+			f.Errors["starts_at"] = s.i18n.T(c.GetString(keyLocale), "rule.date")
+		}
+	}
+	if v := f.Values["ends_at"]; v != "" {
+		end, err := time.ParseInLocation("2006-01-02", v, tz)
+		if err != nil {
+			f.Errors["ends_at"] = s.i18n.T(c.GetString(keyLocale), "rule.date")
+		}
+		ph.EndsAt = &end
+	}
+	if len(f.Errors) == 0 {
+		if _, err = s.projects.AddPhase(c.Request.Context(), int64(me.ID), id, ph); err == nil {
+			c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(id, 10)+"?msg=phase_added")
+			return
+		}
+		s.adminProjectError(c, id, f, err)
+		return
+	}
+	s.adminProjectError(c, id, f, nil)
+}
+
+// adminProjectError shows the project page again with the form's errors.
+func (s *Server) adminProjectError(c *gin.Context, id int64, f *form, err error) {
+	status := http.StatusUnprocessableEntity
+	if err != nil {
+		var internal error
+		if status, internal = s.explain(c, f, err); internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+	}
+	p, gerr := s.projects.Get(c.Request.Context(), strconv.FormatInt(id, 10))
+	if gerr != nil {
+		s.pageError(c, gerr)
+		return
+	}
+	s.renderAdminProjects(c, status, &adminProjectsView{Project: p}, f)
+}
+
+func ptr[T any](v T) *T { return &v }
