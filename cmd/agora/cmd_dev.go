@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"agora/domain/email/devsmtp"
+	"agora/domain/locale"
+	"agora/domain/project"
 	"agora/tenant"
 )
 
@@ -30,9 +33,12 @@ func devCmd() *command {
 					return err
 				}
 				for _, s := range demoCities {
-					_, err := a.prov.Create(ctx, s)
+					created, err := a.prov.Create(ctx, s)
 					switch {
 					case err == nil:
+						if err := demoProject(ctx, a, created.Tenant); err != nil {
+							return fmt.Errorf("demo project of %s: %w", s.Slug, err)
+						}
 						fmt.Printf("created demo city %s\n", s.Slug)
 					case errors.Is(err, tenant.ErrSlugTaken):
 					default:
@@ -60,3 +66,38 @@ func devCmd() *command {
 		},
 	}
 }
+
+// demoProject gives a new demo city a published project whose timeline runs
+// around today: ideas now, a vote next, then an open-ended follow-up.
+func demoProject(ctx context.Context, a *app, t *tenant.Tenant) error {
+	ctx = tenant.WithTenant(ctx, t)
+	svc := project.NewService(a.db)
+	p, err := svc.Create(ctx, 0, project.Project{
+		Slug: "new-park", Status: project.Published, Topics: []int64{2},
+		Title: locale.Text{"en": "A new neighbourhood park", "nl": "Een nieuw buurtpark", "fr": "Un nouveau parc de quartier"},
+		Description: locale.Text{
+			"en": "The city is turning the old depot into a park. What should it offer? Share your ideas, then vote.",
+			"nl": "De stad maakt van het oude depot een park. Wat moet het bieden? Deel je ideeën en stem daarna.",
+			"fr": "La ville transforme l'ancien dépôt en parc. Que doit-il offrir ? Partagez vos idées, puis votez.",
+		},
+	})
+	if err != nil {
+		return err
+	}
+	day := 24 * time.Hour
+	start := time.Now().Truncate(day).Add(-14 * day)
+	phases := []project.Phase{
+		{Title: locale.Text{"en": "Ideas", "nl": "Ideeën", "fr": "Idées"}, Method: "ideation", StartsAt: start, EndsAt: ptrTime(start.Add(42 * day))},
+		{Title: locale.Text{"en": "Vote", "nl": "Stemmen", "fr": "Vote"}, Method: "voting", StartsAt: start.Add(42 * day), EndsAt: ptrTime(start.Add(70 * day))},
+		{Title: locale.Text{"en": "Building the park", "nl": "Het park bouwen", "fr": "Construction du parc"}, Method: "information", StartsAt: start.Add(70 * day)},
+	}
+	for _, ph := range phases {
+		ph.PostingEnabled, ph.CommentingEnabled, ph.ReactingEnabled, ph.DislikesEnabled = true, true, true, true
+		if _, err := svc.AddPhase(ctx, 0, p.ID, ph); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
