@@ -303,8 +303,8 @@ func TestMigrateCheckFreshCities(t *testing.T) {
 	require.Empty(t, driftBySlug(t, env.Migrator), "fresh cities drift")
 
 	mig := env.Migrator.WithCityMigrations(migrations.City().With(markerMigration, migrations.Migration{
-		Version: 9002, Name: "ideas",
-		SQL: "CREATE TABLE ideas (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, topic_id bigint NOT NULL REFERENCES topics (id));",
+		Version: 9002, Name: "probe_table",
+		SQL: "CREATE TABLE drift_probe (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, topic_id bigint NOT NULL REFERENCES topics (id));",
 	}))
 	sum, err := mig.Cities(context.Background(), 2, nil, nil)
 	require.NoError(t, err)

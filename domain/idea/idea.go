@@ -1,0 +1,135 @@
+// Package idea is the ideas (inputs) citizens post in a project's phases,
+// their statuses and the reactions on them.
+package idea
+
+import (
+	"strings"
+	"time"
+
+	"github.com/microcosm-cc/bluemonday"
+
+	"agora/domain/errs"
+	"agora/domain/permission"
+)
+
+// Idea is one input.
+type Idea struct {
+	ID            int64      `db:"id" json:"id"`
+	ProjectID     int64      `db:"project_id" json:"project_id"`
+	PhaseID       *int64     `db:"phase_id" json:"phase_id"`
+	AuthorID      *int64     `db:"author_id" json:"author_id"`
+	AuthorName    string     `db:"author_name" json:"author_name"`
+	Title         string     `db:"title" json:"title"`
+	Body          string     `db:"body" json:"body"` // sanitised HTML
+	Status        string     `db:"status" json:"status"`
+	LikesCount    int        `db:"likes_count" json:"likes_count"`
+	DislikesCount int        `db:"dislikes_count" json:"dislikes_count"`
+	CommentsCount int        `db:"comments_count" json:"comments_count"`
+	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
+	Topics        []int64    `db:"-" json:"topics"`
+	MyReaction    string     `db:"-" json:"my_reaction,omitempty"`
+	DeletedAt     *time.Time `db:"deleted_at" json:"-"`
+}
+
+// New is what a citizen submits.
+type New struct {
+	ProjectID int64   `json:"project_id"`
+	Title     string  `json:"title"`
+	Body      string  `json:"body"`
+	Topics    []int64 `json:"topics"`
+}
+
+// bodyPolicy allows the rich text of a user-generated post and nothing that
+// runs: no script, no event handler, no javascript: URL, no style.
+var bodyPolicy = func() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.RequireNoFollowOnLinks(true)
+	p.AddTargetBlankToFullyQualifiedLinks(true)
+	return p
+}()
+
+var textPolicy = bluemonday.StrictPolicy()
+
+// Sanitize returns the safe HTML of a body and its plain text (for search).
+func Sanitize(body string) (html, text string) {
+	html = strings.TrimSpace(bodyPolicy.Sanitize(body))
+	text = strings.Join(strings.Fields(textPolicy.Sanitize(body)), " ")
+	return html, text
+}
+
+// PlainTitle strips any markup from a title; pages escape it again.
+func PlainTitle(s string) string {
+	return strings.Join(strings.Fields(textPolicy.Sanitize(s)), " ")
+}
+
+// Check validates a new idea; errors name the field.
+func (n *New) Check(op string) error {
+	n.Title = PlainTitle(n.Title)
+	switch l := len([]rune(n.Title)); {
+	case l < 3 || l > 200:
+		return errs.InvalidField(op, "title", "must be 3 to 200 characters").WithRule("length", 3, 200)
+	case len(n.Body) > 20000:
+		return errs.InvalidField(op, "body", "must be at most 20000 characters").WithRule("too_long", 20000)
+	case n.ProjectID <= 0:
+		return errs.InvalidField(op, "project_id", "is required")
+	}
+	return nil
+}
+
+// Denied turns a permission decision into the error that tells the user
+// what to do.
+func Denied(op string, action permission.Action, d permission.Decision) error {
+	switch d.Reason {
+	case permission.LogIn:
+		return errs.E(op, errs.Unauthenticated, "log in or sign up to %s", verb(action)).WithRule("denied_log_in")
+	case permission.ConfirmEmail:
+		return errs.E(op, errs.Forbidden, "confirm your email address to %s", verb(action)).WithRule("denied_confirm_email")
+	case permission.JoinGroup:
+		return errs.E(op, errs.Forbidden, "only members of certain groups can %s here", verb(action)).WithRule("denied_join_group")
+	case permission.Blocked:
+		return errs.E(op, errs.Forbidden, "your account is blocked for now: you can read but not %s", verb(action)).WithRule("denied_blocked")
+	case permission.Disabled:
+		return errs.E(op, errs.Forbidden, "this phase does not allow to %s", verb(action)).WithRule("denied_disabled")
+	case permission.NotVisible:
+		return errs.E(op, errs.NotFound, "no such project")
+	default:
+		return errs.E(op, errs.Forbidden, "only admins and moderators can %s here", verb(action)).WithRule("denied_staff_only")
+	}
+}
+
+func verb(a permission.Action) string {
+	switch a {
+	case permission.Post:
+		return "post an idea"
+	case permission.React:
+		return "react"
+	case permission.Comment:
+		return "comment"
+	}
+	return strings.ReplaceAll(string(a), "_", " ")
+}
+
+// searchConfig is PostgreSQL's text search configuration for a locale.
+func searchConfig(locale string) string {
+	switch locale[:2] {
+	case "en":
+		return "english"
+	case "fr":
+		return "french"
+	case "nl":
+		return "dutch"
+	case "de":
+		return "german"
+	case "es":
+		return "spanish"
+	case "it":
+		return "italian"
+	case "pt":
+		return "portuguese"
+	case "da":
+		return "danish"
+	case "sv":
+		return "swedish"
+	}
+	return "simple"
+}

@@ -1,0 +1,257 @@
+package idea
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lib/pq"
+
+	"agora/domain/errs"
+	"agora/tenant"
+)
+
+// Service manages ideas and reactions through the scoped transaction. It
+// does not decide permissions: handlers ask permission.Can first, with the
+// project and phase the idea belongs to.
+type Service struct{ db *tenant.DB }
+
+// NewService returns the idea service.
+func NewService(db *tenant.DB) *Service { return &Service{db: db} }
+
+const selectIdea = `SELECT i.id, i.project_id, i.phase_id, CASE WHEN i.anonymous THEN NULL ELSE i.author_id END AS author_id,
+	CASE WHEN i.anonymous OR u.id IS NULL THEN '' WHEN u.deleted_at IS NOT NULL THEN '' ELSE u.first_name || ' ' || left(u.last_name, 1) || '.' END AS author_name,
+	i.title, i.body, s.code AS status, i.likes_count, i.dislikes_count, i.comments_count, i.created_at, i.deleted_at
+	FROM ideas i JOIN idea_statuses s ON s.id = i.status_id LEFT JOIN users u ON u.id = i.author_id`
+
+// Post records a new idea by author in the project's phase (nil when none
+// runs), with status "proposed". Errors: errs.Invalid naming the field.
+func (s *Service) Post(ctx context.Context, authorID int64, phaseID *int64, n New) (*Idea, error) {
+	const op = "idea.Post"
+	if err := n.Check(op); err != nil {
+		return nil, err
+	}
+	html, text := Sanitize(n.Body)
+	t, _ := tenant.FromContext(ctx)
+	var id int64
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		err := tx.GetContext(ctx, &id, `INSERT INTO ideas (project_id, phase_id, author_id, title, body, body_text, status_id, lang)
+			VALUES ($1, $2, $3, $4, $5, $6, (SELECT id FROM idea_statuses WHERE code = 'proposed'), $7::regconfig) RETURNING id`,
+			n.ProjectID, phaseID, authorID, n.Title, html, text, searchConfig(t.DefaultLocale()))
+		if err != nil {
+			return err
+		}
+		if len(n.Topics) > 0 {
+			_, err := tx.ExecContext(ctx, `INSERT INTO idea_topics (idea_id, topic_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,
+				id, pq.Int64Array(n.Topics))
+			var pe *pq.Error
+			if errors.As(err, &pe) && pe.Code == "23503" {
+				return errs.InvalidField(op, "topics", "names a topic that does not exist").WithRule("unknown_id")
+			}
+			if err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
+			VALUES ($1, 'idea.created', 'idea', $2, $3)`, authorID, id, n.ProjectID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, authorID)
+}
+
+// Get returns an idea (not deleted) with its topics and viewer's reaction
+// (viewer 0: anonymous). Errors: errs.NotFound.
+func (s *Service) Get(ctx context.Context, id, viewer int64) (*Idea, error) {
+	var it Idea
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		err := tx.GetContext(ctx, &it, selectIdea+` WHERE i.id = $1 AND i.deleted_at IS NULL`, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E("idea.Get", errs.NotFound, "no idea %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.SelectContext(ctx, &it.Topics, `SELECT topic_id FROM idea_topics WHERE idea_id = $1 ORDER BY topic_id`, id); err != nil {
+			return err
+		}
+		if viewer > 0 {
+			err := tx.GetContext(ctx, &it.MyReaction, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`, viewer, id)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if it.Topics == nil {
+		it.Topics = []int64{}
+	}
+	return &it, nil
+}
+
+// Filter narrows and orders an idea list.
+type Filter struct {
+	// Projects limits the list to these projects (those the viewer may see);
+	// nil means no limit.
+	Projects []int64
+	Project  int64
+	Topic    int64
+	Status   string
+	Query    string
+	Sort     string // new (default), popular, oldest
+	Page     int
+}
+
+// PageSize is the number of ideas per page.
+const PageSize = 20
+
+var sorts = map[string]string{
+	"new":     "i.created_at DESC, i.id DESC",
+	"oldest":  "i.created_at, i.id",
+	"popular": "(i.likes_count - i.dislikes_count) DESC, i.id DESC",
+}
+
+// List returns one page of ideas and the total, in three queries whatever
+// the page size (ideas, their topics, the count).
+func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
+	order, ok := sorts[f.Sort]
+	if f.Sort == "" {
+		order, ok = sorts["new"], true
+	}
+	if !ok {
+		return nil, 0, errs.InvalidField("idea.List", "sort", "%q is not new, oldest or popular", f.Sort)
+	}
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	t, _ := tenant.FromContext(ctx)
+	where := `i.deleted_at IS NULL AND ($1 = 0 OR i.project_id = $1)
+		AND ($2 = 0 OR i.id IN (SELECT idea_id FROM idea_topics WHERE topic_id = $2))
+		AND ($3 = '' OR s.code = $3)
+		AND ($4 = '' OR i.search @@ websearch_to_tsquery($5::regconfig, $4))
+		AND ($6::bigint[] IS NULL OR i.project_id = ANY($6))`
+	var projects any // NULL: no limit
+	if f.Projects != nil {
+		projects = pq.Int64Array(f.Projects)
+	}
+	args := []any{f.Project, f.Topic, f.Status, strings.TrimSpace(f.Query), searchConfig(t.DefaultLocale()), projects}
+	var out []Idea
+	var total int
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM ideas i JOIN idea_statuses s ON s.id = i.status_id WHERE `+where, args...); err != nil {
+			return err
+		}
+		if err := tx.SelectContext(ctx, &out, selectIdea+` WHERE `+where+
+			fmt.Sprintf(` ORDER BY %s LIMIT %d OFFSET %d`, order, PageSize, (f.Page-1)*PageSize), args...); err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(out))
+		at := map[int64]*Idea{}
+		for i := range out {
+			ids[i], at[out[i].ID] = out[i].ID, &out[i]
+			out[i].Topics = []int64{}
+		}
+		var links []struct {
+			IdeaID  int64 `db:"idea_id"`
+			TopicID int64 `db:"topic_id"`
+		}
+		if err := tx.SelectContext(ctx, &links, `SELECT idea_id, topic_id FROM idea_topics WHERE idea_id = ANY($1) ORDER BY 1, 2`, pq.Int64Array(ids)); err != nil {
+			return err
+		}
+		for _, l := range links {
+			at[l.IdeaID].Topics = append(at[l.IdeaID].Topics, l.TopicID)
+		}
+		return nil
+	})
+	return out, total, err
+}
+
+// React sets the user's reaction on an idea to mode (like or dislike),
+// creating, keeping or switching it. The idea's counters change in the same
+// transaction, so they always equal the reaction rows, whatever runs
+// concurrently. Errors: errs.Invalid for a bad mode, errs.NotFound.
+func (s *Service) React(ctx context.Context, userID, ideaID int64, mode string) (*Idea, error) {
+	if mode != "like" && mode != "dislike" {
+		return nil, errs.InvalidField("idea.React", "mode", "%q is not like or dislike", mode)
+	}
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		// Lock the idea first: every change to its reactions queues here.
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM ideas WHERE id = $1 AND deleted_at IS NULL FOR UPDATE)`, ideaID); err != nil {
+			return err
+		}
+		if !exists {
+			return errs.E("idea.React", errs.NotFound, "no idea %d", ideaID)
+		}
+		var old string
+		err := tx.GetContext(ctx, &old, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`, userID, ideaID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.ExecContext(ctx, `INSERT INTO reactions (user_id, item_type, item_id, mode) VALUES ($1, 'idea', $2, $3)`, userID, ideaID, mode); err != nil {
+				return err
+			}
+			return bump(ctx, tx, ideaID, mode, 1)
+		case err != nil:
+			return err
+		case old == mode:
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE reactions SET mode = $3, created_at = now() WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`,
+			userID, ideaID, mode); err != nil {
+			return err
+		}
+		if err := bump(ctx, tx, ideaID, old, -1); err != nil {
+			return err
+		}
+		return bump(ctx, tx, ideaID, mode, 1)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, ideaID, userID)
+}
+
+// Unreact removes the user's reaction, if any.
+func (s *Service) Unreact(ctx context.Context, userID, ideaID int64) (*Idea, error) {
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM ideas WHERE id = $1 AND deleted_at IS NULL FOR UPDATE)`, ideaID); err != nil {
+			return err
+		}
+		if !exists {
+			return errs.E("idea.Unreact", errs.NotFound, "no idea %d", ideaID)
+		}
+		var old string
+		err := tx.GetContext(ctx, &old, `DELETE FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2 RETURNING mode`, userID, ideaID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return bump(ctx, tx, ideaID, old, -1)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, ideaID, userID)
+}
+
+func bump(ctx context.Context, tx *tenant.Tx, ideaID int64, mode string, delta int) error {
+	col := "likes_count"
+	if mode == "dislike" {
+		col = "dislikes_count"
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE ideas SET `+col+` = `+col+` + $2 WHERE id = $1`, ideaID, delta)
+	return err
+}

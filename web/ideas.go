@@ -1,0 +1,188 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/errs"
+	"agora/domain/idea"
+	"agora/domain/permission"
+	"agora/domain/project"
+)
+
+// ideaScope loads the project an action happens in and decides, with the
+// one Can, whether actor may do action in its current phase. It returns the
+// phase (nil when none runs) or the error that tells the user what to do.
+func (s *Server) ideaScope(c *gin.Context, a permission.Actor, projectID int64, action permission.Action) (*project.Project, *project.Phase, error) {
+	const op = "ideas"
+	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(projectID, 10))
+	if err != nil {
+		if errs.CodeOf(err) == errs.NotFound {
+			return nil, nil, errs.InvalidField(op, "project_id", "no project %d", projectID)
+		}
+		return nil, nil, err
+	}
+	now := time.Now()
+	if !project.CanView(*p, a, now) {
+		return nil, nil, errs.InvalidField(op, "project_id", "no project %d", projectID)
+	}
+	ph, ok := project.CurrentPhase(p.Phases, now)
+	if !ok || (action == permission.Post && !slices.Contains([]string{"ideation", "proposals"}, ph.Method)) {
+		if !a.Anonymous() && a.Staff(p.ID) && ok {
+			return p, &ph, nil
+		}
+		return nil, nil, idea.Denied(op, action, permission.Decision{Reason: permission.Disabled})
+	}
+	if d := permission.Can(a, action, ph.Scope(*p), now); !d.OK() {
+		return nil, nil, idea.Denied(op, action, d)
+	}
+	return p, &ph, nil
+}
+
+func (s *Server) apiPostIdea(c *gin.Context) {
+	a, err := s.actor(c)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	var n idea.New
+	if !s.bindJSON(c, &n) {
+		return
+	}
+	if err := n.Check("ideas"); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	_, ph, err := s.ideaScope(c, a, n.ProjectID, permission.Post)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	if a.Anonymous() { // a phase open to everyone still needs an author to post
+		s.apiError(c, idea.Denied("ideas", permission.Post, permission.Decision{Reason: permission.LogIn}))
+		return
+	}
+	out, err := s.ideas.Post(c.Request.Context(), a.UserID, &ph.ID, n)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, out)
+}
+
+func (s *Server) apiIdeas(c *gin.Context) {
+	a, err := s.actor(c)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	ps, err := s.projects.List(c.Request.Context(), project.Filter{})
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	visible := []int64{}
+	for _, p := range project.Visible(ps, a, time.Now()) {
+		visible = append(visible, p.ID)
+	}
+	pid, _ := strconv.ParseInt(c.Query("project"), 10, 64)
+	topic, _ := strconv.ParseInt(c.Query("topic"), 10, 64)
+	page, _ := strconv.Atoi(c.Query("page"))
+	f := idea.Filter{Projects: visible, Project: pid, Topic: topic, Status: c.Query("status"), Query: c.Query("q"), Sort: c.Query("sort"), Page: page}
+	ideas, total, err := s.ideas.List(c.Request.Context(), f)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	out := pagedList[idea.Idea]{Data: nonNil(ideas), Total: total, Page: max(page, 1)}
+	if out.Page*idea.PageSize < total {
+		q := c.Request.URL.Query()
+		q.Set("page", strconv.Itoa(out.Page+1))
+		out.Next = "/api/v1/ideas?" + q.Encode()
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// visibleIdea loads an idea the actor may see.
+func (s *Server) visibleIdea(c *gin.Context, a permission.Actor) (*idea.Idea, error) {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	it, err := s.ideas.Get(c.Request.Context(), id, a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(it.ProjectID, 10))
+	if err != nil {
+		return nil, err
+	}
+	if !project.CanView(*p, a, time.Now()) {
+		return nil, errs.E("ideas", errs.NotFound, "no idea %d", id)
+	}
+	return it, nil
+}
+
+func (s *Server) apiIdea(c *gin.Context) {
+	a, err := s.actor(c)
+	if err == nil {
+		var it *idea.Idea
+		if it, err = s.visibleIdea(c, a); err == nil {
+			c.JSON(http.StatusOK, it)
+			return
+		}
+	}
+	s.apiError(c, err)
+}
+
+// apiReact sets the caller's reaction ({"mode": "like"|"dislike"}).
+func (s *Server) apiReact(c *gin.Context) {
+	s.react(c, true)
+}
+
+// apiUnreact removes the caller's reaction.
+func (s *Server) apiUnreact(c *gin.Context) {
+	s.react(c, false)
+}
+
+func (s *Server) react(c *gin.Context, set bool) {
+	a, err := s.actor(c)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	var r struct {
+		Mode string `json:"mode"`
+	}
+	if set && !s.bindJSON(c, &r) {
+		return
+	}
+	it, err := s.visibleIdea(c, a)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	_, ph, err := s.ideaScope(c, a, it.ProjectID, permission.React)
+	if err == nil && a.Anonymous() {
+		err = idea.Denied("ideas", permission.React, permission.Decision{Reason: permission.LogIn})
+	}
+	if err == nil && set && r.Mode == "dislike" && !ph.DislikesEnabled {
+		err = errs.InvalidField("ideas", "mode", "dislikes are off in this phase").WithRule("dislikes_off")
+	}
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	var out *idea.Idea
+	if set {
+		out, err = s.ideas.React(c.Request.Context(), a.UserID, it.ID, r.Mode)
+	} else {
+		out, err = s.ideas.Unreact(c.Request.Context(), a.UserID, it.ID)
+	}
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,191 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"agora/domain/user"
+	"agora/tenant"
+	"agora/tenant/tenanttest"
+)
+
+// ideaCity makes a city with an admin, a published project and a current
+// ideation phase whose permissions are perms (JSON), and returns the
+// harness, the admin's cookie and csrf, and the project id.
+func ideaCity(t *testing.T, slug, perms string) (*harness, *tenant.Tenant, string, string, int64, *tenanttest.Env) {
+	t.Helper()
+	env := tenanttest.New(t)
+	c := env.City(t, slug)
+	h := newHarness(t, env, serverOpts{})
+	staff(t, env, c, "admin@example.org", user.RoleAdmin)
+	admin, csrf := login(t, h, c.DefaultHost, "admin@example.org")
+	r := h.call(t, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"ideas","title":{"en":"Ideas"},"status":"published"}`, "Cookie", admin, "X-CSRF-Token", csrf)
+	require.Equal(t, 201, r.Status, r.Body)
+	var p struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &p))
+	r = h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/phases", p.ID),
+		`{"title":{"en":"Now"},"method":"ideation","starts_at":"2020-01-01T00:00:00Z","dislikes_enabled":true,"posting_enabled":true,"reacting_enabled":true,"permissions":`+perms+`}`,
+		"Cookie", admin, "X-CSRF-Token", csrf)
+	require.Equal(t, 201, r.Status, r.Body)
+	return h, c, admin, csrf, p.ID, env
+}
+
+func postIdea(t *testing.T, h *harness, host, cookie, csrf string, project int64, title, body string) response {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"project_id": project, "title": title, "body": body})
+	return h.call(t, "POST", host, "/api/v1/ideas", string(b), "Cookie", cookie, "X-CSRF-Token", csrf)
+}
+
+func TestReactionCountsStayExactUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	h, c, admin, csrf, project, env := ideaCity(t, "reactions", `{}`)
+	r := postIdea(t, h, c.DefaultHost, admin, csrf, project, "Plant more trees", "<p>Shade!</p>")
+	require.Equal(t, 201, r.Status, r.Body)
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+
+	// 50 citizens, each from its own goroutine, like, unlike and switch.
+	const n = 50
+	tokens := make([]string, n)
+	users := user.NewService(env.DB)
+	for i := range tokens {
+		u, err := users.Create(tenanttest.Ctx(c), user.Registration{Email: fmt.Sprintf("r%d@example.org", i), Password: "correct horse battery",
+			FirstName: "R", LastName: "X"}, user.RoleCitizen)
+		require.NoError(t, err)
+		tok, err := users.CreateToken(tenanttest.Ctx(c), u.ID, "test")
+		require.NoError(t, err)
+		tokens[i] = "Bearer " + tok.Token
+	}
+	path := fmt.Sprintf("/api/v1/ideas/%d/reaction", it.ID)
+	var wg sync.WaitGroup
+	errs := make(chan string, n*20)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			for range 12 {
+				var res response
+				switch rng.IntN(3) {
+				case 0:
+					res = h.call(t, "PUT", c.DefaultHost, path, `{"mode":"like"}`, "Authorization", tokens[i])
+				case 1:
+					res = h.call(t, "PUT", c.DefaultHost, path, `{"mode":"dislike"}`, "Authorization", tokens[i])
+				default:
+					res = h.call(t, "DELETE", c.DefaultHost, path, "", "Authorization", tokens[i])
+				}
+				if res.Status != 200 {
+					errs <- fmt.Sprintf("%d %s", res.Status, res.Body)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatalf("a reaction failed: %s", e)
+	}
+	var counts struct {
+		Likes, Dislikes, RowLikes, RowDislikes int
+	}
+	require.NoError(t, env.DB.InReadTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
+		return tx.QueryRowxContext(context.Background(), `SELECT i.likes_count, i.dislikes_count,
+			(SELECT count(*) FROM reactions WHERE item_type = 'idea' AND item_id = i.id AND mode = 'like'),
+			(SELECT count(*) FROM reactions WHERE item_type = 'idea' AND item_id = i.id AND mode = 'dislike')
+			FROM ideas i WHERE i.id = $1`, it.ID).Scan(&counts.Likes, &counts.Dislikes, &counts.RowLikes, &counts.RowDislikes)
+	}))
+	require.Equal(t, counts.RowLikes, counts.Likes, "likes counter equals the like rows")
+	require.Equal(t, counts.RowDislikes, counts.Dislikes, "dislikes counter equals the dislike rows")
+	require.LessOrEqual(t, counts.Likes+counts.Dislikes, n, "one reaction per user")
+	t.Logf("after %d concurrent reactions: %d likes, %d dislikes", n*12, counts.Likes, counts.Dislikes)
+}
+
+func TestIdeaBodiesAreSanitised(t *testing.T) {
+	t.Parallel()
+	h, c, admin, csrf, project, _ := ideaCity(t, "xss", `{}`)
+	payloads := []string{
+		`<script>alert(1)</script><p>ok</p>`,
+		`<img src=x onerror="alert(2)">`,
+		`<a href="javascript:alert(3)">click</a>`,
+		`<p style="background:url(javascript:alert(4))" onclick="alert(5)">styled</p>`,
+		`<iframe src="https://evil.example"></iframe><svg onload=alert(6)>`,
+	}
+	for _, p := range payloads {
+		r := postIdea(t, h, c.DefaultHost, admin, csrf, project, `<b onmouseover="alert(7)">Title</b> <script>x</script>`, p)
+		require.Equal(t, 201, r.Status, r.Body)
+		var it struct {
+			ID    int64
+			Title string
+			Body  string
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+		for _, bad := range []string{"<script", "onerror", "onclick", "onload", "onmouseover", "javascript:", "<iframe", "style=", "<svg"} {
+			require.NotContains(t, strings.ToLower(it.Body), bad, "stored body of %q", p)
+			require.NotContains(t, strings.ToLower(it.Title), bad)
+		}
+		require.NotContains(t, it.Title, "<")
+	}
+	// Search finds by words, in the city's language configuration.
+	r := h.get(t, c.DefaultHost, "/api/v1/ideas?q=styled")
+	require.Contains(t, r.Body, `"total":1`, r.Body)
+}
+
+func TestIdeaWritesFollowThePhasePermissions(t *testing.T) {
+	t.Parallel()
+	h, c, admin, csrf, project, env := ideaCity(t, "rules", `{"post":{"level":"confirmed"},"react":{"level":"registered"}}`)
+	register(t, h, c.DefaultHost, "new@example.org") // unconfirmed
+	cit, ccsrf := login(t, h, c.DefaultHost, "new@example.org")
+
+	p := requireProblem(t, postIdea(t, h, c.DefaultHost, "", "", project, "Anonymous idea", ""), 401, "unauthenticated")
+	require.Contains(t, p.Detail, "log in")
+	p = requireProblem(t, postIdea(t, h, c.DefaultHost, cit, ccsrf, project, "Unconfirmed idea", ""), 403, "forbidden")
+	require.Contains(t, p.Detail, "confirm your email")
+	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `UPDATE users SET email_confirmed_at = now() WHERE email = 'new@example.org'`)
+		return err
+	}))
+	r := postIdea(t, h, c.DefaultHost, cit, ccsrf, project, "Confirmed idea", "<p>Now I can</p>")
+	require.Equal(t, 201, r.Status, r.Body)
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+	react := fmt.Sprintf("/api/v1/ideas/%d/reaction", it.ID)
+	requireProblem(t, h.call(t, "PUT", c.DefaultHost, react, `{"mode":"like"}`), 401, "unauthenticated")
+	require.Equal(t, 200, h.call(t, "PUT", c.DefaultHost, react, `{"mode":"like"}`, "Cookie", cit, "X-CSRF-Token", ccsrf).Status)
+	requireProblem(t, h.call(t, "PUT", c.DefaultHost, react, `{"mode":"love"}`, "Cookie", cit, "X-CSRF-Token", ccsrf), 422, "invalid")
+
+	// Switch posting and dislikes off in the phase: citizens are refused, staff not.
+	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `UPDATE phases SET posting_enabled = false, dislikes_enabled = false`)
+		return err
+	}))
+	p = requireProblem(t, postIdea(t, h, c.DefaultHost, cit, ccsrf, project, "Too late", ""), 403, "forbidden")
+	require.Contains(t, p.Detail, "phase does not allow")
+	require.Equal(t, 201, postIdea(t, h, c.DefaultHost, admin, csrf, project, "Staff may", "").Status)
+	p = requireProblem(t, h.call(t, "PUT", c.DefaultHost, react, `{"mode":"dislike"}`, "Cookie", cit, "X-CSRF-Token", ccsrf), 422, "invalid")
+	require.Contains(t, p.Detail, "dislikes are off")
+
+	// Blocked users read but do not act.
+	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `UPDATE users SET blocked_until = now() + interval '1 day' WHERE email = 'new@example.org'`)
+		return err
+	}))
+	require.Equal(t, 200, h.call(t, "GET", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", it.ID), "", "Cookie", cit).Status)
+	p = requireProblem(t, h.call(t, "DELETE", c.DefaultHost, react, "", "Cookie", cit, "X-CSRF-Token", ccsrf), 403, "forbidden")
+	require.Contains(t, p.Detail, "blocked")
+
+	// Ideas of a project hidden from the viewer are hidden too.
+	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `UPDATE projects SET visibility = 'admins'`)
+		return err
+	}))
+	requireProblem(t, h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", it.ID)), 404, "not_found")
+	require.Contains(t, h.get(t, c.DefaultHost, "/api/v1/ideas").Body, `"total":0`)
+	require.Contains(t, h.call(t, "GET", c.DefaultHost, "/api/v1/ideas", "", "Cookie", admin).Body, `"total":2`)
+}
