@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -189,3 +190,59 @@ func TestIdeaWritesFollowThePhasePermissions(t *testing.T) {
 	require.Contains(t, h.get(t, c.DefaultHost, "/api/v1/ideas").Body, `"total":0`)
 	require.Contains(t, h.call(t, "GET", c.DefaultHost, "/api/v1/ideas", "", "Cookie", admin).Body, `"total":2`)
 }
+
+func TestIdeaPagesWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	h, c, _, _, _, env := ideaCity(t, "ideapages", `{"post":{"level":"registered"}}`)
+	anon := h.get(t, c.DefaultHost, "/projects/ideas")
+	requireHTML(t, anon, 200)
+	require.Contains(t, anon.Body, "Log in or sign up to take part.")
+	require.Contains(t, anon.Body, `href="/login?next=%2Fprojects%2Fideas"`)
+
+	register(t, h, c.DefaultHost, "cit@example.org")
+	cit, _ := login(t, h, c.DefaultHost, "cit@example.org")
+	page := h.call(t, "GET", c.DefaultHost, "/projects/ideas", "", "Cookie", cit)
+	requireHTML(t, page, 200)
+	require.Contains(t, page.Body, `action="/projects/ideas/ideas"`)
+	csrf := csrfFromPage(t, page)
+
+	// Too short a title: 422 in the page, the body kept.
+	r := h.callForm(t, c.DefaultHost, "/projects/ideas/ideas", "csrf_token="+csrf+"&title=No&body=kept+text", "Cookie", cit)
+	requireHTML(t, r, 422)
+	require.Contains(t, r.Body, "Use 3 to 200 characters.")
+	require.Contains(t, r.Body, "kept text")
+
+	body := `<p>More <b>benches</b></p><script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a>`
+	r = h.callForm(t, c.DefaultHost, "/projects/ideas/ideas",
+		"csrf_token="+csrf+"&title="+urlEscape(`Benches <i onclick="alert(4)">everywhere</i>`)+"&body="+urlEscape(body), "Cookie", cit)
+	require.Equal(t, 303, r.Status, r.Body)
+	ideaPath := r.Header.Get("Location")
+	require.Contains(t, ideaPath, "/ideas/")
+	page = h.call(t, "GET", c.DefaultHost, ideaPath, "", "Cookie", cit)
+	requireHTML(t, page, 200)
+	require.Contains(t, page.Body, "<b>benches</b>", "allowed markup renders")
+	for _, bad := range []string{"<script", "onerror", "onclick", "javascript:"} {
+		require.NotContains(t, page.Body, bad, "the rendered idea page must be inert")
+	}
+	// Like, switch to dislike, withdraw: with forms.
+	react := func(mode string) {
+		r := h.callForm(t, c.DefaultHost, ideaPath+"/reaction", "csrf_token="+csrf+"&mode="+mode, "Cookie", cit)
+		require.Equal(t, 303, r.Status, r.Body)
+	}
+	react("like")
+	require.Contains(t, h.call(t, "GET", c.DefaultHost, ideaPath, "", "Cookie", cit).Body, `aria-pressed="true">👍 Like (1)`)
+	react("dislike")
+	page = h.call(t, "GET", c.DefaultHost, ideaPath, "", "Cookie", cit)
+	require.Contains(t, page.Body, "Like (0)")
+	require.Contains(t, page.Body, `aria-pressed="true">👎 Dislike (1)`)
+	react("dislike") // pressing it again withdraws
+	require.Contains(t, h.call(t, "GET", c.DefaultHost, ideaPath, "", "Cookie", cit).Body, "Dislike (0)")
+	// Anonymous visitors see the counts and a call to log in.
+	require.Contains(t, h.get(t, c.DefaultHost, ideaPath).Body, "Log in or sign up to take part.")
+	// The list shows the idea; another city does not know it.
+	require.Contains(t, h.get(t, c.DefaultHost, "/projects/ideas?sort=popular").Body, "Benches everywhere")
+	other := env.City(t, "otherideas")
+	requireHTML(t, h.get(t, other.DefaultHost, ideaPath), 404)
+}
+
+func urlEscape(s string) string { return url.QueryEscape(s) }

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/errs"
+	"agora/domain/permission"
 	"agora/domain/project"
 	"agora/tenant"
 	"agora/web/i18n"
@@ -59,14 +60,28 @@ func (s *Server) projectPage(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	st, err := s.site.Settings(ctx)
+	s.renderProject(c, http.StatusOK, p, a, nil)
+}
+
+// renderProject shows a project page, with a posting form f kept after an
+// error.
+func (s *Server) renderProject(c *gin.Context, status int, p *project.Project, a permission.Actor, f *form) {
+	st, err := s.site.Settings(c.Request.Context())
 	if err != nil {
 		s.pageError(c, err)
 		return
 	}
-	v := view{Settings: &st, Project: p}
+	iv, err := s.projectIdeas(c, p, a)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	if f == nil {
+		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
+	}
+	v := view{Settings: &st, Project: p, Ideas: iv, Form: f}
 	v.Title = p.Title.Pick(c.GetString(keyLocale))
-	s.html(c, http.StatusOK, "project", v)
+	s.html(c, status, "project", v)
 }
 
 // page shows one of the city's static pages.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"agora/domain/idea"
 	"agora/domain/locale"
 	"agora/domain/operator"
 	"agora/domain/project"
@@ -29,7 +30,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project", "admin_projects", "admin_project"}
+var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project", "admin_projects", "admin_project", "idea"}
 
 // parseTemplates parses layout.html with each page once, at start-up.
 func parseTemplates() (map[string]*template.Template, error) {
@@ -71,6 +72,11 @@ type view struct {
 	Project       *project.Project
 	TopicFilter   int64
 	AdminProjects *adminProjectsView
+	Ideas         *ideasView
+	Idea          *idea.Idea
+	IdeaBody      template.HTML
+	ReactDenial   *denialView
+	DislikesOn    bool
 	Invitation    *user.Invitation
 
 	port  string // ":8080" when the request came on a non-default port
@@ -216,6 +222,12 @@ func (v view) VisibilityNames() []string { return []string{"public", "groups", "
 func (v view) PhaseToggles() []string {
 	return []string{"posting", "commenting", "reacting", "dislikes"}
 }
+
+// IdeaSorts lists the orders of an idea list.
+func (v view) IdeaSorts() []string { return []string{"new", "popular", "oldest"} }
+
+// TopicTitle is the title of topic id, from the idea page's site data.
+func (v view) TopicTitle(id int64) string { return v.TopicName(id) }
 
 // RoleNames lists the roles, for selects.
 func (v view) RoleNames() []string { return []string{"citizen", "moderator", "admin"} }
