@@ -131,6 +131,16 @@ func (s *Server) ideaPage(c *gin.Context) {
 	}
 	v := view{Settings: &h.Settings, Home: &h, Project: p, Idea: it, IdeaBody: template.HTML(it.Body)} // sanitised when stored
 	v.Title = it.Title
+	if v.Feedback, err = s.ideas.Feedback(c.Request.Context(), it.ID); err != nil {
+		s.pageError(c, err)
+		return
+	}
+	if !a.Anonymous() && a.Staff(p.ID) {
+		if v.Statuses, err = s.ideas.Statuses(c.Request.Context()); err != nil {
+			s.pageError(c, err)
+			return
+		}
+	}
 	if ph, ok := project.CurrentPhase(p.Phases, time.Now()); ok {
 		if d := permission.Can(a, permission.React, ph.Scope(*p), time.Now()); !d.OK() || a.Anonymous() {
 			if d.OK() {
@@ -172,4 +182,42 @@ func (s *Server) reactSubmit(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/ideas/"+id)
+}
+
+// staffIdeaSubmit handles the idea page's staff forms: status (with note)
+// and official feedback. Non-staff get 403.
+func (s *Server) staffIdeaSubmit(c *gin.Context, act func(a permission.Actor, it *idea.Idea) error) {
+	a, err := s.actor(c)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	it, err := s.visibleIdea(c, a)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	if a.Anonymous() || !a.Staff(it.ProjectID) {
+		s.fail(c, http.StatusForbidden, "forbidden", "error.forbidden")
+		return
+	}
+	if err := act(a, it); err != nil && errs.CodeOf(err) != errs.Invalid {
+		s.pageError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(it.ID, 10))
+}
+
+func (s *Server) statusSubmit(c *gin.Context) {
+	s.staffIdeaSubmit(c, func(a permission.Actor, it *idea.Idea) error {
+		_, err := s.ideas.SetStatus(c.Request.Context(), a.UserID, it.ID, c.PostForm("status"), c.PostForm("note"))
+		return err
+	})
+}
+
+func (s *Server) feedbackSubmit(c *gin.Context) {
+	s.staffIdeaSubmit(c, func(a permission.Actor, it *idea.Idea) error {
+		_, err := s.ideas.AddFeedback(c.Request.Context(), a.UserID, it.ID, c.PostForm("body"))
+		return err
+	})
 }

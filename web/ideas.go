@@ -186,3 +186,68 @@ func (s *Server) react(c *gin.Context, set bool) {
 	}
 	c.JSON(http.StatusOK, out)
 }
+
+// staffOfIdea loads a visible idea and requires the caller to be staff of
+// its project.
+func (s *Server) staffOfIdea(c *gin.Context) (permission.Actor, *idea.Idea, bool) {
+	a, err := s.actor(c)
+	if err != nil {
+		s.apiError(c, err)
+		return a, nil, false
+	}
+	it, err := s.visibleIdea(c, a)
+	if err != nil {
+		s.apiError(c, err)
+		return a, nil, false
+	}
+	if a.Anonymous() {
+		s.apiError(c, errs.E("ideas", errs.Unauthenticated, "log in as city staff"))
+		return a, nil, false
+	}
+	if !a.Staff(it.ProjectID) {
+		s.apiError(c, errs.E("ideas", errs.Forbidden, "only admins and the project's moderators can answer ideas"))
+		return a, nil, false
+	}
+	return a, it, true
+}
+
+// apiSetStatus changes an idea's status ({"status", "note"}).
+func (s *Server) apiSetStatus(c *gin.Context) {
+	a, it, ok := s.staffOfIdea(c)
+	if !ok {
+		return
+	}
+	var r struct {
+		Status string `json:"status"`
+		Note   string `json:"note"`
+	}
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	out, err := s.ideas.SetStatus(c.Request.Context(), a.UserID, it.ID, r.Status, r.Note)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// apiAddFeedback posts official feedback ({"body"}).
+func (s *Server) apiAddFeedback(c *gin.Context) {
+	a, it, ok := s.staffOfIdea(c)
+	if !ok {
+		return
+	}
+	var r struct {
+		Body string `json:"body"`
+	}
+	if !s.bindJSON(c, &r) {
+		return
+	}
+	f, err := s.ideas.AddFeedback(c.Request.Context(), a.UserID, it.ID, r.Body)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, f)
+}

@@ -77,6 +77,8 @@ type view struct {
 	IdeaBody      template.HTML
 	ReactDenial   *denialView
 	DislikesOn    bool
+	Feedback      []idea.Feedback
+	Statuses      []string // for staff: the status choices
 	Invitation    *user.Invitation
 
 	port  string // ":8080" when the request came on a non-default port
@@ -222,6 +224,9 @@ func (v view) VisibilityNames() []string { return []string{"public", "groups", "
 func (v view) PhaseToggles() []string {
 	return []string{"posting", "commenting", "reacting", "dislikes"}
 }
+
+// Safe marks HTML that was sanitised when stored.
+func (v view) Safe(s string) template.HTML { return template.HTML(s) }
 
 // IdeaSorts lists the orders of an idea list.
 func (v view) IdeaSorts() []string { return []string{"new", "popular", "oldest"} }

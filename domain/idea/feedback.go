@@ -1,0 +1,126 @@
+package idea
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"agora/domain/errs"
+	"agora/tenant"
+)
+
+// Feedback is an official answer of the city on an idea.
+type Feedback struct {
+	ID         int64     `db:"id" json:"id"`
+	AuthorName string    `db:"author_name" json:"author_name"`
+	Body       string    `db:"body" json:"body"` // sanitised HTML
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+}
+
+// SetStatus changes an idea's status (staff), recording the change with its
+// note in the idea's history and the activity log. Errors: errs.Invalid for
+// an unknown status, errs.NotFound.
+func (s *Service) SetStatus(ctx context.Context, actor, ideaID int64, status, note string) (*Idea, error) {
+	const op = "idea.SetStatus"
+	note = strings.TrimSpace(note)
+	if len(note) > 2000 {
+		return nil, errs.InvalidField(op, "note", "must be at most 2000 characters").WithRule("too_long", 2000)
+	}
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var to int64
+		err := tx.GetContext(ctx, &to, `SELECT id FROM idea_statuses WHERE code = $1`, status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.InvalidField(op, "status", "%q is not one of this city's idea statuses", status).WithRule("choice")
+		}
+		if err != nil {
+			return err
+		}
+		var from, project int64
+		err = tx.QueryRowxContext(ctx, `SELECT status_id, project_id FROM ideas WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, ideaID).Scan(&from, &project)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(op, errs.NotFound, "no idea %d", ideaID)
+		}
+		if err != nil || from == to {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ideas SET status_id = $2, updated_at = now() WHERE id = $1`, ideaID, to); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idea_status_changes (idea_id, actor_id, from_status, to_status, note)
+			VALUES ($1, $2, $3, $4, $5)`, ideaID, actor, from, to, note); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
+			VALUES ($1, 'idea.status_changed', 'idea', $2, $3, jsonb_build_object('status', $4::text, 'note', $5::text))`,
+			actor, ideaID, project, status, note)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, ideaID, actor)
+}
+
+// AddFeedback posts the city's official feedback on an idea (staff).
+func (s *Service) AddFeedback(ctx context.Context, actor, ideaID int64, body string) (*Feedback, error) {
+	const op = "idea.AddFeedback"
+	html, text := Sanitize(body)
+	if text == "" {
+		return nil, errs.InvalidField(op, "body", "is required").WithRule("required")
+	}
+	if len(html) > 20000 {
+		return nil, errs.InvalidField(op, "body", "must be at most 20000 characters").WithRule("too_long", 20000)
+	}
+	var f Feedback
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var project int64
+		err := tx.GetContext(ctx, &project, `SELECT project_id FROM ideas WHERE id = $1 AND deleted_at IS NULL`, ideaID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(op, errs.NotFound, "no idea %d", ideaID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.GetContext(ctx, &f.ID, `INSERT INTO idea_feedback (idea_id, author_id, body) VALUES ($1, $2, $3) RETURNING id`, ideaID, actor, html); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
+			VALUES ($1, 'idea.feedback_given', 'idea', $2, $3)`, actor, ideaID, project)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.Feedback(ctx, ideaID)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range list {
+		if x.ID == f.ID {
+			return &x, nil
+		}
+	}
+	return &f, nil
+}
+
+// Feedback lists an idea's official feedback, oldest first.
+func (s *Service) Feedback(ctx context.Context, ideaID int64) ([]Feedback, error) {
+	var out []Feedback
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &out, `SELECT f.id, coalesce(u.first_name || ' ' || u.last_name, '') AS author_name, f.body, f.created_at
+			FROM idea_feedback f LEFT JOIN users u ON u.id = f.author_id AND u.deleted_at IS NULL
+			WHERE f.idea_id = $1 ORDER BY f.created_at, f.id`, ideaID)
+	})
+	return out, err
+}
+
+// Statuses lists the city's idea status codes in order.
+func (s *Service) Statuses(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &out, `SELECT code FROM idea_statuses ORDER BY position, id`)
+	})
+	return out, err
+}
