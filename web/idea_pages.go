@@ -135,6 +135,14 @@ func (s *Server) ideaPage(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
+	if v.Comments, err = s.ideas.Comments(c.Request.Context(), it.ID); err != nil {
+		s.pageError(c, err)
+		return
+	}
+	v.ViewerID, v.Moderates = a.UserID, !a.Anonymous() && a.Staff(p.ID)
+	if msg := c.Query("comment_error"); msg != "" {
+		v.Form = &form{Values: map[string]string{}, Errors: map[string]string{"comment": msg}}
+	}
 	if !a.Anonymous() && a.Staff(p.ID) {
 		if v.Statuses, err = s.ideas.Statuses(c.Request.Context()); err != nil {
 			s.pageError(c, err)
@@ -149,6 +157,14 @@ func (s *Server) ideaPage(c *gin.Context) {
 			v.ReactDenial = s.denial(c, d)
 		}
 		v.DislikesOn = ph.DislikesEnabled
+		if d := permission.Can(a, permission.Comment, ph.Scope(*p), time.Now()); !d.OK() || a.Anonymous() {
+			if d.OK() {
+				d = permission.Decision{Reason: permission.LogIn}
+			}
+			v.CommentDenial = s.denial(c, d)
+		}
+	} else {
+		v.CommentDenial = s.denial(c, permission.Decision{Reason: permission.Disabled})
 	}
 	s.html(c, http.StatusOK, "idea", v)
 }

@@ -107,6 +107,18 @@ func (s *Server) apiIdeas(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// visibleProject loads a project the actor may see. Errors: errs.NotFound.
+func (s *Server) visibleProject(c *gin.Context, a permission.Actor, id int64) (*project.Project, error) {
+	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(id, 10))
+	if err != nil {
+		return nil, err
+	}
+	if !project.CanView(*p, a, time.Now()) {
+		return nil, errs.E("projects", errs.NotFound, "no project %d", id)
+	}
+	return p, nil
+}
+
 // visibleIdea loads an idea the actor may see.
 func (s *Server) visibleIdea(c *gin.Context, a permission.Actor) (*idea.Idea, error) {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
@@ -114,12 +126,11 @@ func (s *Server) visibleIdea(c *gin.Context, a permission.Actor) (*idea.Idea, er
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(it.ProjectID, 10))
-	if err != nil {
+	if _, err := s.visibleProject(c, a, it.ProjectID); err != nil {
+		if errs.CodeOf(err) == errs.NotFound {
+			return nil, errs.E("ideas", errs.NotFound, "no idea %d", id)
+		}
 		return nil, err
-	}
-	if !project.CanView(*p, a, time.Now()) {
-		return nil, errs.E("ideas", errs.NotFound, "no idea %d", id)
 	}
 	return it, nil
 }

@@ -287,3 +287,65 @@ func TestStaffStatusAndFeedback(t *testing.T) {
 	requireHTML(t, r, 403)
 	require.Contains(t, h.get(t, c.DefaultHost, path).Body, `"status":"accepted"`)
 }
+
+func TestCommentsThread(t *testing.T) {
+	t.Parallel()
+	h, c, admin, acsrf, project, env := ideaCity(t, "threads", `{"comment":{"level":"registered"}}`)
+	register(t, h, c.DefaultHost, "ann@example.org")
+	register(t, h, c.DefaultHost, "bob@example.org")
+	ann, acs := login(t, h, c.DefaultHost, "ann@example.org")
+	bob, bcs := login(t, h, c.DefaultHost, "bob@example.org")
+	r := postIdea(t, h, c.DefaultHost, ann, acs, project, "Bike lanes", "")
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+	cpath := fmt.Sprintf("/api/v1/ideas/%d/comments", it.ID)
+	add := func(cookie, csrf, body string) response {
+		return h.call(t, "POST", c.DefaultHost, cpath, body, "Cookie", cookie, "X-CSRF-Token", csrf)
+	}
+	requireProblem(t, h.call(t, "POST", c.DefaultHost, cpath, `{"body":"hi"}`), 401, "unauthenticated")
+	r = add(bob, bcs, `{"body":"<p>Yes, <b>please</b></p><script>x</script>"}`)
+	require.Equal(t, 201, r.Status, r.Body)
+	var top struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &top))
+	r = add(ann, acs, fmt.Sprintf(`{"body":"Thanks!","parent_id":%d}`, top.ID))
+	require.Equal(t, 201, r.Status, r.Body)
+	var reply struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &reply))
+	// One level only: a reply to a reply is refused, by the domain and the database.
+	p := requireProblem(t, add(bob, bcs, fmt.Sprintf(`{"body":"deeper","parent_id":%d}`, reply.ID)), 422, "invalid")
+	require.Contains(t, p.Detail, "parent_id")
+	requireProblem(t, add(bob, bcs, `{"body":"<script>only</script>"}`), 422, "invalid")
+
+	thread := h.get(t, c.DefaultHost, cpath)
+	require.Equal(t, 200, thread.Status)
+	require.Contains(t, thread.Body, `"total":2`)
+	require.Contains(t, thread.Body, `"replies":[{`)
+	require.NotContains(t, thread.Body, "<script>")
+
+	// Edit: only the author. Delete: the author, or staff; the comment stays as deleted.
+	edit := fmt.Sprintf("/api/v1/comments/%d", top.ID)
+	requireProblem(t, h.call(t, "PATCH", c.DefaultHost, edit, `{"body":"hijack"}`, "Cookie", ann, "X-CSRF-Token", acs), 403, "forbidden")
+	require.Equal(t, 200, h.call(t, "PATCH", c.DefaultHost, edit, `{"body":"Yes, please!"}`, "Cookie", bob, "X-CSRF-Token", bcs).Status)
+	requireProblem(t, h.call(t, "DELETE", c.DefaultHost, edit, "", "Cookie", ann, "X-CSRF-Token", acs), 403, "forbidden")
+	require.Equal(t, 204, h.call(t, "DELETE", c.DefaultHost, fmt.Sprintf("/api/v1/comments/%d", reply.ID), "", "Cookie", admin, "X-CSRF-Token", acsrf).Status)
+	require.Equal(t, 204, h.call(t, "DELETE", c.DefaultHost, edit, "", "Cookie", bob, "X-CSRF-Token", bcs).Status)
+	page := h.call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", it.ID), "", "Cookie", ann)
+	requireHTML(t, page, 200)
+	require.Contains(t, page.Body, "Deleted by its author")
+	require.Contains(t, page.Body, "Deleted by a moderator")
+	require.NotContains(t, page.Body, "Yes, please!")
+	require.Contains(t, h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", it.ID)).Body, `"comments_count":0`)
+
+	// From the page: a comment with the form; commenting switched off refuses it.
+	csrf := csrfFromPage(t, page)
+	r = h.callForm(t, c.DefaultHost, fmt.Sprintf("/ideas/%d/comments", it.ID), "csrf_token="+csrf+"&body=From+the+page", "Cookie", ann)
+	require.Equal(t, 303, r.Status, r.Body)
+	require.Contains(t, h.call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", it.ID), "", "Cookie", ann).Body, "From the page")
+	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `UPDATE phases SET commenting_enabled = false`)
+		return err
+	}))
+	p = requireProblem(t, add(bob, bcs, `{"body":"closed?"}`), 403, "forbidden")
+	require.Contains(t, p.Detail, "does not allow")
+	require.Contains(t, h.call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", it.ID), "", "Cookie", bob).Body, "This phase does not accept this now.")
+}

@@ -32,11 +32,23 @@ var staticFiles embed.FS
 // pageNames are the templates rendered inside layout.html.
 var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project", "admin_projects", "admin_project", "idea"}
 
+// templateFuncs are the few helpers templates need beyond view's methods.
+var templateFuncs = template.FuncMap{
+	// dict pairs the page's view with one item, for sub-templates.
+	"dict": func(v view, item any) map[string]any { return map[string]any{"v": v, "c": item} },
+	"deref": func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	},
+}
+
 // parseTemplates parses layout.html with each page once, at start-up.
 func parseTemplates() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").ParseFS(templateFiles,
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles,
 			"templates/layout.html", "templates/field.html", "templates/project_fields.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
@@ -79,6 +91,10 @@ type view struct {
 	DislikesOn    bool
 	Feedback      []idea.Feedback
 	Statuses      []string // for staff: the status choices
+	Comments      []idea.Comment
+	CommentDenial *denialView
+	ViewerID      int64
+	Moderates     bool
 	Invitation    *user.Invitation
 
 	port  string // ":8080" when the request came on a non-default port
@@ -227,6 +243,11 @@ func (v view) PhaseToggles() []string {
 
 // Safe marks HTML that was sanitised when stored.
 func (v view) Safe(s string) template.HTML { return template.HTML(s) }
+
+// CanDelete reports whether the viewer may delete comment cm.
+func (v view) CanDelete(cm idea.Comment) bool {
+	return cm.DeletedBy == nil && v.ViewerID != 0 && (v.Moderates || (cm.AuthorID != nil && *cm.AuthorID == v.ViewerID))
+}
 
 // IdeaSorts lists the orders of an idea list.
 func (v view) IdeaSorts() []string { return []string{"new", "popular", "oldest"} }

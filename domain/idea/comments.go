@@ -1,0 +1,178 @@
+package idea
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/lib/pq"
+
+	"agora/domain/errs"
+	"agora/tenant"
+)
+
+// Comment is one comment, top-level or a reply. A deleted comment stays in
+// the thread with its body emptied and who deleted it.
+type Comment struct {
+	ID         int64     `db:"id" json:"id"`
+	IdeaID     int64     `db:"idea_id" json:"idea_id"`
+	ParentID   *int64    `db:"parent_id" json:"parent_id"`
+	AuthorID   *int64    `db:"author_id" json:"author_id"`
+	AuthorName string    `db:"author_name" json:"author_name"`
+	Body       string    `db:"body" json:"body"` // sanitised HTML
+	DeletedBy  *string   `db:"deleted_by" json:"deleted_by"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt  time.Time `db:"updated_at" json:"updated_at"`
+	Replies    []Comment `db:"-" json:"replies,omitempty"`
+}
+
+const selectComment = `SELECT c.id, c.idea_id, c.parent_id, c.author_id,
+	CASE WHEN u.id IS NULL OR u.deleted_at IS NOT NULL THEN '' ELSE u.first_name || ' ' || left(u.last_name, 1) || '.' END AS author_name,
+	c.body, c.deleted_by, c.created_at, c.updated_at
+	FROM comments c LEFT JOIN users u ON u.id = c.author_id`
+
+// AddComment posts a comment (parentID 0 for top level) and counts it on the
+// idea in the same transaction. Errors: errs.Invalid naming the field,
+// errs.NotFound.
+func (s *Service) AddComment(ctx context.Context, author, ideaID, parentID int64, body string) (*Comment, error) {
+	const op = "idea.AddComment"
+	html, text := Sanitize(body)
+	switch {
+	case text == "":
+		return nil, errs.InvalidField(op, "body", "is required").WithRule("required")
+	case len(html) > 10000:
+		return nil, errs.InvalidField(op, "body", "must be at most 10000 characters").WithRule("too_long", 10000)
+	}
+	var parent any
+	if parentID > 0 {
+		parent = parentID
+	}
+	var id int64
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var project int64
+		err := tx.GetContext(ctx, &project, `UPDATE ideas SET comments_count = comments_count + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING project_id`, ideaID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(op, errs.NotFound, "no idea %d", ideaID)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &id, `INSERT INTO comments (idea_id, parent_id, author_id, body) VALUES ($1, $2, $3, $4) RETURNING id`,
+			ideaID, parent, author, html)
+		var pe *pq.Error
+		if errors.As(err, &pe) && (pe.Code == "23514" || pe.Code == "23503") {
+			return errs.InvalidField(op, "parent_id", "must be a top-level comment of this idea").WithRule("reply_parent")
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
+			VALUES ($1, 'comment.created', 'comment', $2, $3, jsonb_build_object('idea_id', $4::bigint))`, author, id, project, ideaID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.comment(ctx, id)
+}
+
+func (s *Service) comment(ctx context.Context, id int64) (*Comment, error) {
+	var c Comment
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error { return tx.GetContext(ctx, &c, selectComment+` WHERE c.id = $1`, id) })
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E("idea.Comment", errs.NotFound, "no comment %d", id)
+	}
+	return &c, err
+}
+
+// Comment returns one comment. Errors: errs.NotFound.
+func (s *Service) Comment(ctx context.Context, id int64) (*Comment, error) { return s.comment(ctx, id) }
+
+// Comments returns an idea's thread: top-level comments, oldest first, each
+// with its replies (one query).
+func (s *Service) Comments(ctx context.Context, ideaID int64) ([]Comment, error) {
+	var all []Comment
+	if err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &all, selectComment+` WHERE c.idea_id = $1 ORDER BY c.created_at, c.id`, ideaID)
+	}); err != nil {
+		return nil, err
+	}
+	var top []Comment
+	index := map[int64]int{}
+	for _, c := range all {
+		if c.ParentID == nil {
+			index[c.ID] = len(top)
+			top = append(top, c)
+		}
+	}
+	for _, c := range all {
+		if c.ParentID != nil {
+			if i, ok := index[*c.ParentID]; ok {
+				top[i].Replies = append(top[i].Replies, c)
+			}
+		}
+	}
+	return top, nil
+}
+
+// EditComment changes the body of one's own comment. Errors: errs.Forbidden
+// for another's comment, errs.Invalid, errs.NotFound.
+func (s *Service) EditComment(ctx context.Context, author, id int64, body string) (*Comment, error) {
+	const op = "idea.EditComment"
+	html, text := Sanitize(body)
+	if text == "" {
+		return nil, errs.InvalidField(op, "body", "is required").WithRule("required")
+	}
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var owner sql.NullInt64
+		var deleted sql.NullString
+		err := tx.QueryRowxContext(ctx, `SELECT author_id, deleted_by FROM comments WHERE id = $1 FOR UPDATE`, id).Scan(&owner, &deleted)
+		if errors.Is(err, sql.ErrNoRows) || deleted.Valid {
+			return errs.E(op, errs.NotFound, "no comment %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		if !owner.Valid || owner.Int64 != author {
+			return errs.E(op, errs.Forbidden, "only its author can edit a comment")
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE comments SET body = $2, updated_at = now() WHERE id = $1`, id, html)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.comment(ctx, id)
+}
+
+// DeleteComment soft-deletes a comment: it stays in the thread as deleted by
+// its author or by staff, its body erased, and leaves the idea's count.
+// staff says whether actor deletes as staff (else only their own).
+func (s *Service) DeleteComment(ctx context.Context, actor, id int64, staff bool) error {
+	const op = "idea.DeleteComment"
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var owner sql.NullInt64
+		var deleted sql.NullString
+		var ideaID int64
+		err := tx.QueryRowxContext(ctx, `SELECT author_id, deleted_by, idea_id FROM comments WHERE id = $1 FOR UPDATE`, id).Scan(&owner, &deleted, &ideaID)
+		if errors.Is(err, sql.ErrNoRows) || deleted.Valid {
+			return errs.E(op, errs.NotFound, "no comment %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		by := "author"
+		if !owner.Valid || owner.Int64 != actor {
+			if !staff {
+				return errs.E(op, errs.Forbidden, "only its author or staff can delete a comment")
+			}
+			by = "staff"
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE comments SET body = '', deleted_by = $2, updated_at = now() WHERE id = $1`, id, by); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE ideas SET comments_count = comments_count - 1 WHERE id = $1`, ideaID)
+		return err
+	})
+}
