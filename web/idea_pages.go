@@ -140,6 +140,10 @@ func (s *Server) ideaPage(c *gin.Context) {
 		return
 	}
 	v.ViewerID, v.Moderates = a.UserID, !a.Anonymous() && a.Staff(p.ID)
+	if _, v.Following, err = s.follows.Status(c.Request.Context(), a.UserID, "idea", it.ID); err != nil {
+		s.pageError(c, err)
+		return
+	}
 	if msg := c.Query("comment_error"); msg != "" {
 		v.Form = &form{Values: map[string]string{}, Errors: map[string]string{"comment": msg}}
 	}

@@ -349,3 +349,42 @@ func TestCommentsThread(t *testing.T) {
 	require.Contains(t, p.Detail, "does not allow")
 	require.Contains(t, h.call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", it.ID), "", "Cookie", bob).Body, "This phase does not accept this now.")
 }
+
+func TestFollows(t *testing.T) {
+	t.Parallel()
+	h, c, _, _, project, _ := ideaCity(t, "follows", `{}`)
+	register(t, h, c.DefaultHost, "ann@example.org")
+	register(t, h, c.DefaultHost, "bob@example.org")
+	ann, acs := login(t, h, c.DefaultHost, "ann@example.org")
+	bob, bcs := login(t, h, c.DefaultHost, "bob@example.org")
+	r := postIdea(t, h, c.DefaultHost, ann, acs, project, "More benches", "")
+	require.Equal(t, 201, r.Status, r.Body)
+	require.Contains(t, r.Body, `"followers_count":1`, "authors follow their ideas")
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+
+	f := fmt.Sprintf("/api/v1/follows/idea/%d", it.ID)
+	requireProblem(t, h.call(t, "PUT", c.DefaultHost, f, ""), 401, "unauthenticated")
+	r = h.call(t, "PUT", c.DefaultHost, f, "", "Cookie", bob, "X-CSRF-Token", bcs)
+	require.Equal(t, 200, r.Status, r.Body)
+	require.JSONEq(t, `{"following":true,"followers":2}`, r.Body)
+	r = h.call(t, "PUT", c.DefaultHost, f, "", "Cookie", bob, "X-CSRF-Token", bcs) // idempotent
+	require.JSONEq(t, `{"following":true,"followers":2}`, r.Body)
+	require.Equal(t, 200, h.call(t, "PUT", c.DefaultHost, fmt.Sprintf("/api/v1/follows/project/%d", project), "", "Cookie", bob, "X-CSRF-Token", bcs).Status)
+	require.Equal(t, 200, h.call(t, "PUT", c.DefaultHost, "/api/v1/follows/topic/2", "", "Cookie", bob, "X-CSRF-Token", bcs).Status)
+	requireProblem(t, h.call(t, "PUT", c.DefaultHost, "/api/v1/follows/topic/9999", "", "Cookie", bob, "X-CSRF-Token", bcs), 404, "not_found")
+	requireProblem(t, h.call(t, "PUT", c.DefaultHost, "/api/v1/follows/user/1", "", "Cookie", bob, "X-CSRF-Token", bcs), 422, "invalid")
+	mine := h.call(t, "GET", c.DefaultHost, "/api/v1/me/follows", "", "Cookie", bob)
+	require.Contains(t, mine.Body, `"total":3`)
+	r = h.call(t, "DELETE", c.DefaultHost, f, "", "Cookie", bob, "X-CSRF-Token", bcs)
+	require.JSONEq(t, `{"following":false,"followers":1}`, r.Body)
+
+	// The idea page's button.
+	page := h.call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", it.ID), "", "Cookie", bob)
+	require.Contains(t, page.Body, "1 followers")
+	r = h.callForm(t, c.DefaultHost, fmt.Sprintf("/follows/idea/%d", it.ID), "csrf_token="+bcs+"&follow=on&back=/ideas/"+fmt.Sprint(it.ID), "Cookie", bob)
+	require.Equal(t, 303, r.Status, r.Body)
+	page = h.call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", it.ID), "", "Cookie", bob)
+	require.Contains(t, page.Body, "2 followers")
+	require.Contains(t, page.Body, `aria-pressed="true"`)
+}

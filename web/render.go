@@ -95,6 +95,7 @@ type view struct {
 	CommentDenial *denialView
 	ViewerID      int64
 	Moderates     bool
+	Following     bool
 	Invitation    *user.Invitation
 
 	port  string // ":8080" when the request came on a non-default port

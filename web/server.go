@@ -19,6 +19,7 @@ import (
 
 	"agora/config"
 	"agora/domain/email/devsmtp"
+	"agora/domain/follow"
 	"agora/domain/idea"
 	"agora/domain/operator"
 	"agora/domain/project"
@@ -53,6 +54,7 @@ type Server struct {
 	users     *user.Service
 	projects  *project.Service
 	ideas     *idea.Service
+	follows   *follow.Service
 	operators *operator.Service
 	devMail   *devsmtp.Server
 	trusted   []*net.IPNet
@@ -76,7 +78,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
+		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), follows: follow.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
 	}
 	s.city = s.engine()
 	s.platform = s.engine()

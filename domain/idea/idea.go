@@ -14,21 +14,22 @@ import (
 
 // Idea is one input.
 type Idea struct {
-	ID            int64      `db:"id" json:"id"`
-	ProjectID     int64      `db:"project_id" json:"project_id"`
-	PhaseID       *int64     `db:"phase_id" json:"phase_id"`
-	AuthorID      *int64     `db:"author_id" json:"author_id"`
-	AuthorName    string     `db:"author_name" json:"author_name"`
-	Title         string     `db:"title" json:"title"`
-	Body          string     `db:"body" json:"body"` // sanitised HTML
-	Status        string     `db:"status" json:"status"`
-	LikesCount    int        `db:"likes_count" json:"likes_count"`
-	DislikesCount int        `db:"dislikes_count" json:"dislikes_count"`
-	CommentsCount int        `db:"comments_count" json:"comments_count"`
-	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
-	Topics        []int64    `db:"-" json:"topics"`
-	MyReaction    string     `db:"-" json:"my_reaction,omitempty"`
-	DeletedAt     *time.Time `db:"deleted_at" json:"-"`
+	ID             int64      `db:"id" json:"id"`
+	ProjectID      int64      `db:"project_id" json:"project_id"`
+	PhaseID        *int64     `db:"phase_id" json:"phase_id"`
+	AuthorID       *int64     `db:"author_id" json:"author_id"`
+	AuthorName     string     `db:"author_name" json:"author_name"`
+	Title          string     `db:"title" json:"title"`
+	Body           string     `db:"body" json:"body"` // sanitised HTML
+	Status         string     `db:"status" json:"status"`
+	LikesCount     int        `db:"likes_count" json:"likes_count"`
+	DislikesCount  int        `db:"dislikes_count" json:"dislikes_count"`
+	CommentsCount  int        `db:"comments_count" json:"comments_count"`
+	FollowersCount int        `db:"followers_count" json:"followers_count"`
+	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
+	Topics         []int64    `db:"-" json:"topics"`
+	MyReaction     string     `db:"-" json:"my_reaction,omitempty"`
+	DeletedAt      *time.Time `db:"deleted_at" json:"-"`
 }
 
 // New is what a citizen submits.

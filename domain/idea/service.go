@@ -23,7 +23,8 @@ func NewService(db *tenant.DB) *Service { return &Service{db: db} }
 
 const selectIdea = `SELECT i.id, i.project_id, i.phase_id, CASE WHEN i.anonymous THEN NULL ELSE i.author_id END AS author_id,
 	CASE WHEN i.anonymous OR u.id IS NULL THEN '' WHEN u.deleted_at IS NOT NULL THEN '' ELSE u.first_name || ' ' || left(u.last_name, 1) || '.' END AS author_name,
-	i.title, i.body, s.code AS status, i.likes_count, i.dislikes_count, i.comments_count, i.created_at, i.deleted_at
+	i.title, i.body, s.code AS status, i.likes_count, i.dislikes_count, i.comments_count, i.created_at, i.deleted_at,
+	(SELECT count(*) FROM follows f WHERE f.item_type = 'idea' AND f.item_id = i.id) AS followers_count
 	FROM ideas i JOIN idea_statuses s ON s.id = i.status_id LEFT JOIN users u ON u.id = i.author_id`
 
 // Post records a new idea by author in the project's phase (nil when none
@@ -53,6 +54,11 @@ func (s *Service) Post(ctx context.Context, authorID int64, phaseID *int64, n Ne
 			if err != nil {
 				return err
 			}
+		}
+		// The author follows their idea, to hear of comments and answers.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO follows (user_id, item_type, item_id) VALUES ($1, 'idea', $2) ON CONFLICT DO NOTHING`,
+			authorID, id); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
 			VALUES ($1, 'idea.created', 'idea', $2, $3)`, authorID, id, n.ProjectID)
