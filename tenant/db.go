@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -190,6 +191,7 @@ func (sc *readScope) run(ctx context.Context, fn func(*Tx) error) (err error) {
 		if err != nil {
 			return fmt.Errorf("city %s: connect: %w", sc.t.Slug, err)
 		}
+		counted(ctx) // the shared transaction itself
 		if _, err := conn.ExecContext(ctx, sc.t.beginReadSQL); err != nil {
 			discard(conn, "ROLLBACK")
 			conn.Close()
@@ -260,6 +262,7 @@ func (db *DB) run(ctx context.Context, t *Tenant, begin string, fn func(*Tx) err
 		return fmt.Errorf("city %s: connect: %w", t.Slug, err)
 	}
 	defer conn.Close()
+	counted(ctx) // the transaction itself
 	if _, err := conn.ExecContext(ctx, begin); err != nil {
 		discard(conn, "ROLLBACK")
 		return fmt.Errorf("city %s: begin: %w", t.Slug, err)
@@ -295,22 +298,41 @@ func discard(conn *sqlx.Conn, stmt string) {
 
 // ExecContext executes a statement in the city's transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	counted(ctx)
 	return tx.conn.ExecContext(ctx, query, args...)
 }
 
 // QueryContext runs a query in the city's transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	counted(ctx)
 	return tx.conn.QueryContext(ctx, query, args...)
 }
 
 // QueryxContext runs a query in the city's transaction.
 func (tx *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	counted(ctx)
 	return tx.conn.QueryxContext(ctx, query, args...)
 }
 
 // QueryRowxContext runs a single-row query in the city's transaction.
 func (tx *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	counted(ctx)
 	return tx.conn.QueryRowxContext(ctx, query, args...)
+}
+
+type countKey struct{}
+
+// CountQueries returns a context under which every statement run through the
+// door (and every transaction it opens) adds one to n. Tests use it to prove
+// that a page costs a fixed number of queries whatever its size.
+func CountQueries(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, countKey{}, n)
+}
+
+func counted(ctx context.Context) {
+	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
 }
 
 // GetContext scans one row into dest.
