@@ -54,7 +54,7 @@ func (s *Server) projectIdeas(c *gin.Context, p *project.Project, a permission.A
 	page, _ := strconv.Atoi(c.Query("page"))
 	iv := &ideasView{Sort: c.DefaultQuery("sort", "new"), Query: c.Query("q")}
 	var err error
-	iv.List, iv.Total, err = s.ideas.List(c.Request.Context(), idea.Filter{Project: p.ID, Sort: iv.Sort, Query: iv.Query, Page: page})
+	iv.List, iv.Total, err = s.ideas.List(c.Request.Context(), idea.Filter{Project: p.ID, Sort: iv.Sort, Query: iv.Query, Page: page, Seed: randomSeed(a)})
 	if err != nil {
 		return nil, err
 	}

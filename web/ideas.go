@@ -92,7 +92,8 @@ func (s *Server) apiIdeas(c *gin.Context) {
 	pid, _ := strconv.ParseInt(c.Query("project"), 10, 64)
 	topic, _ := strconv.ParseInt(c.Query("topic"), 10, 64)
 	page, _ := strconv.Atoi(c.Query("page"))
-	f := idea.Filter{Projects: visible, Project: pid, Topic: topic, Status: c.Query("status"), Query: c.Query("q"), Sort: c.Query("sort"), Page: page}
+	f := idea.Filter{Projects: visible, Project: pid, Topic: topic, Status: c.Query("status"), Query: c.Query("q"), Sort: c.Query("sort"),
+		Seed: randomSeed(a), Page: page}
 	ideas, total, err := s.ideas.List(c.Request.Context(), f)
 	if err != nil {
 		s.apiError(c, err)
@@ -261,4 +262,72 @@ func (s *Server) apiAddFeedback(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, f)
+}
+
+// randomSeed keeps the random order of a viewer stable for the day.
+func randomSeed(a permission.Actor) string {
+	return strconv.FormatInt(a.UserID, 10) + "-" + time.Now().UTC().Format("2006-01-02")
+}
+
+// ideaAuthorOrStaff loads a visible idea and says whether the caller may
+// change it: staff of its project always; its author while the current phase
+// takes ideas from them and no one has answered it yet.
+func (s *Server) ideaAuthorOrStaff(c *gin.Context) (permission.Actor, *idea.Idea, error) {
+	a, err := s.actor(c)
+	if err != nil {
+		return a, nil, err
+	}
+	if a.Anonymous() {
+		return a, nil, errs.E("ideas", errs.Unauthenticated, "log in first")
+	}
+	it, err := s.visibleIdea(c, a)
+	if err != nil {
+		return a, nil, err
+	}
+	if a.Staff(it.ProjectID) {
+		return a, it, nil
+	}
+	if it.AuthorID == nil || *it.AuthorID != a.UserID {
+		return a, nil, errs.E("ideas", errs.Forbidden, "only its author or staff can change an idea")
+	}
+	if c.Request.Method != http.MethodDelete {
+		if it.Status != "proposed" {
+			return a, nil, errs.E("ideas", errs.Forbidden, "the city has answered this idea: it can no longer be edited")
+		}
+		if _, _, err := s.ideaScope(c, a, it.ProjectID, permission.Post); err != nil {
+			return a, nil, err
+		}
+	}
+	return a, it, nil
+}
+
+// apiUpdateIdea edits an idea ({"title", "body", "topics"}).
+func (s *Server) apiUpdateIdea(c *gin.Context) {
+	var n idea.New
+	if !s.bindJSON(c, &n) {
+		return
+	}
+	a, it, err := s.ideaAuthorOrStaff(c)
+	if err == nil {
+		n.ProjectID = it.ProjectID
+		it, err = s.ideas.Update(c.Request.Context(), a.UserID, it.ID, n)
+	}
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, it)
+}
+
+// apiDeleteIdea deletes an idea (its author or staff).
+func (s *Server) apiDeleteIdea(c *gin.Context) {
+	a, it, err := s.ideaAuthorOrStaff(c)
+	if err == nil {
+		err = s.ideas.Delete(c.Request.Context(), a.UserID, it.ID)
+	}
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

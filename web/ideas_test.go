@@ -388,3 +388,45 @@ func TestFollows(t *testing.T) {
 	require.Contains(t, page.Body, "2 followers")
 	require.Contains(t, page.Body, `aria-pressed="true"`)
 }
+
+func TestEditDeleteAndSortIdeas(t *testing.T) {
+	t.Parallel()
+	h, c, admin, acsrf, project, _ := ideaCity(t, "editing", `{}`)
+	register(t, h, c.DefaultHost, "ann@example.org")
+	register(t, h, c.DefaultHost, "bob@example.org")
+	ann, acs := login(t, h, c.DefaultHost, "ann@example.org")
+	bob, bcs := login(t, h, c.DefaultHost, "bob@example.org")
+	r := postIdea(t, h, c.DefaultHost, ann, acs, project, "Trees on Main Street", "")
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+	path := fmt.Sprintf("/api/v1/ideas/%d", it.ID)
+
+	requireProblem(t, h.call(t, "PATCH", c.DefaultHost, path, `{"title":"Mine now"}`, "Cookie", bob, "X-CSRF-Token", bcs), 403, "forbidden")
+	r = h.call(t, "PATCH", c.DefaultHost, path, `{"title":"Trees on Main St.","body":"<p>Oaks <script>x</script></p>","topics":[2]}`, "Cookie", ann, "X-CSRF-Token", acs)
+	require.Equal(t, 200, r.Status, r.Body)
+	require.Contains(t, r.Body, `"title":"Trees on Main St."`)
+	require.NotContains(t, r.Body, "script")
+	requireProblem(t, h.call(t, "PATCH", c.DefaultHost, path, `{"title":"x"}`, "Cookie", ann, "X-CSRF-Token", acs), 422, "invalid")
+	// Once answered, the author can no longer edit; staff can.
+	require.Equal(t, 200, h.call(t, "POST", c.DefaultHost, path+"/status", `{"status":"viewed"}`, "Cookie", admin, "X-CSRF-Token", acsrf).Status)
+	p := requireProblem(t, h.call(t, "PATCH", c.DefaultHost, path, `{"title":"Late change"}`, "Cookie", ann, "X-CSRF-Token", acs), 403, "forbidden")
+	require.Contains(t, p.Detail, "answered")
+	require.Equal(t, 200, h.call(t, "PATCH", c.DefaultHost, path, `{"title":"Trees on Main Street (typo fixed)"}`, "Cookie", admin, "X-CSRF-Token", acsrf).Status)
+
+	// Sorts: all accepted; random is stable for a viewer; bad sorts are 422.
+	for i := range 4 {
+		require.Equal(t, 201, postIdea(t, h, c.DefaultHost, bob, bcs, project, fmt.Sprintf("Idea number %d", i), "").Status)
+	}
+	for _, s := range []string{"new", "popular", "trending", "random", "oldest"} {
+		require.Equal(t, 200, h.call(t, "GET", c.DefaultHost, "/api/v1/ideas?sort="+s, "", "Cookie", bob).Status, s)
+	}
+	first := h.call(t, "GET", c.DefaultHost, "/api/v1/ideas?sort=random", "", "Cookie", bob).Body
+	require.Equal(t, first, h.call(t, "GET", c.DefaultHost, "/api/v1/ideas?sort=random", "", "Cookie", bob).Body)
+	requireProblem(t, h.get(t, c.DefaultHost, "/api/v1/ideas?sort=loudest"), 422, "invalid")
+
+	// Delete: author or staff; gone from lists and pages.
+	requireProblem(t, h.call(t, "DELETE", c.DefaultHost, path, "", "Cookie", bob, "X-CSRF-Token", bcs), 403, "forbidden")
+	require.Equal(t, 204, h.call(t, "DELETE", c.DefaultHost, path, "", "Cookie", ann, "X-CSRF-Token", acs).Status)
+	requireProblem(t, h.get(t, c.DefaultHost, path), 404, "not_found")
+	require.Contains(t, h.get(t, c.DefaultHost, "/api/v1/ideas").Body, `"total":4`)
+}

@@ -251,7 +251,7 @@ func (v view) CanDelete(cm idea.Comment) bool {
 }
 
 // IdeaSorts lists the orders of an idea list.
-func (v view) IdeaSorts() []string { return []string{"new", "popular", "oldest"} }
+func (v view) IdeaSorts() []string { return []string{"new", "popular", "trending", "random", "oldest"} }
 
 // TopicTitle is the title of topic id, from the idea page's site data.
 func (v view) TopicTitle(id int64) string { return v.TopicName(id) }

@@ -98,6 +98,8 @@ func (s *Server) routes() {
 	api.GET("/ideas", s.apiIdeas)
 	api.POST("/ideas", s.apiPostIdea)
 	api.GET("/ideas/:id", s.apiIdea)
+	api.PATCH("/ideas/:id", s.apiUpdateIdea)
+	api.DELETE("/ideas/:id", s.apiDeleteIdea)
 	api.PUT("/ideas/:id/reaction", s.apiReact)
 	api.DELETE("/ideas/:id/reaction", s.apiUnreact)
 	api.POST("/ideas/:id/status", s.apiSetStatus)

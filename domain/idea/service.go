@@ -111,7 +111,8 @@ type Filter struct {
 	Topic    int64
 	Status   string
 	Query    string
-	Sort     string // new (default), popular, oldest
+	Sort     string // new (default), popular, trending, random, oldest
+	Seed     string // for random: stable per viewer and day
 	Page     int
 }
 
@@ -122,6 +123,10 @@ var sorts = map[string]string{
 	"new":     "i.created_at DESC, i.id DESC",
 	"oldest":  "i.created_at, i.id",
 	"popular": "(i.likes_count - i.dislikes_count) DESC, i.id DESC",
+	// trending: reactions and comments weigh less as the idea ages.
+	"trending": "(i.likes_count + 2 * i.comments_count + 1) / power(extract(epoch FROM now() - i.created_at) / 3600 + 2, 1.5) DESC, i.id DESC",
+	// random: shuffled by a seed, so a viewer's order stays put all day.
+	"random": "md5(i.id::text || $7), i.id",
 }
 
 // List returns one page of ideas and the total, in three queries whatever
@@ -132,7 +137,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		order, ok = sorts["new"], true
 	}
 	if !ok {
-		return nil, 0, errs.InvalidField("idea.List", "sort", "%q is not new, oldest or popular", f.Sort)
+		return nil, 0, errs.InvalidField("idea.List", "sort", "%q is not new, popular, trending, random or oldest", f.Sort)
 	}
 	if f.Page < 1 {
 		f.Page = 1
@@ -148,13 +153,17 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		projects = pq.Int64Array(f.Projects)
 	}
 	args := []any{f.Project, f.Topic, f.Status, strings.TrimSpace(f.Query), searchConfig(t.DefaultLocale()), projects}
+	countArgs := args
+	args = append(args, f.Seed)
 	var out []Idea
 	var total int
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM ideas i JOIN idea_statuses s ON s.id = i.status_id WHERE `+where, args...); err != nil {
+		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM ideas i JOIN idea_statuses s ON s.id = i.status_id WHERE `+where, countArgs...); err != nil {
 			return err
 		}
-		if err := tx.SelectContext(ctx, &out, selectIdea+` WHERE `+where+
+		// $7, the seed, is referenced by the random order only; the others
+		// compare it with itself so every statement uses all its parameters.
+		if err := tx.SelectContext(ctx, &out, selectIdea+` WHERE `+where+` AND $7 = $7`+
 			fmt.Sprintf(` ORDER BY %s LIMIT %d OFFSET %d`, order, PageSize, (f.Page-1)*PageSize), args...); err != nil {
 			return err
 		}
@@ -260,4 +269,65 @@ func bump(ctx context.Context, tx *tenant.Tx, ideaID int64, mode string, delta i
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE ideas SET `+col+` = `+col+` + $2 WHERE id = $1`, ideaID, delta)
 	return err
+}
+
+// Update changes an idea's title, body and topics (its author while the
+// phase takes ideas and no one answered it yet, or staff: the caller
+// decides). Errors: errs.Invalid naming the field, errs.NotFound.
+func (s *Service) Update(ctx context.Context, actor, id int64, n New) (*Idea, error) {
+	const op = "idea.Update"
+	if err := n.Check(op); err != nil {
+		return nil, err
+	}
+	html, text := Sanitize(n.Body)
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var project int64
+		err := tx.GetContext(ctx, &project, `UPDATE ideas SET title = $2, body = $3, body_text = $4, updated_at = now()
+			WHERE id = $1 AND deleted_at IS NULL RETURNING project_id`, id, n.Title, html, text)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(op, errs.NotFound, "no idea %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		if n.Topics != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM idea_topics WHERE idea_id = $1`, id); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO idea_topics (idea_id, topic_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,
+				id, pq.Int64Array(n.Topics))
+			var pe *pq.Error
+			if errors.As(err, &pe) && pe.Code == "23503" {
+				return errs.InvalidField(op, "topics", "names a topic that does not exist").WithRule("unknown_id")
+			}
+			if err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
+			VALUES ($1, 'idea.updated', 'idea', $2, $3)`, actor, id, project)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, actor)
+}
+
+// Delete removes an idea from every list and page (a soft delete: comments,
+// reactions and history stay for the record). Errors: errs.NotFound.
+func (s *Service) Delete(ctx context.Context, actor, id int64) error {
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var project int64
+		err := tx.GetContext(ctx, &project, `UPDATE ideas SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING project_id`, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E("idea.Delete", errs.NotFound, "no idea %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
+			VALUES ($1, 'idea.deleted', 'idea', $2, $3)`, actor, id, project)
+		return err
+	})
 }
