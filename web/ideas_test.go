@@ -430,3 +430,58 @@ func TestEditDeleteAndSortIdeas(t *testing.T) {
 	requireProblem(t, h.get(t, c.DefaultHost, path), 404, "not_found")
 	require.Contains(t, h.get(t, c.DefaultHost, "/api/v1/ideas").Body, `"total":4`)
 }
+
+func TestNotificationsReachFollowers(t *testing.T) {
+	t.Parallel()
+	h, c, admin, acsrf, project, _ := ideaCity(t, "notices", `{}`)
+	register(t, h, c.DefaultHost, "ann@example.org")
+	register(t, h, c.DefaultHost, "bob@example.org")
+	register(t, h, c.DefaultHost, "cas@example.org")
+	ann, acs := login(t, h, c.DefaultHost, "ann@example.org")
+	bob, bcs := login(t, h, c.DefaultHost, "bob@example.org")
+	cas, _ := login(t, h, c.DefaultHost, "cas@example.org")
+	r := postIdea(t, h, c.DefaultHost, ann, acs, project, "A fountain", "")
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+	require.Equal(t, 200, h.call(t, "PUT", c.DefaultHost, fmt.Sprintf("/api/v1/follows/idea/%d", it.ID), "", "Cookie", bob, "X-CSRF-Token", bcs).Status)
+
+	require.Equal(t, 201, h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", it.ID), `{"body":"Lovely"}`, "Cookie", bob, "X-CSRF-Token", bcs).Status)
+	require.Equal(t, 200, h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/status", it.ID), `{"status":"accepted"}`, "Cookie", admin, "X-CSRF-Token", acsrf).Status)
+	require.Equal(t, 201, h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/feedback", it.ID), `{"body":"Summer 2027"}`, "Cookie", admin, "X-CSRF-Token", acsrf).Status)
+
+	var annN, bobN, casN struct {
+		Data   []struct{ Kind string }
+		Unread int
+	}
+	get := func(cookie string, into any) {
+		r := h.call(t, "GET", c.DefaultHost, "/api/v1/notifications", "", "Cookie", cookie)
+		require.Equal(t, 200, r.Status, r.Body)
+		require.NoError(t, json.Unmarshal([]byte(r.Body), into))
+	}
+	get(ann, &annN)
+	get(bob, &bobN)
+	get(cas, &casN)
+	kinds := func(ns []struct{ Kind string }) []string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, n.Kind)
+		}
+		return out
+	}
+	require.Equal(t, []string{"official_feedback", "status_changed", "comment_on_your_idea"}, kinds(annN.Data), "the author hears of everything")
+	require.Equal(t, 3, annN.Unread)
+	require.Equal(t, []string{"official_feedback", "status_changed"}, kinds(bobN.Data), "a follower hears of answers, not of their own comment")
+	require.Empty(t, casN.Data, "non-followers hear nothing")
+
+	// The header shows the unread count; opening the page marks them read.
+	home := h.call(t, "GET", c.DefaultHost, "/", "", "Cookie", ann)
+	require.Contains(t, home.Body, `<span class="count" aria-label="3 unread">3</span>`)
+	page := h.call(t, "GET", c.DefaultHost, "/notifications", "", "Cookie", ann)
+	requireHTML(t, page, 200)
+	require.Contains(t, page.Body, "commented on your idea")
+	get(ann, &annN)
+	require.Zero(t, annN.Unread)
+	require.Equal(t, 204, h.call(t, "POST", c.DefaultHost, "/api/v1/notifications/read", "", "Cookie", bob, "X-CSRF-Token", bcs).Status)
+	get(bob, &bobN)
+	require.Zero(t, bobN.Unread)
+}

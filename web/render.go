@@ -16,6 +16,7 @@ import (
 
 	"agora/domain/idea"
 	"agora/domain/locale"
+	"agora/domain/notify"
 	"agora/domain/operator"
 	"agora/domain/project"
 	"agora/domain/site"
@@ -30,7 +31,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project", "admin_projects", "admin_project", "idea"}
+var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project", "admin_projects", "admin_project", "idea", "notifications"}
 
 // templateFuncs are the few helpers templates need beyond view's methods.
 var templateFuncs = template.FuncMap{
@@ -96,6 +97,8 @@ type view struct {
 	ViewerID      int64
 	Moderates     bool
 	Following     bool
+	Notifications []notify.Notification
+	Unread        int // the signed-in user's unread notifications
 	Invitation    *user.Invitation
 
 	port  string // ":8080" when the request came on a non-default port
@@ -310,6 +313,13 @@ func (s *Server) html(c *gin.Context, status int, name string, v view) {
 	}
 	if u, ok := currentUser(c); ok && v.User == nil {
 		v.User = u
+	}
+	if v.User != nil && v.City != nil && v.Notifications == nil {
+		if n, err := s.notifications.Unread(c.Request.Context(), int64(v.User.ID)); err == nil {
+			v.Unread = n
+		} else {
+			_ = c.Error(err) // the page still renders, without the badge
+		}
 	}
 	v.CSRF = s.csrfToken(c)
 	v.port = portOf(c.Request.Host)

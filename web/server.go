@@ -21,6 +21,7 @@ import (
 	"agora/domain/email/devsmtp"
 	"agora/domain/follow"
 	"agora/domain/idea"
+	"agora/domain/notify"
 	"agora/domain/operator"
 	"agora/domain/project"
 	"agora/domain/site"
@@ -43,23 +44,24 @@ type Deps struct {
 
 // Server serves every host of the installation.
 type Server struct {
-	cfg       *config.Config
-	db        *tenant.DB
-	reg       *tenant.Registry
-	redis     *redis.Client
-	log       *slog.Logger
-	i18n      *i18n.Catalog
-	pages     map[string]*template.Template
-	site      *site.Service
-	users     *user.Service
-	projects  *project.Service
-	ideas     *idea.Service
-	follows   *follow.Service
-	operators *operator.Service
-	devMail   *devsmtp.Server
-	trusted   []*net.IPNet
-	city      *gin.Engine
-	platform  *gin.Engine
+	cfg           *config.Config
+	db            *tenant.DB
+	reg           *tenant.Registry
+	redis         *redis.Client
+	log           *slog.Logger
+	i18n          *i18n.Catalog
+	pages         map[string]*template.Template
+	site          *site.Service
+	users         *user.Service
+	projects      *project.Service
+	ideas         *idea.Service
+	follows       *follow.Service
+	notifications *notify.Service
+	operators     *operator.Service
+	devMail       *devsmtp.Server
+	trusted       []*net.IPNet
+	city          *gin.Engine
+	platform      *gin.Engine
 }
 
 // New builds the server and its routes.
@@ -78,7 +80,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), follows: follow.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
+		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), follows: follow.NewService(d.DB), notifications: notify.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
 	}
 	s.city = s.engine()
 	s.platform = s.engine()

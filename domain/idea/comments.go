@@ -9,6 +9,7 @@ import (
 	"github.com/lib/pq"
 
 	"agora/domain/errs"
+	"agora/domain/notify"
 	"agora/tenant"
 )
 
@@ -67,9 +68,11 @@ func (s *Service) AddComment(ctx context.Context, author, ideaID, parentID int64
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
-			VALUES ($1, 'comment.created', 'comment', $2, $3, jsonb_build_object('idea_id', $4::bigint))`, author, id, project, ideaID)
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
+			VALUES ($1, 'comment.created', 'comment', $2, $3, jsonb_build_object('idea_id', $4::bigint))`, author, id, project, ideaID); err != nil {
+			return err
+		}
+		return notify.IdeaFollowers(ctx, tx, ideaID, author, notify.CommentOnFollowed, notify.CommentOnYourIdea)
 	})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"agora/domain/errs"
+	"agora/domain/notify"
 	"agora/tenant"
 )
 
@@ -52,10 +53,12 @@ func (s *Service) SetStatus(ctx context.Context, actor, ideaID int64, status, no
 			VALUES ($1, $2, $3, $4, $5)`, ideaID, actor, from, to, note); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
 			VALUES ($1, 'idea.status_changed', 'idea', $2, $3, jsonb_build_object('status', $4::text, 'note', $5::text))`,
-			actor, ideaID, project, status, note)
-		return err
+			actor, ideaID, project, status, note); err != nil {
+			return err
+		}
+		return notify.IdeaFollowers(ctx, tx, ideaID, actor, notify.StatusChanged, "")
 	})
 	if err != nil {
 		return nil, err
@@ -86,9 +89,11 @@ func (s *Service) AddFeedback(ctx context.Context, actor, ideaID int64, body str
 		if err := tx.GetContext(ctx, &f.ID, `INSERT INTO idea_feedback (idea_id, author_id, body) VALUES ($1, $2, $3) RETURNING id`, ideaID, actor, html); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
-			VALUES ($1, 'idea.feedback_given', 'idea', $2, $3)`, actor, ideaID, project)
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
+			VALUES ($1, 'idea.feedback_given', 'idea', $2, $3)`, actor, ideaID, project); err != nil {
+			return err
+		}
+		return notify.IdeaFollowers(ctx, tx, ideaID, actor, notify.OfficialFeedback, "")
 	})
 	if err != nil {
 		return nil, err
