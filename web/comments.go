@@ -163,3 +163,42 @@ func (s *Server) commentDeleteSubmit(c *gin.Context) {
 	}
 	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(cm.IdeaID, 10)+"#comments")
 }
+
+// apiReactToComment sets (PUT {"mode"}) or removes (DELETE) the caller's
+// reaction on a comment, under the phase's rules for reacting.
+func (s *Server) apiReactToComment(c *gin.Context) {
+	var r struct {
+		Mode string `json:"mode"`
+	}
+	set := c.Request.Method == http.MethodPut
+	if set && !s.bindJSON(c, &r) {
+		return
+	}
+	a, cm, project, err := s.commentFor(c)
+	if err == nil {
+		var ph *phaseInfo
+		if ph, err = s.reactPhase(c, a, project); err == nil && set && r.Mode == "dislike" && !ph.dislikes {
+			err = errs.InvalidField("comments", "mode", "dislikes are off in this phase").WithRule("dislikes_off")
+		}
+	}
+	if err == nil {
+		cm, err = s.ideas.ReactToComment(c.Request.Context(), a.UserID, cm.ID, r.Mode)
+	}
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, cm)
+}
+
+// phaseInfo is what a reaction needs to know of the current phase.
+type phaseInfo struct{ dislikes bool }
+
+// reactPhase checks that actor may react in the project's current phase.
+func (s *Server) reactPhase(c *gin.Context, a permission.Actor, project int64) (*phaseInfo, error) {
+	_, ph, err := s.ideaScope(c, a, project, permission.React)
+	if err != nil {
+		return nil, err
+	}
+	return &phaseInfo{dislikes: ph.DislikesEnabled}, nil
+}

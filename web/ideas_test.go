@@ -485,3 +485,31 @@ func TestNotificationsReachFollowers(t *testing.T) {
 	get(bob, &bobN)
 	require.Zero(t, bobN.Unread)
 }
+
+func TestCommentReactions(t *testing.T) {
+	t.Parallel()
+	h, c, _, _, project, _ := ideaCity(t, "commentlikes", `{}`)
+	register(t, h, c.DefaultHost, "ann@example.org")
+	register(t, h, c.DefaultHost, "bob@example.org")
+	ann, acs := login(t, h, c.DefaultHost, "ann@example.org")
+	bob, bcs := login(t, h, c.DefaultHost, "bob@example.org")
+	r := postIdea(t, h, c.DefaultHost, ann, acs, project, "Water fountains", "")
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+	r = h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", it.ID), `{"body":"Near the playground"}`, "Cookie", ann, "X-CSRF-Token", acs)
+	var cm struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &cm))
+	path := fmt.Sprintf("/api/v1/comments/%d/reaction", cm.ID)
+	requireProblem(t, h.call(t, "PUT", c.DefaultHost, path, `{"mode":"like"}`), 401, "unauthenticated")
+	r = h.call(t, "PUT", c.DefaultHost, path, `{"mode":"like"}`, "Cookie", bob, "X-CSRF-Token", bcs)
+	require.Equal(t, 200, r.Status, r.Body)
+	require.Contains(t, r.Body, `"likes_count":1`)
+	r = h.call(t, "PUT", c.DefaultHost, path, `{"mode":"dislike"}`, "Cookie", bob, "X-CSRF-Token", bcs)
+	require.Contains(t, r.Body, `"likes_count":0,"dislikes_count":1`)
+	r = h.call(t, "DELETE", c.DefaultHost, path, "", "Cookie", bob, "X-CSRF-Token", bcs)
+	require.Contains(t, r.Body, `"likes_count":0,"dislikes_count":0`)
+	requireProblem(t, h.call(t, "PUT", c.DefaultHost, path, `{"mode":"meh"}`, "Cookie", bob, "X-CSRF-Token", bcs), 422, "invalid")
+	// A deleted comment takes no reactions.
+	require.Equal(t, 204, h.call(t, "DELETE", c.DefaultHost, fmt.Sprintf("/api/v1/comments/%d", cm.ID), "", "Cookie", ann, "X-CSRF-Token", acs).Status)
+	requireProblem(t, h.call(t, "PUT", c.DefaultHost, path, `{"mode":"like"}`, "Cookie", bob, "X-CSRF-Token", bcs), 404, "not_found")
+}

@@ -109,6 +109,8 @@ func (s *Server) routes() {
 	api.POST("/ideas/:id/comments", s.apiAddComment)
 	api.PATCH("/comments/:id", s.apiEditComment)
 	api.DELETE("/comments/:id", s.apiDeleteComment)
+	api.PUT("/comments/:id/reaction", s.apiReactToComment)
+	api.DELETE("/comments/:id/reaction", s.apiReactToComment)
 	api.PUT("/follows/:type/:id", s.apiFollow)
 	api.DELETE("/follows/:type/:id", s.apiFollow)
 	api.GET("/me/follows", s.apiMyFollows)

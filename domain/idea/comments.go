@@ -23,6 +23,8 @@ type Comment struct {
 	AuthorName string    `db:"author_name" json:"author_name"`
 	Body       string    `db:"body" json:"body"` // sanitised HTML
 	DeletedBy  *string   `db:"deleted_by" json:"deleted_by"`
+	Likes      int       `db:"likes_count" json:"likes_count"`
+	Dislikes   int       `db:"dislikes_count" json:"dislikes_count"`
 	CreatedAt  time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt  time.Time `db:"updated_at" json:"updated_at"`
 	Replies    []Comment `db:"-" json:"replies,omitempty"`
@@ -30,7 +32,7 @@ type Comment struct {
 
 const selectComment = `SELECT c.id, c.idea_id, c.parent_id, c.author_id,
 	CASE WHEN u.id IS NULL OR u.deleted_at IS NOT NULL THEN '' ELSE u.first_name || ' ' || left(u.last_name, 1) || '.' END AS author_name,
-	c.body, c.deleted_by, c.created_at, c.updated_at
+	c.body, c.deleted_by, c.likes_count, c.dislikes_count, c.created_at, c.updated_at
 	FROM comments c LEFT JOIN users u ON u.id = c.author_id`
 
 // AddComment posts a comment (parentID 0 for top level) and counts it on the

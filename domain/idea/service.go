@@ -191,83 +191,99 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 	return out, total, err
 }
 
+// reactable lists what can be reacted to: the table, and the condition
+// that the item is still there.
+var reactable = map[string]struct{ table, live string }{
+	"idea":    {"ideas", "deleted_at IS NULL"},
+	"comment": {"comments", "deleted_by IS NULL"},
+}
+
 // React sets the user's reaction on an idea to mode (like or dislike),
 // creating, keeping or switching it. The idea's counters change in the same
 // transaction, so they always equal the reaction rows, whatever runs
 // concurrently. Errors: errs.Invalid for a bad mode, errs.NotFound.
 func (s *Service) React(ctx context.Context, userID, ideaID int64, mode string) (*Idea, error) {
-	if mode != "like" && mode != "dislike" {
-		return nil, errs.InvalidField("idea.React", "mode", "%q is not like or dislike", mode)
-	}
-	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		// Lock the idea first: every change to its reactions queues here.
-		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM ideas WHERE id = $1 AND deleted_at IS NULL FOR UPDATE)`, ideaID); err != nil {
-			return err
-		}
-		if !exists {
-			return errs.E("idea.React", errs.NotFound, "no idea %d", ideaID)
-		}
-		var old string
-		err := tx.GetContext(ctx, &old, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`, userID, ideaID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.ExecContext(ctx, `INSERT INTO reactions (user_id, item_type, item_id, mode) VALUES ($1, 'idea', $2, $3)`, userID, ideaID, mode); err != nil {
-				return err
-			}
-			return bump(ctx, tx, ideaID, mode, 1)
-		case err != nil:
-			return err
-		case old == mode:
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE reactions SET mode = $3, created_at = now() WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`,
-			userID, ideaID, mode); err != nil {
-			return err
-		}
-		if err := bump(ctx, tx, ideaID, old, -1); err != nil {
-			return err
-		}
-		return bump(ctx, tx, ideaID, mode, 1)
-	})
-	if err != nil {
+	if err := s.setReaction(ctx, userID, "idea", ideaID, mode); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, ideaID, userID)
 }
 
-// Unreact removes the user's reaction, if any.
+// Unreact removes the user's reaction on an idea, if any.
 func (s *Service) Unreact(ctx context.Context, userID, ideaID int64) (*Idea, error) {
-	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+	if err := s.setReaction(ctx, userID, "idea", ideaID, ""); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, ideaID, userID)
+}
+
+// ReactToComment sets (mode like or dislike) or removes (mode "") the
+// user's reaction on a comment, as React does for ideas.
+func (s *Service) ReactToComment(ctx context.Context, userID, commentID int64, mode string) (*Comment, error) {
+	if err := s.setReaction(ctx, userID, "comment", commentID, mode); err != nil {
+		return nil, err
+	}
+	return s.comment(ctx, commentID)
+}
+
+// setReaction is React and Unreact for any reactable item: the item row is
+// locked first, so every change of its reactions queues there, and its
+// counters move in the same transaction as the reaction row.
+func (s *Service) setReaction(ctx context.Context, userID int64, itemType string, itemID int64, mode string) error {
+	op := "idea.React"
+	if mode != "" && mode != "like" && mode != "dislike" {
+		return errs.InvalidField(op, "mode", "%q is not like or dislike", mode)
+	}
+	it := reactable[itemType]
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM ideas WHERE id = $1 AND deleted_at IS NULL FOR UPDATE)`, ideaID); err != nil {
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM `+it.table+` WHERE id = $1 AND `+it.live+` FOR UPDATE)`, itemID); err != nil {
 			return err
 		}
 		if !exists {
-			return errs.E("idea.Unreact", errs.NotFound, "no idea %d", ideaID)
+			return errs.E(op, errs.NotFound, "no %s %d", itemType, itemID)
 		}
 		var old string
-		err := tx.GetContext(ctx, &old, `DELETE FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2 RETURNING mode`, userID, ideaID)
-		if errors.Is(err, sql.ErrNoRows) {
+		err := tx.GetContext(ctx, &old, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = $2 AND item_id = $3`, userID, itemType, itemID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			old = ""
+		case err != nil:
+			return err
+		}
+		if old == mode {
 			return nil
+		}
+		switch {
+		case old == "":
+			_, err = tx.ExecContext(ctx, `INSERT INTO reactions (user_id, item_type, item_id, mode) VALUES ($1, $2, $3, $4)`, userID, itemType, itemID, mode)
+		case mode == "":
+			_, err = tx.ExecContext(ctx, `DELETE FROM reactions WHERE user_id = $1 AND item_type = $2 AND item_id = $3`, userID, itemType, itemID)
+		default:
+			_, err = tx.ExecContext(ctx, `UPDATE reactions SET mode = $4, created_at = now() WHERE user_id = $1 AND item_type = $2 AND item_id = $3`,
+				userID, itemType, itemID, mode)
 		}
 		if err != nil {
 			return err
 		}
-		return bump(ctx, tx, ideaID, old, -1)
+		if old != "" {
+			if err := bump(ctx, tx, it.table, itemID, old, -1); err != nil {
+				return err
+			}
+		}
+		if mode != "" {
+			return bump(ctx, tx, it.table, itemID, mode, 1)
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, ideaID, userID)
 }
 
-func bump(ctx context.Context, tx *tenant.Tx, ideaID int64, mode string, delta int) error {
+func bump(ctx context.Context, tx *tenant.Tx, table string, id int64, mode string, delta int) error {
 	col := "likes_count"
 	if mode == "dislike" {
 		col = "dislikes_count"
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE ideas SET `+col+` = `+col+` + $2 WHERE id = $1`, ideaID, delta)
+	_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET `+col+` = `+col+` + $2 WHERE id = $1`, id, delta)
 	return err
 }
 
