@@ -513,3 +513,54 @@ func TestCommentReactions(t *testing.T) {
 	require.Equal(t, 204, h.call(t, "DELETE", c.DefaultHost, fmt.Sprintf("/api/v1/comments/%d", cm.ID), "", "Cookie", ann, "X-CSRF-Token", acs).Status)
 	requireProblem(t, h.call(t, "PUT", c.DefaultHost, path, `{"mode":"like"}`, "Cookie", bob, "X-CSRF-Token", bcs), 404, "not_found")
 }
+
+func TestReportsInboxAndHiding(t *testing.T) {
+	t.Parallel()
+	h, c, admin, acsrf, project, _ := ideaCity(t, "moderated", `{}`)
+	register(t, h, c.DefaultHost, "ann@example.org")
+	register(t, h, c.DefaultHost, "bob@example.org")
+	ann, acs := login(t, h, c.DefaultHost, "ann@example.org")
+	bob, bcs := login(t, h, c.DefaultHost, "bob@example.org")
+	r := postIdea(t, h, c.DefaultHost, ann, acs, project, "Buy cheap watches here", "")
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+	r = h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", it.ID), `{"body":"Rude words"}`, "Cookie", ann, "X-CSRF-Token", acs)
+	var cm struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &cm))
+
+	report := func(body string) response {
+		return h.call(t, "POST", c.DefaultHost, "/api/v1/reports", body, "Cookie", bob, "X-CSRF-Token", bcs)
+	}
+	require.Equal(t, 201, report(fmt.Sprintf(`{"item_type":"idea","item_id":%d,"reason":"spam"}`, it.ID)).Status)
+	require.Equal(t, 201, report(fmt.Sprintf(`{"item_type":"comment","item_id":%d,"reason":"abuse","note":"insulting"}`, cm.ID)).Status)
+	require.Equal(t, 201, report(fmt.Sprintf(`{"item_type":"idea","item_id":%d,"reason":"spam"}`, it.ID)).Status, "reporting again updates, no duplicate")
+	requireProblem(t, report(fmt.Sprintf(`{"item_type":"idea","item_id":%d,"reason":"ugly"}`, it.ID)), 422, "invalid")
+	requireProblem(t, report(`{"item_type":"idea","item_id":99999,"reason":"spam"}`), 404, "not_found")
+
+	requireProblem(t, h.call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports", "", "Cookie", bob), 403, "forbidden")
+	inbox := h.call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports?unread=true", "", "Cookie", admin)
+	require.Equal(t, 200, inbox.Status, inbox.Body)
+	require.Contains(t, inbox.Body, `"total":2`)
+	require.Contains(t, inbox.Body, "Buy cheap watches here")
+	require.Contains(t, h.call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports?q=insulting", "", "Cookie", admin).Body, `"total":1`)
+	var rs struct{ Data []struct{ ID int64 } }
+	require.NoError(t, json.Unmarshal([]byte(inbox.Body), &rs))
+	require.Equal(t, 204, h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/moderation/reports/%d/read", rs.Data[0].ID), `{"read":true}`, "Cookie", admin, "X-CSRF-Token", acsrf).Status)
+	require.Contains(t, h.call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports?unread=true", "", "Cookie", admin).Body, `"total":1`)
+
+	// Hide the comment and the idea: gone from the portal; restore brings them back.
+	hide := func(method, typ string, id int64) int {
+		return h.call(t, method, c.DefaultHost, fmt.Sprintf("/api/v1/moderation/hidden/%s/%d", typ, id), "", "Cookie", admin, "X-CSRF-Token", acsrf).Status
+	}
+	require.Equal(t, 403, h.call(t, "PUT", c.DefaultHost, fmt.Sprintf("/api/v1/moderation/hidden/comment/%d", cm.ID), "", "Cookie", bob, "X-CSRF-Token", bcs).Status)
+	require.Equal(t, 204, hide("PUT", "comment", cm.ID))
+	thread := h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", it.ID))
+	require.NotContains(t, thread.Body, "Rude words")
+	require.Contains(t, thread.Body, `"deleted_by":"hidden"`)
+	require.Equal(t, 204, hide("PUT", "idea", it.ID))
+	requireProblem(t, h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", it.ID)), 404, "not_found")
+	require.Contains(t, h.get(t, c.DefaultHost, "/api/v1/ideas").Body, `"total":0`)
+	require.Contains(t, h.call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports", "", "Cookie", admin).Body, `"hidden":true`)
+	require.Equal(t, 204, hide("DELETE", "idea", it.ID))
+	require.Equal(t, 200, h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", it.ID)).Status)
+}

@@ -21,6 +21,7 @@ import (
 	"agora/domain/email/devsmtp"
 	"agora/domain/follow"
 	"agora/domain/idea"
+	"agora/domain/moderation"
 	"agora/domain/notify"
 	"agora/domain/operator"
 	"agora/domain/project"
@@ -57,6 +58,7 @@ type Server struct {
 	ideas         *idea.Service
 	follows       *follow.Service
 	notifications *notify.Service
+	moderation    *moderation.Service
 	operators     *operator.Service
 	devMail       *devsmtp.Server
 	trusted       []*net.IPNet
@@ -80,7 +82,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), follows: follow.NewService(d.DB), notifications: notify.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
+		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), follows: follow.NewService(d.DB), notifications: notify.NewService(d.DB), moderation: moderation.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
 	}
 	s.city = s.engine()
 	s.platform = s.engine()

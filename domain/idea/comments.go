@@ -14,7 +14,8 @@ import (
 )
 
 // Comment is one comment, top-level or a reply. A deleted comment stays in
-// the thread with its body emptied and who deleted it.
+// the thread with its body emptied and who deleted it ("author", "staff");
+// a comment a moderator hid reads as deleted_by "hidden" until restored.
 type Comment struct {
 	ID         int64     `db:"id" json:"id"`
 	IdeaID     int64     `db:"idea_id" json:"idea_id"`
@@ -32,7 +33,9 @@ type Comment struct {
 
 const selectComment = `SELECT c.id, c.idea_id, c.parent_id, c.author_id,
 	CASE WHEN u.id IS NULL OR u.deleted_at IS NOT NULL THEN '' ELSE u.first_name || ' ' || left(u.last_name, 1) || '.' END AS author_name,
-	c.body, c.deleted_by, c.likes_count, c.dislikes_count, c.created_at, c.updated_at
+	CASE WHEN c.hidden_at IS NULL THEN c.body ELSE '' END AS body,
+	CASE WHEN c.hidden_at IS NOT NULL AND c.deleted_by IS NULL THEN 'hidden' ELSE c.deleted_by END AS deleted_by,
+	c.likes_count, c.dislikes_count, c.created_at, c.updated_at
 	FROM comments c LEFT JOIN users u ON u.id = c.author_id`
 
 // AddComment posts a comment (parentID 0 for top level) and counts it on the

@@ -75,7 +75,7 @@ func (s *Service) Post(ctx context.Context, authorID int64, phaseID *int64, n Ne
 func (s *Service) Get(ctx context.Context, id, viewer int64) (*Idea, error) {
 	var it Idea
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		err := tx.GetContext(ctx, &it, selectIdea+` WHERE i.id = $1 AND i.deleted_at IS NULL`, id)
+		err := tx.GetContext(ctx, &it, selectIdea+` WHERE i.id = $1 AND i.deleted_at IS NULL AND i.hidden_at IS NULL`, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.E("idea.Get", errs.NotFound, "no idea %d", id)
 		}
@@ -143,7 +143,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		f.Page = 1
 	}
 	t, _ := tenant.FromContext(ctx)
-	where := `i.deleted_at IS NULL AND ($1 = 0 OR i.project_id = $1)
+	where := `i.deleted_at IS NULL AND i.hidden_at IS NULL AND ($1 = 0 OR i.project_id = $1)
 		AND ($2 = 0 OR i.id IN (SELECT idea_id FROM idea_topics WHERE topic_id = $2))
 		AND ($3 = '' OR s.code = $3)
 		AND ($4 = '' OR i.search @@ websearch_to_tsquery($5::regconfig, $4))
@@ -194,8 +194,8 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 // reactable lists what can be reacted to: the table, and the condition
 // that the item is still there.
 var reactable = map[string]struct{ table, live string }{
-	"idea":    {"ideas", "deleted_at IS NULL"},
-	"comment": {"comments", "deleted_by IS NULL"},
+	"idea":    {"ideas", "deleted_at IS NULL AND hidden_at IS NULL"},
+	"comment": {"comments", "deleted_by IS NULL AND hidden_at IS NULL"},
 }
 
 // React sets the user's reaction on an idea to mode (like or dislike),

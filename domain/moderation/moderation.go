@@ -1,0 +1,164 @@
+// Package moderation is what moderators need: citizens' reports on ideas and
+// comments, the inbox of those reports, and hiding or restoring content.
+package moderation
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+
+	"agora/domain/errs"
+	"agora/tenant"
+)
+
+// Reasons a report may give.
+var Reasons = []string{"spam", "abuse", "off_topic", "other"}
+
+// items maps a reportable type to its table and the SQL that finds its project.
+var items = map[string]struct{ table, project string }{
+	"idea":    {"ideas", `SELECT project_id FROM ideas WHERE id = $1 AND deleted_at IS NULL`},
+	"comment": {"comments", `SELECT i.project_id FROM comments c JOIN ideas i ON i.id = c.idea_id WHERE c.id = $1 AND c.deleted_by IS NULL`},
+}
+
+// Report is one entry of the moderation inbox.
+type Report struct {
+	ID        int64      `db:"id" json:"id"`
+	ItemType  string     `db:"item_type" json:"item_type"`
+	ItemID    int64      `db:"item_id" json:"item_id"`
+	ProjectID int64      `db:"project_id" json:"project_id"`
+	Reason    string     `db:"reason" json:"reason"`
+	Note      string     `db:"note" json:"note"`
+	Excerpt   string     `db:"excerpt" json:"excerpt"`
+	Hidden    bool       `db:"hidden" json:"hidden"`
+	CreatedAt time.Time  `db:"created_at" json:"created_at"`
+	ReadAt    *time.Time `db:"read_at" json:"read_at"`
+}
+
+// Service manages reports and hidden content.
+type Service struct{ db *tenant.DB }
+
+// NewService returns the moderation service.
+func NewService(db *tenant.DB) *Service { return &Service{db: db} }
+
+// ProjectOf returns the project of a reportable item. Errors: errs.Invalid
+// for an unknown type, errs.NotFound.
+func (s *Service) ProjectOf(ctx context.Context, itemType string, itemID int64) (int64, error) {
+	it, ok := items[itemType]
+	if !ok {
+		return 0, errs.InvalidField("moderation", "item_type", "%q is not idea or comment", itemType)
+	}
+	var project int64
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error { return tx.GetContext(ctx, &project, it.project, itemID) })
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errs.E("moderation", errs.NotFound, "no %s %d", itemType, itemID)
+	}
+	return project, err
+}
+
+// Report records a user's report (once per user and item). Errors:
+// errs.Invalid naming the field, errs.NotFound.
+func (s *Service) Report(ctx context.Context, reporter int64, itemType string, itemID int64, reason, note string) error {
+	const op = "moderation.Report"
+	if !slices.Contains(Reasons, reason) {
+		return errs.InvalidField(op, "reason", "%q is not one of %s", reason, strings.Join(Reasons, ", ")).WithRule("choice")
+	}
+	if len(note) > 1000 {
+		return errs.InvalidField(op, "note", "must be at most 1000 characters").WithRule("too_long", 1000)
+	}
+	project, err := s.ProjectOf(ctx, itemType, itemID)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO reports (reporter_id, item_type, item_id, project_id, reason, note)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (reporter_id, item_type, item_id) DO UPDATE SET reason = $5, note = $6, read_at = NULL`,
+			reporter, itemType, itemID, project, reason, strings.TrimSpace(note))
+		return err
+	})
+}
+
+// Filter narrows the inbox.
+type Filter struct {
+	Projects []int64 // the projects the moderator may see; nil: all (admins)
+	Project  int64
+	Unread   bool
+	Query    string
+}
+
+// Inbox lists reports, newest first, with an excerpt of the reported item
+// (one query).
+func (s *Service) Inbox(ctx context.Context, f Filter) ([]Report, error) {
+	var projects any
+	if f.Projects != nil {
+		projects = pq.Int64Array(f.Projects)
+	}
+	var out []Report
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &out, `SELECT r.id, r.item_type, r.item_id, r.project_id, r.reason, r.note, r.created_at, r.read_at,
+			coalesce(CASE r.item_type WHEN 'idea' THEN i.title ELSE left(c.body, 200) END, '') AS excerpt,
+			coalesce(CASE r.item_type WHEN 'idea' THEN i.hidden_at ELSE c.hidden_at END IS NOT NULL, false) AS hidden
+			FROM reports r
+			LEFT JOIN ideas i ON r.item_type = 'idea' AND i.id = r.item_id
+			LEFT JOIN comments c ON r.item_type = 'comment' AND c.id = r.item_id
+			WHERE ($1::bigint[] IS NULL OR r.project_id = ANY($1)) AND ($2 = 0 OR r.project_id = $2)
+			  AND (NOT $3 OR r.read_at IS NULL)
+			  AND ($4 = '' OR r.note ILIKE '%' || $4 || '%' OR i.title ILIKE '%' || $4 || '%' OR c.body ILIKE '%' || $4 || '%')
+			ORDER BY r.created_at DESC, r.id DESC LIMIT 200`, projects, f.Project, f.Unread, strings.TrimSpace(f.Query))
+	})
+	return out, err
+}
+
+// MarkRead marks a report read (or unread).
+func (s *Service) MarkRead(ctx context.Context, id int64, read bool) error {
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET read_at = CASE WHEN $2 THEN now() END WHERE id = $1`, id, read)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E("moderation.MarkRead", errs.NotFound, "no report %d", id)
+		}
+		return nil
+	})
+}
+
+// ReportProject returns the project of a report. Errors: errs.NotFound.
+func (s *Service) ReportProject(ctx context.Context, id int64) (int64, error) {
+	var project int64
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &project, `SELECT project_id FROM reports WHERE id = $1`, id)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errs.E("moderation", errs.NotFound, "no report %d", id)
+	}
+	return project, err
+}
+
+// SetHidden hides (or restores) an idea or a comment, recording who did it.
+func (s *Service) SetHidden(ctx context.Context, actor int64, itemType string, itemID int64, hidden bool) error {
+	it, ok := items[itemType]
+	if !ok {
+		return errs.InvalidField("moderation", "item_type", "%q is not idea or comment", itemType)
+	}
+	project, err := s.ProjectOf(ctx, itemType, itemID)
+	if err != nil {
+		return err
+	}
+	action := itemType + ".hidden"
+	if !hidden {
+		action = itemType + ".restored"
+	}
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+it.table+` SET hidden_at = CASE WHEN $2 THEN coalesce(hidden_at, now()) END WHERE id = $1`, itemID, hidden); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id) VALUES ($1, $2, $3, $4, $5)`,
+			actor, action, itemType, itemID, project)
+		return err
+	})
+}
