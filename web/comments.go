@@ -47,6 +47,9 @@ func (s *Server) addComment(c *gin.Context, body string, parent int64) (*idea.Co
 	if a.Anonymous() {
 		return nil, idea.Denied("comments", permission.Comment, permission.Decision{Reason: permission.LogIn})
 	}
+	if err := s.checkLanguage(c, "body", body); err != nil {
+		return nil, err
+	}
 	return s.ideas.AddComment(c.Request.Context(), a.UserID, it.ID, parent, body)
 }
 
@@ -98,6 +101,9 @@ func (s *Server) apiEditComment(c *gin.Context) {
 		return
 	}
 	a, cm, _, err := s.commentFor(c)
+	if err == nil {
+		err = s.checkLanguage(c, "body", r.Body)
+	}
 	if err == nil {
 		cm, err = s.ideas.EditComment(c.Request.Context(), a.UserID, cm.ID, r.Body)
 	}

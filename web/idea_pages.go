@@ -83,6 +83,9 @@ func (s *Server) postIdeaSubmit(c *gin.Context) {
 	}
 	n := idea.New{ProjectID: p.ID, Title: c.PostForm("title"), Body: c.PostForm("body")}
 	_, ph, err := s.ideaScope(c, a, p.ID, permission.Post)
+	if err == nil {
+		err = s.checkLanguage(c, "body", n.Title, n.Body)
+	}
 	if err == nil && a.Anonymous() {
 		err = idea.Denied("ideas", permission.Post, permission.Decision{Reason: permission.LogIn})
 	}

@@ -57,6 +57,10 @@ func (s *Server) apiPostIdea(c *gin.Context) {
 		s.apiError(c, err)
 		return
 	}
+	if err := s.checkLanguage(c, "body", n.Title, n.Body); err != nil {
+		s.apiError(c, err)
+		return
+	}
 	_, ph, err := s.ideaScope(c, a, n.ProjectID, permission.Post)
 	if err != nil {
 		s.apiError(c, err)
@@ -308,6 +312,9 @@ func (s *Server) apiUpdateIdea(c *gin.Context) {
 		return
 	}
 	a, it, err := s.ideaAuthorOrStaff(c)
+	if err == nil {
+		err = s.checkLanguage(c, "body", n.Title, n.Body)
+	}
 	if err == nil {
 		n.ProjectID = it.ProjectID
 		it, err = s.ideas.Update(c.Request.Context(), a.UserID, it.ID, n)

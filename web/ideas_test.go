@@ -564,3 +564,23 @@ func TestReportsInboxAndHiding(t *testing.T) {
 	require.Equal(t, 204, hide("DELETE", "idea", it.ID))
 	require.Equal(t, 200, h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", it.ID)).Status)
 }
+
+func TestProfanityFilter(t *testing.T) {
+	t.Parallel()
+	h, c, _, _, project, _ := ideaCity(t, "polite", `{}`)
+	register(t, h, c.DefaultHost, "ann@example.org")
+	ann, acs := login(t, h, c.DefaultHost, "ann@example.org")
+	p := requireProblem(t, postIdea(t, h, c.DefaultHost, ann, acs, project, "This is shit", ""), 422, "invalid")
+	require.Contains(t, p.Detail, "rephrase")
+	requireProblem(t, postIdea(t, h, c.DefaultHost, ann, acs, project, "Fine title", "<p>Quelle merde</p>"), 422, "invalid") // fr is a city language
+	r := postIdea(t, h, c.DefaultHost, ann, acs, project, "Polite idea", "")
+	require.Equal(t, 201, r.Status)
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+	requireProblem(t, h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", it.ID), `{"body":"wat een klootzak"}`, "Cookie", ann, "X-CSRF-Token", acs), 422, "invalid")
+	// The page says it in the visitor's language.
+	page := h.call(t, "GET", c.DefaultHost, "/projects/ideas", "", "Cookie", ann)
+	r = h.callForm(t, c.DefaultHost, "/projects/ideas/ideas", "csrf_token="+csrfFromPage(t, page)+"&title=Putain+de+trottoirs", "Cookie", ann+"; agora_locale=fr")
+	requireHTML(t, r, 422)
+	require.Contains(t, r.Body, "Merci de reformuler")
+}

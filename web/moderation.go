@@ -9,6 +9,7 @@ import (
 	"agora/domain/errs"
 	"agora/domain/moderation"
 	"agora/domain/permission"
+	"agora/tenant"
 )
 
 // apiReport records the caller's report on an idea or a comment.
@@ -116,4 +117,10 @@ func (s *Server) apiHide(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// checkLanguage applies the profanity filter of the city's languages.
+func (s *Server) checkLanguage(c *gin.Context, field string, texts ...string) error {
+	t, _ := tenant.FromContext(c.Request.Context())
+	return moderation.CheckLanguage("language", field, t.Locales, texts...)
 }
