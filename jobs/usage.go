@@ -61,12 +61,16 @@ func (u *Usage) Compute(ctx context.Context, task *asynq.Task) error {
 		Pages       int `db:"pages"`
 		Topics      int `db:"topics"`
 		Invitations int `db:"invitations"`
+		Users       int `db:"users"`
+		Ideas       int `db:"ideas"`
 	}
 	err := u.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		return tx.GetContext(ctx, &counts, `SELECT
 			(SELECT count(*) FROM pages) AS pages,
 			(SELECT count(*) FROM topics) AS topics,
-			(SELECT count(*) FROM invitations WHERE accepted_at IS NULL AND expires_at > now()) AS invitations`)
+			(SELECT count(*) FROM invitations WHERE accepted_at IS NULL AND expires_at > now()) AS invitations,
+			(SELECT count(*) FROM users WHERE deleted_at IS NULL) AS users,
+			(SELECT count(*) FROM ideas WHERE deleted_at IS NULL) AS ideas`)
 	})
 	if err != nil {
 		return fmt.Errorf("usage of %s: %w", t.Slug, err)
@@ -76,10 +80,11 @@ func (u *Usage) Compute(ctx context.Context, task *asynq.Task) error {
 		return fmt.Errorf("usage of %s: storage: %w", t.Slug, err)
 	}
 	_, err = u.db.Platform().ExecContext(ctx, `
-		INSERT INTO platform.tenant_usage (tenant_id, pages, topics, invitations, storage_bytes, computed_at)
-		VALUES ($1, $2, $3, $4, $5, now())
-		ON CONFLICT (tenant_id) DO UPDATE SET pages = $2, topics = $3, invitations = $4, storage_bytes = $5, computed_at = now()`,
-		t.ID, counts.Pages, counts.Topics, counts.Invitations, size)
+		INSERT INTO platform.tenant_usage (tenant_id, pages, topics, invitations, storage_bytes, users, ideas, computed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+		ON CONFLICT (tenant_id) DO UPDATE SET pages = $2, topics = $3, invitations = $4, storage_bytes = $5,
+			users = $6, ideas = $7, computed_at = now()`,
+		t.ID, counts.Pages, counts.Topics, counts.Invitations, size, counts.Users, counts.Ideas)
 	return err
 }
 

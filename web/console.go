@@ -63,7 +63,12 @@ func (s *Server) consoleHome(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	s.html(c, http.StatusOK, "platform_home", view{Platform: true, Operator: sess.Operator, Cities: ts})
+	usage, err := tenant.UsageByCity(c.Request.Context(), s.db.Platform())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.html(c, http.StatusOK, "platform_home", view{Platform: true, Operator: sess.Operator, Cities: ts, Usage: usage})
 }
 
 func (s *Server) consoleLoginPage(c *gin.Context) {

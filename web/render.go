@@ -77,6 +77,7 @@ type view struct {
 	Notice        string
 	Operator      *operator.Operator
 	Cities        []*tenant.Tenant
+	Usage         map[tenant.ID]tenant.Usage
 	Mail          []mailView
 	Exports       []user.DataExport
 	Admin         *adminView
@@ -258,6 +259,27 @@ func (v view) IdeaSorts() []string { return []string{"new", "popular", "trending
 
 // TopicTitle is the title of topic id, from the idea page's site data.
 func (v view) TopicTitle(id int64) string { return v.TopicName(id) }
+
+// UsageOf is a city's last measured usage, if any.
+func (v view) UsageOf(id tenant.ID) *tenant.Usage {
+	if u, ok := v.Usage[id]; ok {
+		return &u
+	}
+	return nil
+}
+
+// Bytes formats a size for people.
+func (v view) Bytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
 
 // RoleNames lists the roles, for selects.
 func (v view) RoleNames() []string { return []string{"citizen", "moderator", "admin"} }

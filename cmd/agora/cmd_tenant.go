@@ -228,6 +228,16 @@ func tenantShowCmd() *command {
 						fmt.Printf("  migrations  applied %s; pending %s\n", versions(st.Applied), versions(st.Pending))
 					}
 				}
+				usage, err := tenant.UsageByCity(ctx, a.db.Platform())
+				if err != nil {
+					return err
+				}
+				if u, ok := usage[t.ID]; ok {
+					fmt.Printf("  usage       %d users, %d ideas, %d bytes stored (measured %s)\n",
+						u.Users, u.Ideas, u.StorageBytes, u.ComputedAt.Format(time.RFC3339))
+				} else {
+					fmt.Println("  usage       not measured yet (the worker measures every hour)")
+				}
 				return nil
 			})
 		},
