@@ -584,3 +584,39 @@ func TestProfanityFilter(t *testing.T) {
 	requireHTML(t, r, 422)
 	require.Contains(t, r.Body, "Merci de reformuler")
 }
+
+func TestModerationInboxPage(t *testing.T) {
+	t.Parallel()
+	h, c, admin, acsrf, project, _ := ideaCity(t, "inboxpage", `{}`)
+	register(t, h, c.DefaultHost, "ann@example.org")
+	ann, acs := login(t, h, c.DefaultHost, "ann@example.org")
+	r := postIdea(t, h, c.DefaultHost, ann, acs, project, "Visit my shop online", "")
+	var it struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))
+	require.Equal(t, 201, h.call(t, "POST", c.DefaultHost, "/api/v1/reports", fmt.Sprintf(`{"item_type":"idea","item_id":%d,"reason":"spam"}`, it.ID),
+		"Cookie", ann, "X-CSRF-Token", acs).Status)
+
+	requireHTML(t, h.call(t, "GET", c.DefaultHost, "/admin/moderation", "", "Cookie", ann), 403)
+	page := h.call(t, "GET", c.DefaultHost, "/admin/moderation?unread=on", "", "Cookie", admin+"; agora_locale=nl")
+	requireHTML(t, page, 200)
+	require.Contains(t, page.Body, "Visit my shop online")
+	require.Contains(t, page.Body, "Spam")
+	require.Contains(t, page.Body, "Verbergen")
+	var reportID int64
+	{
+		r := h.call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports", "", "Cookie", admin)
+		var rs struct{ Data []struct{ ID int64 } }
+		require.NoError(t, json.Unmarshal([]byte(r.Body), &rs))
+		reportID = rs.Data[0].ID
+	}
+	form := fmt.Sprintf("csrf_token=%s&do=hide&item_type=idea&item_id=%d", acsrf, it.ID)
+	r = h.callForm(t, c.DefaultHost, fmt.Sprintf("/admin/moderation/%d", reportID), form, "Cookie", admin)
+	require.Equal(t, 303, r.Status, r.Body)
+	requireProblem(t, h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", it.ID)), 404, "not_found")
+	r = h.callForm(t, c.DefaultHost, fmt.Sprintf("/admin/moderation/%d", reportID), "csrf_token="+acsrf+"&do=read", "Cookie", admin)
+	require.Equal(t, 303, r.Status)
+	require.Contains(t, h.call(t, "GET", c.DefaultHost, "/admin/moderation?unread=on", "", "Cookie", admin).Body, "Nothing reported.")
+	// A citizen cannot act on reports.
+	r = h.callForm(t, c.DefaultHost, fmt.Sprintf("/admin/moderation/%d", reportID), "csrf_token="+acs+"&do=restore&item_type=idea&item_id="+fmt.Sprint(it.ID), "Cookie", ann)
+	requireHTML(t, r, 403)
+}

@@ -16,6 +16,7 @@ import (
 
 	"agora/domain/idea"
 	"agora/domain/locale"
+	"agora/domain/moderation"
 	"agora/domain/notify"
 	"agora/domain/operator"
 	"agora/domain/project"
@@ -31,7 +32,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project", "admin_projects", "admin_project", "idea", "notifications"}
+var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project", "admin_projects", "admin_project", "idea", "notifications", "admin_moderation"}
 
 // templateFuncs are the few helpers templates need beyond view's methods.
 var templateFuncs = template.FuncMap{
@@ -78,6 +79,8 @@ type view struct {
 	Operator      *operator.Operator
 	Cities        []*tenant.Tenant
 	Usage         map[tenant.ID]tenant.Usage
+	Reports       []moderation.Report
+	ReportFilter  moderation.Filter
 	Mail          []mailView
 	Exports       []user.DataExport
 	Admin         *adminView

@@ -28,6 +28,9 @@ func (s *Server) routes() {
 	c.POST("/comments/:id/delete", s.commentDeleteSubmit)
 	c.POST("/follows/:type/:id", s.followSubmit)
 	c.GET("/notifications", s.notificationsPage)
+	// The moderation inbox: admins and project moderators (checked inside).
+	c.GET("/admin/moderation", s.adminModeration)
+	c.POST("/admin/moderation/:id", s.moderationAction)
 	c.GET("/locale", s.setLocale)
 	c.GET("/theme.css", s.theme)
 	c.GET("/login", s.loginPage)
