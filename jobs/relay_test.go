@@ -2,8 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,38 +30,8 @@ import (
 // the tasks of the other.
 func exclusiveRedis(tb testing.TB) {
 	tb.Helper()
-	lockRedisDB(tb, redisAddr(), redisDB)
+	tenanttest.LockRedisDB(tb, redisAddr(), redisDB)
 	flushRedisTB(tb)
-}
-
-// lockRedisDB holds a lock on Redis database db for the rest of the test
-// (released at cleanup, after every cleanup registered later; it expires on
-// its own if the process dies).
-func lockRedisDB(tb testing.TB, addr string, db int) {
-	tb.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	key := fmt.Sprintf("agora:test:lock:redis-db:%d", db)
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	token := hex.EncodeToString(b)
-	ctx := context.Background()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		ok, err := rdb.SetNX(ctx, key, token, 2*time.Minute).Result()
-		require.NoError(tb, err, "lock Redis db %d at %s (is Redis running?)", db, addr)
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("Redis db %d at %s stayed in use by another test process", db, addr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	tb.Cleanup(func() {
-		defer rdb.Close()
-		_ = rdb.Eval(context.Background(), `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
-			[]string{key}, token).Err()
-	})
 }
 
 // flushRedisTB is flushRedis for benchmarks too.

@@ -43,44 +43,12 @@ type mailer struct {
 	env  *tenanttest.Env
 }
 
-// lockFlowRedisDB makes the calling test the only user of flowRedisDB until
-// it ends, across processes too: developers' test runs share one Redis, and
-// two workers on one database take each other's tasks (and the other's
-// registry refuses them). The lock expires by itself if a run dies.
-func lockFlowRedisDB(t *testing.T) {
-	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	key := fmt.Sprintf("agora:test:lock:redis-db-%d", flowRedisDB)
-	me := randHex(8)
-	ctx := context.Background()
-	deadline := time.Now().Add(3 * time.Minute)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ok, err := rdb.SetNX(ctx, key, me, 2*time.Minute).Result()
-		require.NoError(t, err, "lock Redis db %d (is Redis running?)", flowRedisDB)
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Redis db %d stayed locked by another test run (key %s)", flowRedisDB, key)
-		}
-		<-tick.C
-	}
-	t.Cleanup(func() {
-		defer rdb.Close()
-		// Release only our own lock.
-		_ = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`).
-			Run(context.Background(), rdb, []string{key}, me).Err()
-	})
-}
-
 // startMailer takes flowRedisDB, flushes it and runs the worker over env
 // until the test ends, sending to a fresh in-process SMTP server. The
 // worker's log is shown if the test fails.
 func startMailer(t *testing.T, env *tenanttest.Env) *mailer {
 	t.Helper()
-	lockFlowRedisDB(t)
+	tenanttest.LockRedisDB(t, "127.0.0.1:6379", flowRedisDB)
 	opt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: flowRedisDB}
 	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: flowRedisDB})
 	t.Cleanup(func() { _ = rdb.Close() })

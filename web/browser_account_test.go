@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,7 +9,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,46 +28,13 @@ import (
 // the jobs tests 9).
 const workerRedisDB = 7
 
-// lockRedisDB holds a lock on Redis database db for the rest of the test, so
-// two test processes on one machine (two `go test ./web` runs) never share
-// it: each flushes it, and a worker of one would take the other's tasks and
-// drop them as tasks of an unknown city. The lock lives in database 0, which
-// no test flushes; it is released at cleanup, after every cleanup registered
-// later, and expires on its own if the process dies.
-func lockRedisDB(t *testing.T, addr string, db int) {
-	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	key := fmt.Sprintf("agora:test:lock:redis-db:%d", db)
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	token := hex.EncodeToString(b)
-	ctx := context.Background()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		ok, err := rdb.SetNX(ctx, key, token, 2*time.Minute).Result()
-		require.NoError(t, err, "lock Redis db %d at %s (is Redis running?)", db, addr)
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Redis db %d at %s stayed in use by another test process", db, addr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Cleanup(func() {
-		defer rdb.Close()
-		_ = rdb.Eval(context.Background(), `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
-			[]string{key}, token).Err()
-	})
-}
-
 // startEmailWorker runs the real worker (outbox relay, asynq server, email
 // handler) against env, sending through sender, with portal links on the
 // test listener's port. It stops when the test ends.
 func startEmailWorker(t *testing.T, env *tenanttest.Env, sender email.Sender, port string) {
 	t.Helper()
 	opt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: workerRedisDB}
-	lockRedisDB(t, opt.Addr, opt.DB)
+	tenanttest.LockRedisDB(t, opt.Addr, opt.DB)
 	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
 	defer rdb.Close()
 	fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -115,9 +79,6 @@ var browserConfirmLink = regexp.MustCompile(`http://\S+/confirm\?token=[A-Za-z0-
 // a wrong password and a too-short password show their errors where the
 // visitor looks for them.
 func TestAccountInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("headless Chromium is not installed at %s: %v", chromiumPath, err)
-	}
 	t.Parallel()
 	env := tenanttest.New(t)
 	h := newHarness(t, env, serverOpts{})
@@ -131,41 +92,8 @@ func TestAccountInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	startEmailWorker(t, env, sender, h.port)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("no-proxy-server", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.Flag("host-resolver-rules", "MAP *.agora.test 127.0.0.1"),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	require.NoError(t, chromedp.Do(bctx), "start Chromium")
-
-	var (
-		consoleMu sync.Mutex
-		console   []string
-	)
-	messages := chromedp.Console(bctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			consoleMu.Lock()
-			console = append(console, fmt.Sprintf("%s %s (%s)", m.Type, m.String(), m.URL))
-			consoleMu.Unlock()
-		}
-	}()
+	br := startBrowser(t, 30*time.Second, chromedp.Flag("lang", "en-US"))
+	bctx := br.ctx
 
 	// open loads a page by URL (a path on the city, or a full URL) and
 	// returns its final status.
@@ -239,7 +167,7 @@ func TestAccountInBrowser(t *testing.T) {
 	require.Equal(t, "Ann", text(profileNav), "the header shows who is logged in")
 
 	// The confirmation email, sent by the worker through SMTP.
-	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	wctx, wcancel := context.WithTimeout(bctx, 15*time.Second)
 	defer wcancel()
 	_, err = mailSrv.Wait(wctx, func([]devsmtp.Message) bool { return len(mailSrv.To(addr)) > 0 })
 	require.NoError(t, err, "the confirmation email never arrived")
@@ -352,10 +280,5 @@ func TestAccountInBrowser(t *testing.T) {
 	require.Empty(t, value(`#password`))
 	require.False(t, present(profileNav), "a refused sign-up logged in")
 
-	consoleMu.Lock()
-	defer consoleMu.Unlock()
-	for _, m := range console {
-		require.NotContains(t, m, "Content Security Policy", "the page broke its own CSP")
-		require.False(t, strings.HasPrefix(m, "exception"), "script error: %s", m)
-	}
+	br.requireCleanConsole(t)
 }

@@ -1,12 +1,9 @@
 package web_test
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,58 +13,18 @@ import (
 	"agora/tenant/tenanttest"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
 // TestPortalInBrowser opens a city's portal by its host name in headless
 // Chromium, as a citizen would: the home page with its topics, the language
 // switch, and a static page.
 func TestPortalInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("headless Chromium is not installed at %s: %v", chromiumPath, err)
-	}
 	t.Parallel()
 	env := tenanttest.New(t)
 	h := newHarness(t, env, serverOpts{})
 	c := env.City(t, "brugge")
 	base := "http://" + c.DefaultHost + ":" + h.port
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("no-proxy-server", true),
-		// City hosts without DNS: every *.agora.test name is this machine.
-		chromedp.Flag("host-resolver-rules", "MAP *.agora.test 127.0.0.1"),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	require.NoError(t, chromedp.Do(bctx), "start Chromium")
-
-	// Collect what the pages write to the console: CSP violations and script
-	// errors show up there.
-	var (
-		consoleMu sync.Mutex
-		console   []string
-	)
-	messages := chromedp.Console(bctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			consoleMu.Lock()
-			console = append(console, fmt.Sprintf("%s %s (%s)", m.Type, m.String(), m.URL))
-			consoleMu.Unlock()
-		}
-	}()
+	br := startBrowser(t, 20*time.Second)
+	bctx := br.ctx
 
 	text := func(sel string) string {
 		t.Helper()
@@ -145,10 +102,5 @@ func TestPortalInBrowser(t *testing.T) {
 	require.NoError(t, f.Close())
 	t.Logf("screenshot: %s", f.Name())
 
-	consoleMu.Lock()
-	defer consoleMu.Unlock()
-	for _, m := range console {
-		require.NotContains(t, m, "Content Security Policy", "the page broke its own CSP")
-		require.False(t, strings.HasPrefix(m, "exception"), "script error: %s", m)
-	}
+	br.requireCleanConsole(t)
 }
