@@ -81,6 +81,7 @@ func (s *Server) postIdeaSubmit(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
+	c.Set("agora.project."+strconv.FormatInt(p.ID, 10), p) // ideaScope reuses it
 	n := idea.New{ProjectID: p.ID, Title: c.PostForm("title"), Body: c.PostForm("body")}
 	_, ph, err := s.ideaScope(c, a, p.ID, permission.Post)
 	if err == nil {
@@ -122,7 +123,7 @@ func (s *Server) ideaPage(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(it.ProjectID, 10))
+	p, err := s.project(c, it.ProjectID)
 	if err != nil {
 		s.pageError(c, err)
 		return

@@ -19,7 +19,7 @@ import (
 // phase (nil when none runs) or the error that tells the user what to do.
 func (s *Server) ideaScope(c *gin.Context, a permission.Actor, projectID int64, action permission.Action) (*project.Project, *project.Phase, error) {
 	const op = "ideas"
-	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(projectID, 10))
+	p, err := s.project(c, projectID)
 	if err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
 			return nil, nil, errs.InvalidField(op, "project_id", "no project %d", projectID)
@@ -112,9 +112,24 @@ func (s *Server) apiIdeas(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// project loads a project with its phases once per request: an idea's
+// visibility and its phase rules both need it.
+func (s *Server) project(c *gin.Context, id int64) (*project.Project, error) {
+	key := "agora.project." + strconv.FormatInt(id, 10)
+	if v, ok := c.Get(key); ok {
+		return v.(*project.Project), nil
+	}
+	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(id, 10))
+	if err != nil {
+		return nil, err
+	}
+	c.Set(key, p)
+	return p, nil
+}
+
 // visibleProject loads a project the actor may see. Errors: errs.NotFound.
 func (s *Server) visibleProject(c *gin.Context, a permission.Actor, id int64) (*project.Project, error) {
-	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(id, 10))
+	p, err := s.project(c, id)
 	if err != nil {
 		return nil, err
 	}
