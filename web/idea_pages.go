@@ -81,7 +81,7 @@ func (s *Server) postIdeaSubmit(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	c.Set("agora.project."+strconv.FormatInt(p.ID, 10), p) // ideaScope reuses it
+	c.Set(projectKey(p.ID), p) // ideaScope reuses it
 	n := idea.New{ProjectID: p.ID, Title: c.PostForm("title"), Body: c.PostForm("body")}
 	_, ph, err := s.ideaScope(c, a, p.ID, permission.Post)
 	if err == nil {

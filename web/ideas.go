@@ -115,7 +115,7 @@ func (s *Server) apiIdeas(c *gin.Context) {
 // project loads a project with its phases once per request: an idea's
 // visibility and its phase rules both need it.
 func (s *Server) project(c *gin.Context, id int64) (*project.Project, error) {
-	key := "agora.project." + strconv.FormatInt(id, 10)
+	key := projectKey(id)
 	if v, ok := c.Get(key); ok {
 		return v.(*project.Project), nil
 	}
@@ -126,6 +126,8 @@ func (s *Server) project(c *gin.Context, id int64) (*project.Project, error) {
 	c.Set(key, p)
 	return p, nil
 }
+
+func projectKey(id int64) string { return "agora.project." + strconv.FormatInt(id, 10) }
 
 // visibleProject loads a project the actor may see. Errors: errs.NotFound.
 func (s *Server) visibleProject(c *gin.Context, a permission.Actor, id int64) (*project.Project, error) {
