@@ -1,0 +1,659 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/lib/pq"
+
+	"agora/config"
+	"agora/domain/locale"
+	"agora/domain/project"
+	"agora/domain/user"
+	"agora/tenant"
+	"agora/web"
+)
+
+type benchPortalOptions struct {
+	ideas     int
+	comments  int
+	reactions int
+	users     int
+	clients   int
+	conns     int
+	duration  time.Duration
+	keep      bool
+}
+
+func benchPortalCmd() *command {
+	var o benchPortalOptions
+	return &command{
+		name:    "portal",
+		args:    "[--ideas N] [--comments N] [--reactions N] [--clients N] [--duration D]",
+		summary: "A city's busy portal: idea list (trending, topic), idea page and reactions, against a constant-JSON ceiling.",
+		flags: func(fs *flag.FlagSet) {
+			fs.IntVar(&o.ideas, "ideas", 10000, "ideas in the city's project")
+			fs.IntVar(&o.comments, "comments", 50000, "comments on them (30% are replies)")
+			fs.IntVar(&o.reactions, "reactions", 50000, "likes and dislikes on them (one per citizen and idea)")
+			fs.IntVar(&o.users, "users", 2000, "citizens who post, comment and react")
+			fs.IntVar(&o.clients, "clients", 50, "concurrent HTTP clients, each on its own keep-alive connection")
+			fs.IntVar(&o.conns, "conns", 16, "web server's PostgreSQL pool size (agora serve: AGORA_DB_MAX_CONNS, 16 by default)")
+			fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each request kind")
+			fs.BoolVar(&o.keep, "keep", false, "keep the benchmark database afterwards (to EXPLAIN its queries)")
+		},
+		run: func(ctx context.Context, fs *flag.FlagSet) error { return runBenchPortal(ctx, o) },
+	}
+}
+
+// portalReadTarget is the p99 the portal's reads must stay under.
+const portalReadTarget = 50 * time.Millisecond
+
+// portalMaxFailed is the share of non-2xx answers above which the figures
+// are worthless: the benchmark, not the portal, is broken.
+const portalMaxFailed = 0.01
+
+// runBenchPortal fills one city, in a database of its own, with a project of
+// many ideas, comments and reactions, serves the real web stack on a loopback
+// port and drives its busiest requests with o.clients concurrent clients.
+// Rate limits are off (no Redis). The same clients first drive a bare gin
+// engine answering a constant JSON: the machine's own ceiling, which every
+// figure is compared with.
+func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
+	switch {
+	case o.ideas < 1 || o.users < 1 || o.clients < 1 || o.conns < 1:
+		return usagef("--ideas, --users, --clients and --conns must be positive")
+	case o.comments < 0 || o.reactions < 0:
+		return usagef("--comments and --reactions cannot be negative")
+	case o.duration <= 0:
+		return usagef("--duration must be positive")
+	case float64(o.reactions) > float64(o.users)*float64(o.ideas)/2:
+		return usagef("--reactions: at most half of --users × --ideas (one reaction per citizen and idea)")
+	}
+	o.users = max(o.users, o.clients) // each client reacts with a citizen of its own
+	cfg, err := config.Load(nil)
+	if err != nil {
+		return err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	dsn, drop, err := benchDatabase(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer drop()
+	} else {
+		fmt.Printf("keeping benchmark database: %s\n", config.MaskURL(dsn))
+	}
+	pool, err := tenant.OpenPool(dsn, tenant.PoolOptions{MaxConns: o.conns, ConnMaxLifetime: 30 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := tenant.MigratePlatform(ctx, pool); err != nil {
+		return err
+	}
+	db := tenant.NewDB(pool, nil)
+	reg := tenant.NewRegistry(pool, cfg.BaseDomain, time.Hour)
+	created, err := tenant.NewProvisioner(db, cfg.BaseDomain, cfg.PlatformHost).Create(ctx, tenant.Spec{
+		Slug: "portalbench", Name: "Portal bench", Plan: tenant.PlanStandard, Lifecycle: tenant.Active,
+		Locales: []string{"en"}, TimeZone: "Europe/Brussels"})
+	if err != nil {
+		return err
+	}
+	city := created.Tenant
+	began := time.Now()
+	seeded, err := seedPortal(tenant.WithTenant(ctx, city), db, o)
+	if err != nil {
+		return fmt.Errorf("seed the city: %w", err)
+	}
+	seedTime := time.Since(began)
+
+	srv, err := web.New(web.Deps{Config: cfg, DB: db, Registry: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	cityBase, stopCity, err := serveLoopback(srv)
+	if err != nil {
+		return err
+	}
+	defer stopCity()
+	ceiling := gin.New()
+	ceiling.GET("/ping", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "service": "agora"}) })
+	ceilingBase, stopCeiling, err := serveLoopback(ceiling)
+	if err != nil {
+		return err
+	}
+	defer stopCeiling()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: o.clients * 4, MaxIdleConnsPerHost: o.clients * 2,
+		IdleConnTimeout: time.Minute}}
+	at := func(base string) portalHTTP {
+		return portalHTTP{ctx: ctx, client: client, base: base, host: city.DefaultHost}
+	}
+	cityHTTP := at(cityBase)
+
+	if err := checkPortal(cityHTTP, seeded); err != nil {
+		return fmt.Errorf("the benchmark's requests do not do what they should: %w", err)
+	}
+	listPath := func(rng *mrand.Rand) string {
+		return fmt.Sprintf("/api/v1/ideas?project=%d&topic=%d&sort=trending", seeded.project, seeded.topics[rng.IntN(len(seeded.topics))])
+	}
+	randomIdea := func(rng *mrand.Rand) int64 { return seeded.ideas[rng.IntN(len(seeded.ideas))] }
+	// Each client reacts as its own citizen and walks an idea through like,
+	// dislike and no reaction, then moves on: every request changes a row.
+	type reacting struct {
+		idea int64
+		step int
+	}
+	state := make([]reacting, o.clients)
+	react := func(c int, rng *mrand.Rand) (int, error) {
+		st := &state[c]
+		if st.step%3 == 0 {
+			st.idea = randomIdea(rng)
+		}
+		path := fmt.Sprintf("/api/v1/ideas/%d/reaction", st.idea)
+		auth := "Bearer " + seeded.tokens[c]
+		step := st.step % 3
+		st.step++
+		switch step {
+		case 0:
+			return cityHTTP.do(http.MethodPut, path, `{"mode":"like"}`, auth)
+		case 1:
+			return cityHTTP.do(http.MethodPut, path, `{"mode":"dislike"}`, auth)
+		default:
+			return cityHTTP.do(http.MethodDelete, path, "", auth)
+		}
+	}
+	phases := []struct {
+		name string
+		read bool
+		do   func(c int, rng *mrand.Rand) (int, error)
+	}{
+		{"ceiling: bare gin, constant JSON", false, func(int, *mrand.Rand) (int, error) {
+			return at(ceilingBase).do(http.MethodGet, "/ping", "", "")
+		}},
+		{"idea list: trending, topic, 20/page", true, func(_ int, rng *mrand.Rand) (int, error) {
+			return cityHTTP.do(http.MethodGet, listPath(rng), "", "")
+		}},
+		{"idea page: JSON", true, func(_ int, rng *mrand.Rand) (int, error) {
+			return cityHTTP.do(http.MethodGet, fmt.Sprintf("/api/v1/ideas/%d", randomIdea(rng)), "", "")
+		}},
+		{"idea page: HTML", true, func(_ int, rng *mrand.Rand) (int, error) {
+			return cityHTTP.do(http.MethodGet, fmt.Sprintf("/ideas/%d", randomIdea(rng)), "", "")
+		}},
+		{"reaction: like, dislike, remove", false, react},
+	}
+	warm := min(2*time.Second, o.duration/5)
+	results := make([]portalResult, len(phases))
+	for i, ph := range phases {
+		fmt.Fprintf(stderrOf(), "phase %d/%d: %s (%s warm-up, %s measured)\n", i+1, len(phases), ph.name, warm, o.duration)
+		portalLoad(o.clients, warm, ph.do)
+		results[i] = portalLoad(o.clients, o.duration, ph.do)
+		results[i].name = ph.name
+	}
+	consistent, err := countersMatch(tenant.WithTenant(ctx, city), db)
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("\nAgora portal benchmark: one city, %d ideas in one project (%d topics), %d comments, %d reactions, %d citizens\n",
+		seeded.counts.ideas, len(seeded.topics), seeded.counts.comments, seeded.counts.reactions, seeded.counts.users)
+	fmt.Printf("%d CPU cores, %s, PostgreSQL %s, web pool %d connections, rate limits off (no Redis)\n",
+		numCPU(), runtime.Version(), serverVersion(ctx, pool), o.conns)
+	fmt.Printf("Seeding (bulk SQL through the city's transaction, then ANALYZE): %.1f s\n", seedTime.Seconds())
+	fmt.Printf("\n%d clients over keep-alive connections, %s per line after a %s warm-up; the city's host in Host\n", o.clients, o.duration, warm)
+	fmt.Printf("  %-36s %9s %8s %8s %11s %9s\n", "request", "req/s", "p50 ms", "p99 ms", "of ceiling", "non-2xx")
+	for _, r := range results {
+		fmt.Printf("  %-36s %9.0f %8.2f %8.2f %10.1f%% %9s\n", r.name, r.rps, ms(r.lat.p50), ms(r.lat.p99),
+			100*r.rps/results[0].rps, fmt.Sprintf("%d/%d", r.failed, r.total))
+	}
+	fmt.Printf("\n  ceiling:  GET /ping on a bare gin engine (no middleware, no database)\n")
+	fmt.Printf("  list:     GET /api/v1/ideas?project=%d&topic=T&sort=trending, T one of the %d topics at random (about %d ideas each)\n",
+		seeded.project, len(seeded.topics), seeded.perTopic)
+	fmt.Printf("  pages:    GET /api/v1/ideas/{id} and GET /ideas/{id}, anonymous, random ideas\n")
+	fmt.Printf("  reaction: PUT /api/v1/ideas/{id}/reaction {\"mode\":\"like\"}, then \"dislike\", then DELETE, one citizen per client (Bearer token)\n")
+	fmt.Printf("\nReads, target p99 < %d ms:\n", portalReadTarget.Milliseconds())
+	for i, r := range results {
+		if !phases[i].read {
+			continue
+		}
+		verdict := "met"
+		if r.lat.p99 >= portalReadTarget {
+			verdict = "missed"
+		}
+		fmt.Printf("  %-36s p99 %7.2f ms   %s\n", r.name, ms(r.lat.p99), verdict)
+	}
+	fmt.Printf("\nIdea counters equal their reaction and comment rows after the run: %s\n", map[bool]string{true: "yes", false: "NO"}[consistent])
+
+	for _, r := range results {
+		if r.total == 0 {
+			return fmt.Errorf("%s: no request completed", r.name)
+		}
+		if float64(r.failed) > portalMaxFailed*float64(r.total) {
+			return fmt.Errorf("%s: %d of %d requests failed (more than %.0f%%: the benchmark is broken), first: %s",
+				r.name, r.failed, r.total, 100*portalMaxFailed, r.first)
+		}
+	}
+	if !consistent {
+		return fmt.Errorf("idea counters differ from their rows after the run")
+	}
+	return nil
+}
+
+// portalCity is what seedPortal made.
+type portalCity struct {
+	project  int64
+	topics   []int64
+	ideas    []int64
+	tokens   []string // one citizen's API token per client
+	perTopic int
+	counts   struct{ ideas, comments, reactions, users int }
+}
+
+// seedPortal creates, in the city of ctx, a published project with a current
+// ideation phase open to every citizen, then the citizens, ideas, topics,
+// comments, reactions and follows in bulk SQL, with each idea's counters
+// equal to its rows, and one API token per client.
+func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*portalCity, error) {
+	out := &portalCity{}
+	step := func(name string, began time.Time) {
+		fmt.Fprintf(stderrOf(), "seeding: %-44s %6.2f s\n", name, time.Since(began).Seconds())
+	}
+	err := db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &out.topics, `SELECT id FROM topics ORDER BY position, id`)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.topics) == 0 {
+		return nil, fmt.Errorf("the city has no topics")
+	}
+	projects := project.NewService(db)
+	p, err := projects.Create(ctx, 0, project.Project{Slug: "ideas-for-the-city", Title: locale.Text{"en": "Ideas for the city"},
+		Status: project.Published, Topics: out.topics})
+	if err != nil {
+		return nil, err
+	}
+	out.project = p.ID
+	ph, err := projects.AddPhase(ctx, 0, p.ID, project.Phase{Title: locale.Text{"en": "Share your ideas"}, Method: "ideation",
+		StartsAt: time.Now().AddDate(0, 0, -90), PostingEnabled: true, CommentingEnabled: true, ReactingEnabled: true,
+		DislikesEnabled: true})
+	if err != nil {
+		return nil, err
+	}
+
+	var users []int64
+	err = db.InTx(ctx, func(tx *tenant.Tx) error {
+		began := time.Now()
+		if err := tx.SelectContext(ctx, &users, `INSERT INTO users (email, first_name, last_name, locale, role, email_confirmed_at, created_at)
+			SELECT 'citizen' || g || '@example.org', 'Citizen', 'N' || g, 'en', 'citizen', now(), now() - interval '90 days'
+			  FROM generate_series(1, $1) g
+			RETURNING id`, o.users); err != nil {
+			return fmt.Errorf("citizens: %w", err)
+		}
+		step(fmt.Sprintf("%d citizens", len(users)), began)
+
+		// Ideas, comments and reactions are drawn first, in temporary tables,
+		// with idea ids taken from the ideas' own identity sequence: each idea
+		// is then written once with its counters already equal to its rows
+		// (no UPDATE leaving 10,000 dead rows for autovacuum to chase while
+		// the benchmark runs). Popularity is skewed (random()²): a few ideas
+		// draw most of the comments and reactions, as on a real portal.
+		began = time.Now()
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE seed_ideas ON COMMIT DROP AS
+			 SELECT nextval(pg_get_serial_sequence('ideas', 'id')) AS id, g,
+			        ($1::bigint[])[1 + floor(random() * cardinality($1::bigint[]))::int] AS author,
+			        now() - random() * interval '60 days' AS created_at
+			   FROM generate_series(1, $2) g`, pq.Int64Array(users), o.ideas); err != nil {
+			return fmt.Errorf("draw ideas: %w", err)
+		}
+		if err := tx.SelectContext(ctx, &out.ideas, `SELECT id FROM seed_ideas ORDER BY id`); err != nil {
+			return err
+		}
+		ideas := pq.Int64Array(out.ideas)
+		top := o.comments - o.comments*3/10
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE seed_comments ON COMMIT DROP AS
+			 SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id, i.id AS idea_id, NULL::bigint AS parent_id, p.author,
+			        i.created_at + p.r * (now() - i.created_at) AS created_at
+			   FROM (SELECT ($1::bigint[])[1 + floor(cardinality($1::bigint[]) * random() ^ 2)::int] AS idea,
+			                ($2::bigint[])[1 + floor(random() * cardinality($2::bigint[]))::int] AS author, random() AS r
+			           FROM generate_series(1, $3) OFFSET 0) p
+			   JOIN seed_ideas i ON i.id = p.idea
+			  ORDER BY 1`, ideas, pq.Int64Array(users), top); err != nil {
+			return fmt.Errorf("draw comments: %w", err)
+		}
+		if top > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO seed_comments (id, idea_id, parent_id, author, created_at)
+				 SELECT nextval(pg_get_serial_sequence('comments', 'id')), c.idea_id, c.id, p.author, c.created_at + p.r * (now() - c.created_at)
+				   FROM (SELECT (SELECT array_agg(id ORDER BY id) FROM seed_comments) AS parents, g FROM generate_series(1, $2) g) a
+				  CROSS JOIN LATERAL (SELECT a.parents[1 + floor(random() * cardinality(a.parents))::int] AS parent,
+				                             ($1::bigint[])[1 + floor(random() * cardinality($1::bigint[]))::int] AS author,
+				                             random() AS r, a.g) p
+				   JOIN seed_comments c ON c.id = p.parent`, pq.Int64Array(users), o.comments-top); err != nil {
+				return fmt.Errorf("draw replies: %w", err)
+			}
+		}
+		// Reactions: distinct (citizen, idea) pairs, drawn with a margin for
+		// the duplicates, then cut to the number asked for at random.
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE seed_reactions ON COMMIT DROP AS
+			 WITH pairs AS MATERIALIZED (
+			     SELECT DISTINCT ($2::bigint[])[1 + floor(random() * cardinality($2::bigint[]))::int] AS user_id,
+			            ($1::bigint[])[1 + floor(cardinality($1::bigint[]) * random() ^ 2)::int] AS idea_id
+			       FROM generate_series(1, $3 + $3 / 4 + 10))
+			 SELECT p.user_id, p.idea_id, CASE WHEN random() < 0.8 THEN 'like' ELSE 'dislike' END AS mode,
+			        i.created_at + random() * (now() - i.created_at) AS created_at
+			   FROM (SELECT user_id, idea_id FROM pairs ORDER BY random() LIMIT $3) p
+			   JOIN seed_ideas i ON i.id = p.idea_id`, ideas, pq.Int64Array(users), o.reactions); err != nil {
+			return fmt.Errorf("draw reactions: %w", err)
+		}
+		step("draw ideas, comments and reactions", began)
+
+		began = time.Now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ideas (id, project_id, phase_id, author_id, title, body, body_text, status_id, lang,
+			    likes_count, dislikes_count, comments_count, created_at, updated_at)
+			 OVERRIDING SYSTEM VALUE
+			 SELECT s.id, $1, $2, s.author, t.title, '<p>' || t.body || '</p>', t.body,
+			        CASE WHEN random() < 0.7 THEN st.ids[1] ELSE st.ids[1 + floor(random() * cardinality(st.ids))::int] END,
+			        'english', coalesce(r.likes, 0), coalesce(r.dislikes, 0), coalesce(c.n, 0), s.created_at, s.created_at
+			   FROM seed_ideas s
+			  CROSS JOIN (SELECT array_agg(id ORDER BY position) AS ids FROM idea_statuses) st
+			  CROSS JOIN LATERAL (SELECT
+			        (ARRAY['More', 'Safer', 'Greener', 'Quieter', 'Better', 'New', 'Wider', 'Shaded'])[1 + s.g % 8] || ' ' ||
+			        (ARRAY['bike lanes', 'playgrounds', 'trees', 'benches', 'bus stops', 'street lights', 'parks', 'crossings', 'markets', 'libraries'])[1 + s.g / 8 % 10] ||
+			        ' ' || (ARRAY['in the centre', 'near the station', 'in the old town', 'along the river', 'in the north', 'by the schools'])[1 + s.g / 80 % 6] ||
+			        ' (#' || s.g || ')' AS title,
+			        'Our neighbourhood would gain a lot from this. ' || repeat('Residents walk and cycle here every day, and children play nearby. ', 1 + s.g % 5) ||
+			        'Idea number ' || s.g || '.' AS body) t
+			   LEFT JOIN (SELECT idea_id, count(*) FILTER (WHERE mode = 'like') AS likes, count(*) FILTER (WHERE mode = 'dislike') AS dislikes
+			                FROM seed_reactions GROUP BY idea_id) r ON r.idea_id = s.id
+			   LEFT JOIN (SELECT idea_id, count(*) AS n FROM seed_comments GROUP BY idea_id) c ON c.idea_id = s.id
+			  ORDER BY s.id`, p.ID, ph.ID); err != nil {
+			return fmt.Errorf("ideas: %w", err)
+		}
+		// Every idea has a topic, about a third a second one.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idea_topics (idea_id, topic_id)
+			 SELECT id, ($1::bigint[])[1 + floor(random() * cardinality($1::bigint[]))::int] FROM seed_ideas
+			 UNION
+			 SELECT id, ($1::bigint[])[1 + floor(random() * cardinality($1::bigint[]))::int] FROM seed_ideas WHERE random() < 0.35
+			 ON CONFLICT DO NOTHING`, pq.Int64Array(out.topics)); err != nil {
+			return fmt.Errorf("idea topics: %w", err)
+		}
+		// Authors follow their ideas, as posting one does.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO follows (user_id, item_type, item_id, created_at)
+			 SELECT author, 'idea', id, created_at FROM seed_ideas`); err != nil {
+			return fmt.Errorf("follows: %w", err)
+		}
+		step(fmt.Sprintf("%d ideas with topics and follows", len(out.ideas)), began)
+
+		began = time.Now()
+		// Top-level comments first, then replies: the trigger checks that a
+		// reply's parent is a top-level comment of the same idea.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO comments (id, idea_id, parent_id, author_id, body, created_at, updated_at)
+			 OVERRIDING SYSTEM VALUE
+			 SELECT id, idea_id, parent_id, author,
+			        '<p>' || (ARRAY['Great idea, I support it.', 'Not sure this is the right place for it.', 'We asked for this for years!',
+			                        'What would it cost?', 'Please think of people with reduced mobility.', 'Yes, and add more light.'])[1 + id % 6] ||
+			        ' (' || id || ')</p>', created_at, created_at
+			   FROM seed_comments WHERE parent_id IS NULL ORDER BY id`); err != nil {
+			return fmt.Errorf("comments: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO comments (id, idea_id, parent_id, author_id, body, created_at, updated_at)
+			 OVERRIDING SYSTEM VALUE
+			 SELECT id, idea_id, parent_id, author, '<p>I agree with you (' || id || ').</p>', created_at, created_at
+			   FROM seed_comments WHERE parent_id IS NOT NULL ORDER BY id`); err != nil {
+			return fmt.Errorf("replies: %w", err)
+		}
+		step(fmt.Sprintf("%d comments", o.comments), began)
+
+		began = time.Now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reactions (user_id, item_type, item_id, mode, created_at)
+			 SELECT user_id, 'idea', idea_id, mode, created_at FROM seed_reactions ORDER BY idea_id, user_id`); err != nil {
+			return fmt.Errorf("reactions: %w", err)
+		}
+		step(fmt.Sprintf("%d reactions", o.reactions), began)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	err = db.InTx(ctx, func(tx *tenant.Tx) error {
+		for _, t := range []string{"users", "ideas", "idea_topics", "comments", "reactions", "follows"} {
+			if _, err := tx.ExecContext(ctx, "ANALYZE "+t); err != nil {
+				return fmt.Errorf("analyze %s: %w", t, err)
+			}
+		}
+		return tx.QueryRowxContext(ctx, `SELECT (SELECT count(*) FROM ideas), (SELECT count(*) FROM comments),
+			(SELECT count(*) FROM reactions), (SELECT count(*) FROM users),
+			(SELECT count(*) / greatest(count(DISTINCT topic_id), 1) FROM idea_topics)`).
+			Scan(&out.counts.ideas, &out.counts.comments, &out.counts.reactions, &out.counts.users, &out.perTopic)
+	})
+	if err != nil {
+		return nil, err
+	}
+	step("ANALYZE", began)
+
+	began = time.Now()
+	users1 := user.NewService(db)
+	for c := range o.clients {
+		tok, err := users1.CreateToken(ctx, user.ID(users[c]), "bench")
+		if err != nil {
+			return nil, err
+		}
+		out.tokens = append(out.tokens, tok.Token)
+	}
+	step(fmt.Sprintf("%d API tokens", len(out.tokens)), began)
+	return out, nil
+}
+
+// countersMatch reports whether every idea's counters equal its reaction
+// and comment rows.
+func countersMatch(ctx context.Context, db *tenant.DB) (bool, error) {
+	var off int
+	err := db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &off, `SELECT count(*) FROM ideas i
+			 LEFT JOIN (SELECT item_id, count(*) FILTER (WHERE mode = 'like') AS likes, count(*) FILTER (WHERE mode = 'dislike') AS dislikes
+			              FROM reactions WHERE item_type = 'idea' GROUP BY item_id) r ON r.item_id = i.id
+			 LEFT JOIN (SELECT idea_id, count(*) AS n FROM comments GROUP BY idea_id) c ON c.idea_id = i.id
+			 WHERE (i.likes_count, i.dislikes_count, i.comments_count) <> (coalesce(r.likes, 0), coalesce(r.dislikes, 0), coalesce(c.n, 0))`)
+	})
+	return off == 0, err
+}
+
+// checkPortal makes each kind of request once and checks its answer, so
+// that the figures measure the pages they name and not an error page.
+func checkPortal(h portalHTTP, city *portalCity) error {
+	topic := city.topics[0]
+	var list struct {
+		Data []struct {
+			ID     int64   `json:"id"`
+			Topics []int64 `json:"topics"`
+		} `json:"data"`
+		Total int `json:"total"`
+	}
+	if err := h.getJSON(fmt.Sprintf("/api/v1/ideas?project=%d&topic=%d&sort=trending", city.project, topic), &list); err != nil {
+		return err
+	}
+	if list.Total == 0 || len(list.Data) != min(20, list.Total) {
+		return fmt.Errorf("idea list: %d ideas of %d on the first page", len(list.Data), list.Total)
+	}
+	for _, it := range list.Data {
+		if !slices.Contains(it.Topics, topic) {
+			return fmt.Errorf("idea list: idea %d lacks topic %d", it.ID, topic)
+		}
+	}
+	id := city.ideas[len(city.ideas)/2]
+	var it struct {
+		ID         int64  `json:"id"`
+		MyReaction string `json:"my_reaction"`
+	}
+	if err := h.getJSON(fmt.Sprintf("/api/v1/ideas/%d", id), &it); err != nil {
+		return err
+	}
+	if it.ID != id {
+		return fmt.Errorf("idea page: asked for idea %d, got %d", id, it.ID)
+	}
+	req, _ := http.NewRequestWithContext(h.ctx, http.MethodGet, h.base+fmt.Sprintf("/ideas/%d", id), nil)
+	req.Host = h.host
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return err
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		return fmt.Errorf("idea page (HTML): %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	if !strings.Contains(string(page), "(#") {
+		return fmt.Errorf("idea page (HTML): the idea's title is not on the page")
+	}
+	for _, want := range []struct{ method, body, mode string }{
+		{http.MethodPut, `{"mode":"like"}`, "like"}, {http.MethodPut, `{"mode":"dislike"}`, "dislike"}, {http.MethodDelete, "", ""},
+	} {
+		req, _ := http.NewRequestWithContext(h.ctx, want.method, h.base+fmt.Sprintf("/api/v1/ideas/%d/reaction", id), strings.NewReader(want.body))
+		req.Host = h.host
+		req.Header.Set("Authorization", "Bearer "+city.tokens[0])
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := h.client.Do(req)
+		if err != nil {
+			return err
+		}
+		it.MyReaction = ""
+		err = json.NewDecoder(resp.Body).Decode(&it)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil || it.MyReaction != want.mode {
+			return fmt.Errorf("reaction %s %s: %s, my_reaction %q (%v)", want.method, want.body, resp.Status, it.MyReaction, err)
+		}
+	}
+	return nil
+}
+
+// portalHTTP sends requests to one server with one city's host.
+type portalHTTP struct {
+	ctx    context.Context
+	client *http.Client
+	base   string
+	host   string
+}
+
+// do sends a request and reads its answer to the end (so the connection is
+// reused), returning the status.
+func (h portalHTTP) do(method, path, body, auth string) (int, error) {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(h.ctx, method, h.base+path, r)
+	if err != nil {
+		return 0, err
+	}
+	req.Host = h.host
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func (h portalHTTP) getJSON(path string, v any) error {
+	req, _ := http.NewRequestWithContext(h.ctx, http.MethodGet, h.base+path, nil)
+	req.Host = h.host
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
+		return fmt.Errorf("GET %s: %s %s", path, resp.Status, b)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// serveLoopback serves h on a free loopback port and returns its base URL
+// and a stop func.
+func serveLoopback(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return (&url.URL{Scheme: "http", Host: ln.Addr().String()}).String(), func() { _ = hs.Close() }, nil
+}
+
+// portalResult is one request kind's figures: throughput and latency of
+// the 2xx answers, and the requests that failed (non-2xx or no answer).
+type portalResult struct {
+	name          string
+	rps           float64
+	lat           latencies
+	total, failed int
+	first         string // the first failure
+}
+
+// portalLoad runs clients goroutines calling do in a loop for d. Unlike
+// load, a failed call does not end the run: failures are counted, and the
+// caller decides whether there were too many.
+func portalLoad(clients int, d time.Duration, do func(c int, rng *mrand.Rand) (int, error)) portalResult {
+	deadline := time.Now().Add(d)
+	lats := make([][]time.Duration, clients)
+	var failed atomic.Int64
+	var first atomic.Value
+	var wg sync.WaitGroup
+	began := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := mrand.New(mrand.NewPCG(uint64(c), 7))
+			for time.Now().Before(deadline) {
+				start := time.Now()
+				status, err := do(c, rng)
+				if err != nil || status < 200 || status > 299 {
+					failed.Add(1)
+					if err == nil {
+						err = fmt.Errorf("HTTP %d", status)
+					}
+					first.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				lats[c] = append(lats[c], time.Since(start))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(began)
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	r := portalResult{rps: float64(len(all)) / elapsed.Seconds(), lat: summarize(all), failed: int(failed.Load())}
+	r.total = len(all) + r.failed
+	if f, ok := first.Load().(string); ok {
+		r.first = f
+	}
+	return r
+}
