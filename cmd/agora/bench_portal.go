@@ -337,13 +337,16 @@ func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*port
 			return fmt.Errorf("draw comments: %w", err)
 		}
 		if top > 0 {
+			// Parents are drawn by number, joined to the numbered top-level
+			// comments: indexing an array of them row by row would copy it
+			// for every row.
 			if _, err := tx.ExecContext(ctx, `INSERT INTO seed_comments (id, idea_id, parent_id, author, created_at)
 				 SELECT nextval(pg_get_serial_sequence('comments', 'id')), c.idea_id, c.id, p.author, c.created_at + p.r * (now() - c.created_at)
-				   FROM (SELECT (SELECT array_agg(id ORDER BY id) FROM seed_comments) AS parents, g FROM generate_series(1, $2) g) a
-				  CROSS JOIN LATERAL (SELECT a.parents[1 + floor(random() * cardinality(a.parents))::int] AS parent,
-				                             ($1::bigint[])[1 + floor(random() * cardinality($1::bigint[]))::int] AS author,
-				                             random() AS r, a.g) p
-				   JOIN seed_comments c ON c.id = p.parent`, pq.Int64Array(users), o.comments-top); err != nil {
+				   FROM (SELECT 1 + floor(random() * $3)::int AS n, ($1::bigint[])[1 + floor(random() * cardinality($1::bigint[]))::int] AS author,
+				                random() AS r
+				           FROM generate_series(1, $2) OFFSET 0) p
+				   JOIN (SELECT id, idea_id, created_at, row_number() OVER (ORDER BY id) AS n FROM seed_comments) c ON c.n = p.n`,
+				pq.Int64Array(users), o.comments-top, top); err != nil {
 				return fmt.Errorf("draw replies: %w", err)
 			}
 		}
