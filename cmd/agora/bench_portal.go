@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,7 +128,8 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 	if err != nil {
 		return err
 	}
-	cityBase, stopCity, err := serveLoopback(srv)
+	counter := &queryCounter{next: srv}
+	cityBase, stopCity, err := serveLoopback(counter)
 	if err != nil {
 		return err
 	}
@@ -200,10 +202,19 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 	warm := min(2*time.Second, o.duration/5)
 	results := make([]portalResult, len(phases))
 	for i, ph := range phases {
+		// One request alone first, counting its queries through the door.
+		counter.armed.Store(true)
+		counter.last.Store(0)
+		if _, err := ph.do(0, mrand.New(mrand.NewPCG(1, 1))); err != nil {
+			return fmt.Errorf("%s: %w", ph.name, err)
+		}
+		counter.armed.Store(false)
+		results[i].queries = counter.last.Load()
 		fmt.Fprintf(stderrOf(), "phase %d/%d: %s (%s warm-up, %s measured)\n", i+1, len(phases), ph.name, warm, o.duration)
 		portalLoad(o.clients, warm, ph.do)
+		queries := results[i].queries
 		results[i] = portalLoad(o.clients, o.duration, ph.do)
-		results[i].name = ph.name
+		results[i].name, results[i].queries = ph.name, queries
 	}
 	consistent, err := countersMatch(tenant.WithTenant(ctx, city), db)
 	if err != nil {
@@ -216,12 +227,17 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 		numCPU(), runtime.Version(), serverVersion(ctx, pool), o.conns)
 	fmt.Printf("Seeding (bulk SQL through the city's transaction, then ANALYZE): %.1f s\n", seedTime.Seconds())
 	fmt.Printf("\n%d clients over keep-alive connections, %s per line after a %s warm-up; the city's host in Host\n", o.clients, o.duration, warm)
-	fmt.Printf("  %-36s %9s %8s %8s %11s %9s\n", "request", "req/s", "p50 ms", "p99 ms", "of ceiling", "non-2xx")
+	fmt.Printf("  %-36s %9s %8s %8s %11s %8s %9s\n", "request", "req/s", "p50 ms", "p99 ms", "of ceiling", "queries", "non-2xx")
 	for _, r := range results {
-		fmt.Printf("  %-36s %9.0f %8.2f %8.2f %10.1f%% %9s\n", r.name, r.rps, ms(r.lat.p50), ms(r.lat.p99),
-			100*r.rps/results[0].rps, fmt.Sprintf("%d/%d", r.failed, r.total))
+		queries := "-"
+		if r.queries > 0 {
+			queries = strconv.FormatInt(r.queries, 10)
+		}
+		fmt.Printf("  %-36s %9.0f %8.2f %8.2f %10.2f%% %8s %9s\n", r.name, r.rps, ms(r.lat.p50), ms(r.lat.p99),
+			100*r.rps/results[0].rps, queries, fmt.Sprintf("%d/%d", r.failed, r.total))
 	}
-	fmt.Printf("\n  ceiling:  GET /ping on a bare gin engine (no middleware, no database)\n")
+	fmt.Printf("\n  queries:  statements and transactions through the city's door for one request of the kind, alone\n")
+	fmt.Printf("  ceiling:  GET /ping on a bare gin engine (no middleware, no database)\n")
 	fmt.Printf("  list:     GET /api/v1/ideas?project=%d&topic=T&sort=trending, T one of the %d topics at random (about %d ideas each)\n",
 		seeded.project, len(seeded.topics), seeded.perTopic)
 	fmt.Printf("  pages:    GET /api/v1/ideas/{id} and GET /ideas/{id}, anonymous, random ideas\n")
@@ -615,6 +631,25 @@ type portalResult struct {
 	lat           latencies
 	total, failed int
 	first         string // the first failure
+	queries       int64  // through the door, for one request alone
+}
+
+// queryCounter counts the queries of a request through the city's door
+// while armed (one request at a time, outside the measured runs).
+type queryCounter struct {
+	next  http.Handler
+	armed atomic.Bool
+	last  atomic.Int64
+}
+
+func (q *queryCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !q.armed.Load() {
+		q.next.ServeHTTP(w, r)
+		return
+	}
+	var n atomic.Int64
+	q.next.ServeHTTP(w, r.WithContext(tenant.CountQueries(r.Context(), &n)))
+	q.last.Store(n.Load())
 }
 
 // portalLoad runs clients goroutines calling do in a loop for d. Unlike
