@@ -7,7 +7,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"agora/domain/errs"
 	"agora/domain/moderation"
+	"agora/domain/user"
 )
 
 // adminModeration is the back office's moderation inbox: reports with their
@@ -51,7 +53,7 @@ func (s *Server) moderationAction(c *gin.Context) {
 		return
 	}
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
-	project, err := s.moderation.ReportProject(c.Request.Context(), id)
+	project, itemType, itemID, err := s.moderation.ReportItem(c.Request.Context(), id)
 	if err != nil {
 		s.pageError(c, err)
 		return
@@ -64,8 +66,22 @@ func (s *Server) moderationAction(c *gin.Context) {
 	case "read", "unread":
 		err = s.moderation.MarkRead(c.Request.Context(), id, c.PostForm("do") == "read")
 	case "hide", "restore":
-		itemID, _ := strconv.ParseInt(c.PostForm("item_id"), 10, 64)
-		err = s.moderation.SetHidden(c.Request.Context(), a.UserID, c.PostForm("item_type"), itemID, c.PostForm("do") == "hide")
+		// The reported item, whatever the form says: a moderator acts on
+		// their projects' reports only.
+		err = s.moderation.SetHidden(c.Request.Context(), a.UserID, itemType, itemID, c.PostForm("do") == "hide")
+	case "block":
+		// Blocking an account is for city admins, not project moderators.
+		if a.Role != "admin" {
+			s.fail(c, http.StatusForbidden, "forbidden", "error.forbidden")
+			return
+		}
+		var author int64
+		if author, err = s.moderation.ReportAuthor(c.Request.Context(), id); err == nil {
+			days, _ := strconv.Atoi(c.PostForm("days"))
+			_, err = s.users.Block(c.Request.Context(), user.ID(a.UserID), user.ID(author), days)
+		}
+	default:
+		err = errs.InvalidField("moderation", "do", "%q is not read, unread, hide, restore or block", c.PostForm("do"))
 	}
 	if err != nil {
 		s.pageError(c, err)

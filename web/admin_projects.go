@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"agora/domain/feature"
 	"agora/domain/locale"
 	"agora/domain/project"
 	"agora/tenant"
@@ -15,9 +16,14 @@ import (
 
 // adminProjectsView is the data of the back office's project pages.
 type adminProjectsView struct {
-	Projects []project.Project
-	Project  *project.Project
-	Methods  []string
+	Projects   []project.Project
+	Project    *project.Project
+	Methods    []string
+	Folders    []project.Folder
+	Moderators []project.Moderator
+	// ModeratorsLocked is the plan that has project moderators, when this
+	// city's lacks it.
+	ModeratorsLocked string
 }
 
 // textFromForm reads a multilingual field edited side by side: name_<locale>
@@ -52,15 +58,26 @@ func (s *Server) renderAdminProjects(c *gin.Context, status int, av *adminProjec
 		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
 	}
 	av.Methods = project.Methods
+	if av.Folders, err = s.projects.Folders(c.Request.Context()); err != nil {
+		s.pageError(c, err)
+		return
+	}
+	if av.Project != nil {
+		if av.Moderators, err = s.projects.Moderators(c.Request.Context(), av.Project.ID); err != nil {
+			s.pageError(c, err)
+			return
+		}
+	}
+	if !feature.Allowed(city(c).Plan, feature.ProjectModerators) {
+		av.ModeratorsLocked = string(feature.MinPlan(feature.ProjectModerators))
+	}
 	name := "admin_projects"
 	title := "admin.projects.title"
 	if av.Project != nil {
 		name, title = "admin_project", "admin.project.title"
 	}
 	v := view{Home: &h, Form: f, AdminProjects: av, Title: s.i18n.T(c.GetString(keyLocale), title)}
-	if msg := c.Query("msg"); msg != "" {
-		v.Notice = s.i18n.T(c.GetString(keyLocale), "admin.msg."+msg)
-	}
+	s.adminNotice(c, &v)
 	s.html(c, status, name, v)
 }
 
@@ -77,9 +94,13 @@ func checkedIDs(c *gin.Context, name string) []int64 {
 // adminCreateProject creates a project from the back office form.
 func (s *Server) adminCreateProject(c *gin.Context) {
 	me, _ := currentUser(c)
-	f := newForm(c, "slug", "status", "visibility")
+	f := newForm(c, "slug", "status", "visibility", "folder_id")
 	p := project.Project{Slug: f.Values["slug"], Title: textFromForm(c, "title"), Description: textFromForm(c, "description"),
-		Status: project.Status(f.Values["status"]), Visibility: f.Values["visibility"], Topics: checkedIDs(c, "topics")}
+		Status: project.Status(f.Values["status"]), Visibility: f.Values["visibility"], Topics: checkedIDs(c, "topics"),
+		Areas: checkedIDs(c, "areas")}
+	if folder, _ := strconv.ParseInt(f.Values["folder_id"], 10, 64); folder > 0 {
+		p.FolderID = &folder
+	}
 	out, err := s.projects.Create(c.Request.Context(), int64(me.ID), p)
 	if err != nil {
 		status, internal := s.explain(c, f, err)
@@ -111,12 +132,14 @@ func (s *Server) adminProject(c *gin.Context) {
 func (s *Server) adminUpdateProject(c *gin.Context) {
 	me, _ := currentUser(c)
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
-	f := newForm(c, "slug", "status", "visibility")
+	f := newForm(c, "slug", "status", "visibility", "folder_id")
 	title, desc := textFromForm(c, "title"), textFromForm(c, "description")
 	status := project.Status(f.Values["status"])
-	topics := checkedIDs(c, "topics")
+	topics, areas := checkedIDs(c, "topics"), checkedIDs(c, "areas")
+	folder, _ := strconv.ParseInt(f.Values["folder_id"], 10, 64)
 	_, err := s.projects.Update(c.Request.Context(), int64(me.ID), id, project.Patch{
-		Slug: ptr(f.Values["slug"]), Title: &title, Description: &desc, Status: &status, Visibility: ptr(f.Values["visibility"]), Topics: &topics})
+		Slug: ptr(f.Values["slug"]), Title: &title, Description: &desc, Status: &status, Visibility: ptr(f.Values["visibility"]),
+		Topics: &topics, Areas: &areas, FolderID: &folder})
 	if err != nil {
 		s.adminProjectError(c, id, f, err)
 		return
@@ -129,7 +152,7 @@ func (s *Server) adminUpdateProject(c *gin.Context) {
 func (s *Server) adminAddPhase(c *gin.Context) {
 	me, _ := currentUser(c)
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
-	f := newForm(c, "method", "starts_at", "ends_at")
+	f := newForm(c, "method", "starts_at", "ends_at", "reaction_limit")
 	ph := project.Phase{Title: textFromForm(c, "phase_title"), Description: textFromForm(c, "phase_description"), Method: f.Values["method"],
 		PostingEnabled: c.PostForm("posting") != "", CommentingEnabled: c.PostForm("commenting") != "",
 		ReactingEnabled: c.PostForm("reacting") != "", DislikesEnabled: c.PostForm("dislikes") != ""}
@@ -149,6 +172,13 @@ func (s *Server) adminAddPhase(c *gin.Context) {
 			f.Errors["ends_at"] = s.i18n.T(c.GetString(keyLocale), "rule.date")
 		}
 		ph.EndsAt = &end
+	}
+	if v := f.Values["reaction_limit"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			f.Errors["reaction_limit"] = s.i18n.T(c.GetString(keyLocale), "rule.positive")
+		}
+		ph.ReactionLimit = &n
 	}
 	if len(f.Errors) == 0 {
 		if _, err = s.projects.AddPhase(c.Request.Context(), int64(me.ID), id, ph); err == nil {

@@ -106,6 +106,12 @@ func seatsOf(p tenant.Plan) map[string]int {
 
 // back returns to the user list with a message or a translated error.
 func (s *Server) back(c *gin.Context, msg string, n int, err error) {
+	s.backTo(c, "/admin/users", msg, n, err)
+}
+
+// backTo redirects to a back-office page after a form: with the outcome
+// message key and count, or with the error in the admin's language.
+func (s *Server) backTo(c *gin.Context, path, msg string, n int, err error) {
 	q := url.Values{}
 	if err != nil {
 		f := &form{Values: map[string]string{}, Errors: map[string]string{}}
@@ -122,7 +128,7 @@ func (s *Server) back(c *gin.Context, msg string, n int, err error) {
 		q.Set("msg", msg)
 		q.Set("n", strconv.Itoa(n))
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/users?"+q.Encode())
+	c.Redirect(http.StatusSeeOther, path+"?"+q.Encode())
 }
 
 func idParam(c *gin.Context) (user.ID, bool) {

@@ -100,7 +100,11 @@ func (s *Server) apiEditComment(c *gin.Context) {
 	if !s.bindJSON(c, &r) {
 		return
 	}
-	a, cm, _, err := s.commentFor(c)
+	a, cm, project, err := s.commentFor(c)
+	if err == nil && !a.Staff(project) {
+		// Authors edit while the phase lets them comment, like posting.
+		_, _, err = s.ideaScope(c, a, project, permission.Comment)
+	}
 	if err == nil {
 		err = s.checkLanguage(c, "body", r.Body)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/follow"
+	"agora/domain/user"
 )
 
 // apiFollow follows (PUT) or unfollows (DELETE) /api/v1/follows/:type/:id.
@@ -17,7 +18,7 @@ func (s *Server) apiFollow(c *gin.Context) {
 	}
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	on := c.Request.Method == http.MethodPut
-	if err := s.follows.Set(c.Request.Context(), int64(u.ID), c.Param("type"), id, on); err != nil {
+	if err := s.setFollow(c, u, c.Param("type"), id, on); err != nil {
 		s.apiError(c, err)
 		return
 	}
@@ -27,6 +28,20 @@ func (s *Server) apiFollow(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"following": following, "followers": n})
+}
+
+// setFollow follows (on) what the user may see, or unfollows anything.
+func (s *Server) setFollow(c *gin.Context, u *user.User, itemType string, id int64, on bool) error {
+	if on && itemType != "comment" {
+		a, err := s.actor(c)
+		if err == nil {
+			err = s.visibleItem(c, a, itemType, id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return s.follows.Set(c.Request.Context(), int64(u.ID), itemType, id, on)
 }
 
 // apiMyFollows lists what the caller follows.
@@ -50,7 +65,7 @@ func (s *Server) followSubmit(c *gin.Context) {
 		return
 	}
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err := s.follows.Set(c.Request.Context(), int64(u.ID), c.Param("type"), id, c.PostForm("follow") == "on"); err != nil {
+	if err := s.setFollow(c, u, c.Param("type"), id, c.PostForm("follow") == "on"); err != nil {
 		s.pageError(c, err)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -17,12 +18,16 @@ import (
 
 // ideasView is what the project page shows of its ideas.
 type ideasView struct {
-	List    []idea.Idea
-	Total   int
-	Sort    string
-	Query   string
-	CanPost bool
-	Denial  *denialView // why the visitor cannot post, and what to do
+	List   []idea.Idea
+	Total  int
+	Sort   string
+	Query  string
+	Topic  int64
+	Status string
+	// Prev and Next are the neighbouring pages' addresses ("" at the ends).
+	Prev, Next string
+	CanPost    bool
+	Denial     *denialView // why the visitor cannot post, and what to do
 }
 
 // denialView is a call to action for a refused participation.
@@ -51,12 +56,28 @@ func (s *Server) projectIdeas(c *gin.Context, p *project.Project, a permission.A
 	if !ok || (ph.Method != "ideation" && ph.Method != "proposals") {
 		return nil, nil
 	}
-	page, _ := strconv.Atoi(c.Query("page"))
-	iv := &ideasView{Sort: c.DefaultQuery("sort", "new"), Query: c.Query("q")}
+	q := queryInts(c, "page", "topic")
+	if q.err != nil {
+		return nil, q.err
+	}
+	page := max(int(q.v["page"]), 1)
+	iv := &ideasView{Sort: c.DefaultQuery("sort", "new"), Query: c.Query("q"), Topic: q.v["topic"], Status: c.Query("status")}
 	var err error
-	iv.List, iv.Total, err = s.ideas.List(c.Request.Context(), idea.Filter{Project: p.ID, Sort: iv.Sort, Query: iv.Query, Page: page, Seed: randomSeed(a)})
+	iv.List, iv.Total, err = s.ideas.List(c.Request.Context(), idea.Filter{Project: p.ID, Sort: iv.Sort, Query: iv.Query, Topic: iv.Topic,
+		Status: iv.Status, Page: page, Seed: randomSeed(a)})
 	if err != nil {
 		return nil, err
+	}
+	link := func(n int) string {
+		v := c.Request.URL.Query()
+		v.Set("page", strconv.Itoa(n))
+		return "/projects/" + p.Slug + "?" + v.Encode() + "#ideas-h"
+	}
+	if page > 1 {
+		iv.Prev = link(page - 1)
+	}
+	if page*idea.PageSize < iv.Total {
+		iv.Next = link(page + 1)
 	}
 	d := permission.Can(a, permission.Post, ph.Scope(*p), now)
 	if d.OK() && a.Anonymous() {
@@ -77,13 +98,22 @@ func (s *Server) postIdeaSubmit(c *gin.Context) {
 		return
 	}
 	p, err := s.projects.Get(c.Request.Context(), c.Param("slug"))
+	if err == nil && !project.CanView(*p, a, time.Now()) {
+		err = errs.E("project", errs.NotFound, "no project")
+	}
 	if err != nil {
 		s.pageError(c, err)
 		return
 	}
 	c.Set(projectKey(p.ID), p) // ideaScope reuses it
-	n := idea.New{ProjectID: p.ID, Title: c.PostForm("title"), Body: c.PostForm("body")}
-	_, ph, err := s.ideaScope(c, a, p.ID, permission.Post)
+	n := idea.New{ProjectID: p.ID, Title: c.PostForm("title"), Body: c.PostForm("body"), Topics: checkedIDs(c, "topics"),
+		LocationName: c.PostForm("location_name")}
+	lat, lng, err := formCoordinates(c)
+	n.LocationLat, n.LocationLng = lat, lng
+	if err == nil {
+		_, _, err = s.ideaScope(c, a, p.ID, permission.Post)
+	}
+	ph, _ := project.CurrentPhase(p.Phases, time.Now())
 	if err == nil {
 		err = s.checkLanguage(c, "body", n.Title, n.Body)
 	}
@@ -99,7 +129,7 @@ func (s *Server) postIdeaSubmit(c *gin.Context) {
 			c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape("/projects/"+p.Slug))
 			return
 		}
-		f := &form{Values: map[string]string{"title": c.PostForm("title"), "body": c.PostForm("body")}, Errors: map[string]string{}}
+		f := newForm(c, "title", "body", "location_name", "location_lat", "location_lng")
 		status, internal := s.explain(c, f, err)
 		if internal != nil {
 			s.pageError(c, internal)
@@ -109,6 +139,41 @@ func (s *Server) postIdeaSubmit(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(it.ID, 10))
+}
+
+// mayEditIdea reports whether the viewer may change the idea (its pictures):
+// staff always, its author while the phase takes ideas and none answered it.
+func (s *Server) mayEditIdea(c *gin.Context, a permission.Actor, it *idea.Idea) bool {
+	if a.Anonymous() {
+		return false
+	}
+	if a.Staff(it.ProjectID) {
+		return true
+	}
+	if it.AuthorID == nil || *it.AuthorID != a.UserID || it.Status != "proposed" {
+		return false
+	}
+	_, _, err := s.ideaScope(c, a, it.ProjectID, permission.Post)
+	return err == nil
+}
+
+// formCoordinates reads the optional location_lat and location_lng fields.
+func formCoordinates(c *gin.Context) (lat, lng *float64, err error) {
+	for _, f := range []struct {
+		name string
+		dst  **float64
+	}{{"location_lat", &lat}, {"location_lng", &lng}} {
+		raw := strings.TrimSpace(strings.ReplaceAll(c.PostForm(f.name), ",", "."))
+		if raw == "" {
+			continue
+		}
+		v, perr := strconv.ParseFloat(raw, 64)
+		if perr != nil {
+			return nil, nil, errs.InvalidField("ideas", f.name, "%q is not a number", raw).WithRule("number")
+		}
+		*f.dst = &v
+	}
+	return lat, lng, nil
 }
 
 // ideaPage shows one idea with its reactions.
@@ -157,6 +222,9 @@ func (s *Server) ideaPage(c *gin.Context) {
 			return
 		}
 	}
+	v.ReactionError, v.ImageError = c.Query("reaction_error"), c.Query("image_error")
+	v.CanEditIdea = s.mayEditIdea(c, a, it)
+	v.ReactionsLeft = -1
 	if ph, ok := project.CurrentPhase(p.Phases, time.Now()); ok {
 		if d := permission.Can(a, permission.React, ph.Scope(*p), time.Now()); !d.OK() || a.Anonymous() {
 			if d.OK() {
@@ -165,6 +233,16 @@ func (s *Server) ideaPage(c *gin.Context) {
 			v.ReactDenial = s.denial(c, d)
 		}
 		v.DislikesOn = ph.DislikesEnabled
+		if !a.Anonymous() && it.PhaseID != nil {
+			left, limited, err := s.ideas.ReactionsLeft(c.Request.Context(), a.UserID, *it.PhaseID)
+			if err != nil {
+				s.pageError(c, err)
+				return
+			}
+			if limited {
+				v.ReactionsLeft = left
+			}
+		}
 		if d := permission.Can(a, permission.Comment, ph.Scope(*p), time.Now()); !d.OK() || a.Anonymous() {
 			if d.OK() {
 				d = permission.Decision{Reason: permission.LogIn}
@@ -201,11 +279,7 @@ func (s *Server) reactSubmit(c *gin.Context) {
 			_, err = s.ideas.React(c.Request.Context(), a.UserID, it.ID, mode)
 		}
 	}
-	if err != nil && errs.CodeOf(err) != errs.Forbidden && errs.CodeOf(err) != errs.Invalid {
-		s.pageError(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/ideas/"+id)
+	s.backToIdea(c, "reaction_error", err)
 }
 
 // staffIdeaSubmit handles the idea page's staff forms: status (with note)

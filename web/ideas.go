@@ -93,16 +93,19 @@ func (s *Server) apiIdeas(c *gin.Context) {
 	for _, p := range project.Visible(ps, a, time.Now()) {
 		visible = append(visible, p.ID)
 	}
-	pid, _ := strconv.ParseInt(c.Query("project"), 10, 64)
-	topic, _ := strconv.ParseInt(c.Query("topic"), 10, 64)
-	page, _ := strconv.Atoi(c.Query("page"))
-	f := idea.Filter{Projects: visible, Project: pid, Topic: topic, Status: c.Query("status"), Query: c.Query("q"), Sort: c.Query("sort"),
-		Seed: randomSeed(a), Page: page}
+	q := queryInts(c, "project", "phase", "topic", "area", "page")
+	if q.err != nil {
+		s.apiError(c, q.err)
+		return
+	}
+	f := idea.Filter{Projects: visible, Project: q.v["project"], Phase: q.v["phase"], Topic: q.v["topic"], Area: q.v["area"],
+		Status: c.Query("status"), Query: c.Query("q"), Sort: c.Query("sort"), Seed: randomSeed(a), Page: int(q.v["page"])}
 	ideas, total, err := s.ideas.List(c.Request.Context(), f)
 	if err != nil {
 		s.apiError(c, err)
 		return
 	}
+	page := int(q.v["page"])
 	out := pagedList[idea.Idea]{Data: nonNil(ideas), Total: total, Page: max(page, 1)}
 	if out.Page*idea.PageSize < total {
 		q := c.Request.URL.Query()
@@ -110,6 +113,31 @@ func (s *Server) apiIdeas(c *gin.Context) {
 		out.Next = "/api/v1/ideas?" + q.Encode()
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// intParams are a request's integer query parameters, absent ones 0.
+type intParams struct {
+	v   map[string]int64
+	err error
+}
+
+// queryInts reads the named query parameters as non-negative integers; the
+// first malformed one is an error naming it.
+func queryInts(c *gin.Context, names ...string) intParams {
+	out := intParams{v: map[string]int64{}}
+	for _, n := range names {
+		raw := c.Query(n)
+		if raw == "" {
+			continue
+		}
+		v, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || v < 0 {
+			out.err = errs.InvalidField("query", n, "%q is not a number", raw).WithRule("number")
+			return out
+		}
+		out.v[n] = v
+	}
+	return out
 }
 
 // project loads a project with its phases once per request: an idea's
@@ -311,7 +339,9 @@ func (s *Server) ideaAuthorOrStaff(c *gin.Context) (permission.Actor, *idea.Idea
 	if it.AuthorID == nil || *it.AuthorID != a.UserID {
 		return a, nil, errs.E("ideas", errs.Forbidden, "only its author or staff can change an idea")
 	}
-	if c.Request.Method != http.MethodDelete {
+	// Deleting one's own idea is always allowed; every other change follows
+	// the phase's rules.
+	if !(c.Request.Method == http.MethodDelete && c.FullPath() == "/api/v1/ideas/:id") {
 		if it.Status != "proposed" {
 			return a, nil, errs.E("ideas", errs.Forbidden, "the city has answered this idea: it can no longer be edited")
 		}

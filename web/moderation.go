@@ -27,11 +27,42 @@ func (s *Server) apiReport(c *gin.Context) {
 	if !s.bindJSON(c, &r) {
 		return
 	}
-	if err := s.moderation.Report(c.Request.Context(), int64(u.ID), r.ItemType, r.ItemID, r.Reason, r.Note); err != nil {
+	a, err := s.actor(c)
+	if err == nil && (r.ItemType == "idea" || r.ItemType == "comment") {
+		err = s.visibleItem(c, a, r.ItemType, r.ItemID)
+	}
+	if err == nil {
+		err = s.moderation.Report(c.Request.Context(), int64(u.ID), r.ItemType, r.ItemID, r.Reason, r.Note)
+	}
+	if err != nil {
 		s.apiError(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"status": "reported; moderators will look at it"})
+}
+
+// visibleItem answers errs.NotFound unless the actor may see the project,
+// idea or comment (topics and areas are public).
+func (s *Server) visibleItem(c *gin.Context, a permission.Actor, itemType string, id int64) error {
+	project := id
+	switch itemType {
+	case "project":
+	case "idea", "comment":
+		p, err := s.moderation.ProjectOf(c.Request.Context(), itemType, id)
+		if err != nil {
+			return err
+		}
+		project = p
+	default:
+		return nil
+	}
+	if _, err := s.visibleProject(c, a, project); err != nil {
+		if errs.CodeOf(err) == errs.NotFound {
+			return errs.E("visibility", errs.NotFound, "no %s %d", itemType, id)
+		}
+		return err
+	}
+	return nil
 }
 
 // moderator returns the caller as staff: admins see every project's

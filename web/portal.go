@@ -34,14 +34,76 @@ func (s *Server) home(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	topic, _ := strconv.ParseInt(c.Query("topic"), 10, 64)
-	ps, err := s.projects.List(ctx, project.Filter{Status: project.Published, Topic: topic})
+	q := queryInts(c, "topic", "area", "folder")
+	if q.err != nil {
+		s.fail(c, http.StatusBadRequest, "invalid", "error.bad_filter")
+		return
+	}
+	hf := homeFilter{Topic: q.v["topic"], Area: q.v["area"], Folder: q.v["folder"], Status: project.Published}
+	if c.Query("status") == string(project.Archived) {
+		hf.Status = project.Archived
+	}
+	ps, err := s.projects.List(ctx, project.Filter{Status: hf.Status, Topic: hf.Topic, Area: hf.Area, Folder: hf.Folder})
 	if err != nil {
 		s.pageError(c, err)
 		return
 	}
-	v := view{Settings: &h.Settings, Home: &h, Projects: project.Visible(ps, a, time.Now()), TopicFilter: topic}
+	folders, err := s.projects.Folders(ctx)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	v := view{Settings: &h.Settings, Home: &h, Projects: project.Visible(ps, a, time.Now()), TopicFilter: hf.Topic, HomeFilter: &hf, Folders: folders}
 	s.html(c, http.StatusOK, "home", v)
+}
+
+// homeFilter is the home page's choice of projects.
+type homeFilter struct {
+	Topic, Area, Folder int64
+	Status              project.Status
+}
+
+// Link is the home page's address with one filter changed (0 or "" clears it).
+func (f homeFilter) Link(name string, value any) string {
+	q := url.Values{}
+	set := func(k string, v int64) {
+		if v > 0 {
+			q.Set(k, strconv.FormatInt(v, 10))
+		}
+	}
+	g := f
+	var n int64
+	switch v := value.(type) {
+	case int:
+		n = int64(v)
+	case int64:
+		n = v
+	}
+	switch name {
+	case "topic":
+		g.Topic = n
+	case "area":
+		g.Area = n
+	case "folder":
+		g.Folder = n
+	case "status":
+		g.Status = project.Status(fmt.Sprint(value))
+	}
+	set("topic", g.Topic)
+	set("area", g.Area)
+	set("folder", g.Folder)
+	if g.Status == project.Archived {
+		q.Set("status", string(project.Archived))
+	}
+	if len(q) == 0 {
+		return "/"
+	}
+	return "/?" + q.Encode()
+}
+
+// Any reports whether any filter is set.
+func (f homeFilter) Any() bool {
+	return f.Topic != 0 || f.Area != 0 || f.Folder != 0 || f.Status == project.Archived
 }
 
 // projectPage shows a project and its timeline with the current phase.
@@ -66,7 +128,7 @@ func (s *Server) projectPage(c *gin.Context) {
 // renderProject shows a project page, with a posting form f kept after an
 // error.
 func (s *Server) renderProject(c *gin.Context, status int, p *project.Project, a permission.Actor, f *form) {
-	st, err := s.site.Settings(c.Request.Context())
+	h, err := s.site.Home(c.Request.Context())
 	if err != nil {
 		s.pageError(c, err)
 		return
@@ -79,7 +141,13 @@ func (s *Server) renderProject(c *gin.Context, status int, p *project.Project, a
 	if f == nil {
 		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
 	}
-	v := view{Settings: &st, Project: p, Ideas: iv, Form: f}
+	v := view{Settings: &h.Settings, Home: &h, Project: p, Ideas: iv, Form: f}
+	if iv != nil {
+		if v.Statuses, err = s.ideas.Statuses(c.Request.Context()); err != nil {
+			s.pageError(c, err)
+			return
+		}
+	}
 	v.Title = p.Title.Pick(c.GetString(keyLocale))
 	s.html(c, status, "project", v)
 }

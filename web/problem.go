@@ -98,12 +98,21 @@ func (s *Server) apiError(c *gin.Context, err error) {
 
 // pageError answers a page request that failed with err.
 func (s *Server) pageError(c *gin.Context, err error) {
-	switch errs.CodeOf(err) {
+	switch code := errs.CodeOf(err); code {
 	case errs.NotFound:
 		s.fail(c, http.StatusNotFound, "not_found", "error.not_found")
-	default:
+	case errs.Internal:
 		_ = c.Error(err)
 		s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+	default:
+		// A refused request: say why, in the visitor's language.
+		f := &form{Values: map[string]string{}, Errors: map[string]string{}}
+		status, _ := s.explain(c, f, err)
+		msg := f.Error
+		for _, m := range f.Errors {
+			msg = m
+		}
+		s.fail(c, status, string(code), "error.refused", msg)
 	}
 }
 

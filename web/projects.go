@@ -95,6 +95,10 @@ func (s *Server) apiCreateProject(c *gin.Context) {
 		s.apiError(c, err)
 		return
 	}
+	if a.Anonymous() {
+		s.apiError(c, errs.E("projects", errs.Unauthenticated, "log in as a city admin"))
+		return
+	}
 	if a.Role != "admin" {
 		s.apiError(c, errs.E("projects", errs.Forbidden, "only city admins create projects"))
 		return

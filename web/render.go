@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,6 +89,8 @@ type view struct {
 	Projects      []project.Project
 	Project       *project.Project
 	TopicFilter   int64
+	HomeFilter    *homeFilter
+	Folders       []project.Folder
 	AdminProjects *adminProjectsView
 	Ideas         *ideasView
 	Idea          *idea.Idea
@@ -95,7 +98,14 @@ type view struct {
 	ReactDenial   *denialView
 	DislikesOn    bool
 	Feedback      []idea.Feedback
-	Statuses      []string // for staff: the status choices
+	Statuses      []idea.Status // the city's idea statuses (staff's choices, list filters)
+	IdeaStatuses  *statusesView
+	// Idea page extras: reactions left in a limited phase (-1: no limit),
+	// whether the viewer may add pictures, and errors of the last forms.
+	ReactionsLeft int
+	CanEditIdea   bool
+	ReactionError string
+	ImageError    string
 	Comments      []idea.Comment
 	CommentDenial *denialView
 	ViewerID      int64
@@ -202,6 +212,40 @@ func (v view) TopicName(id int64) string {
 	return ""
 }
 
+// AreaName is the title of area id among the city's areas.
+func (v view) AreaName(id int64) string {
+	if v.Home != nil {
+		for _, a := range v.Home.Areas {
+			if a.ID == id {
+				return v.L(a.Title)
+			}
+		}
+	}
+	return ""
+}
+
+// AreaChecked reports whether the edited project has area id.
+func (v view) AreaChecked(id int64) bool {
+	return v.AdminProjects != nil && v.AdminProjects.Project != nil && slices.Contains(v.AdminProjects.Project.Areas, id)
+}
+
+// FolderName is the title of folder id.
+func (v view) FolderName(id *int64) string {
+	if id == nil {
+		return ""
+	}
+	folders := v.Folders
+	if v.AdminProjects != nil {
+		folders = v.AdminProjects.Folders
+	}
+	for _, f := range folders {
+		if f.ID == *id {
+			return v.L(f.Title)
+		}
+	}
+	return ""
+}
+
 // FormValue is a submitted value, or the edited project's current one.
 func (v view) FormValue(name string) string {
 	if v.Form != nil {
@@ -218,6 +262,10 @@ func (v view) FormValue(name string) string {
 			return string(p.Status)
 		case "visibility":
 			return p.Visibility
+		case "folder_id":
+			if p.FolderID != nil {
+				return strconv.FormatInt(*p.FolderID, 10)
+			}
 		}
 	}
 	return ""
@@ -258,7 +306,7 @@ func (v view) CanDelete(cm idea.Comment) bool {
 }
 
 // IdeaSorts lists the orders of an idea list.
-func (v view) IdeaSorts() []string { return []string{"new", "popular", "trending", "random", "oldest"} }
+func (v view) IdeaSorts() []string { return idea.Sorts }
 
 // TopicTitle is the title of topic id, from the idea page's site data.
 func (v view) TopicTitle(id int64) string { return v.TopicName(id) }

@@ -17,22 +17,25 @@ import (
 // the thread with its body emptied and who deleted it ("author", "staff");
 // a comment a moderator hid reads as deleted_by "hidden" until restored.
 type Comment struct {
-	ID         int64     `db:"id" json:"id"`
-	IdeaID     int64     `db:"idea_id" json:"idea_id"`
-	ParentID   *int64    `db:"parent_id" json:"parent_id"`
-	AuthorID   *int64    `db:"author_id" json:"author_id"`
-	AuthorName string    `db:"author_name" json:"author_name"`
-	Body       string    `db:"body" json:"body"` // sanitised HTML
-	DeletedBy  *string   `db:"deleted_by" json:"deleted_by"`
-	Likes      int       `db:"likes_count" json:"likes_count"`
-	Dislikes   int       `db:"dislikes_count" json:"dislikes_count"`
-	CreatedAt  time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt  time.Time `db:"updated_at" json:"updated_at"`
-	Replies    []Comment `db:"-" json:"replies,omitempty"`
+	ID         int64  `db:"id" json:"id"`
+	IdeaID     int64  `db:"idea_id" json:"idea_id"`
+	ParentID   *int64 `db:"parent_id" json:"parent_id"`
+	AuthorID   *int64 `db:"author_id" json:"author_id"`
+	AuthorName string `db:"author_name" json:"author_name"`
+	// AuthorHandle is how to mention the author (@handle); "" once deleted.
+	AuthorHandle string    `db:"author_handle" json:"author_handle"`
+	Body         string    `db:"body" json:"body"` // sanitised HTML
+	DeletedBy    *string   `db:"deleted_by" json:"deleted_by"`
+	Likes        int       `db:"likes_count" json:"likes_count"`
+	Dislikes     int       `db:"dislikes_count" json:"dislikes_count"`
+	CreatedAt    time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at" json:"updated_at"`
+	Replies      []Comment `db:"-" json:"replies,omitempty"`
 }
 
 const selectComment = `SELECT c.id, c.idea_id, c.parent_id, c.author_id,
 	CASE WHEN u.id IS NULL OR u.deleted_at IS NOT NULL THEN '' ELSE u.first_name || ' ' || left(u.last_name, 1) || '.' END AS author_name,
+	CASE WHEN u.id IS NULL OR u.deleted_at IS NOT NULL THEN '' ELSE u.handle END AS author_handle,
 	CASE WHEN c.hidden_at IS NULL THEN c.body ELSE '' END AS body,
 	CASE WHEN c.hidden_at IS NOT NULL AND c.deleted_by IS NULL THEN 'hidden' ELSE c.deleted_by END AS deleted_by,
 	c.likes_count, c.dislikes_count, c.created_at, c.updated_at
@@ -77,7 +80,12 @@ func (s *Service) AddComment(ctx context.Context, author, ideaID, parentID int64
 			VALUES ($1, 'comment.created', 'comment', $2, $3, jsonb_build_object('idea_id', $4::bigint))`, author, id, project, ideaID); err != nil {
 			return err
 		}
-		return notify.IdeaFollowers(ctx, tx, ideaID, author, notify.CommentOnFollowed, notify.CommentOnYourIdea)
+		// Those mentioned hear of it as a mention, not a second time as followers.
+		mentioned, err := notify.Mentions(ctx, tx, ideaID, author, text)
+		if err != nil {
+			return err
+		}
+		return notify.IdeaFollowers(ctx, tx, ideaID, author, notify.CommentOnFollowed, notify.CommentOnYourIdea, mentioned...)
 	})
 	if err != nil {
 		return nil, err

@@ -120,12 +120,3 @@ func (s *Service) Feedback(ctx context.Context, ideaID int64) ([]Feedback, error
 	})
 	return out, err
 }
-
-// Statuses lists the city's idea status codes in order.
-func (s *Service) Statuses(ctx context.Context) ([]string, error) {
-	var out []string
-	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		return tx.SelectContext(ctx, &out, `SELECT code FROM idea_statuses ORDER BY position, id`)
-	})
-	return out, err
-}

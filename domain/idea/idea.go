@@ -9,27 +9,34 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"agora/domain/errs"
+	"agora/domain/locale"
 	"agora/domain/permission"
 )
 
 // Idea is one input.
 type Idea struct {
-	ID             int64      `db:"id" json:"id"`
-	ProjectID      int64      `db:"project_id" json:"project_id"`
-	PhaseID        *int64     `db:"phase_id" json:"phase_id"`
-	AuthorID       *int64     `db:"author_id" json:"author_id"`
-	AuthorName     string     `db:"author_name" json:"author_name"`
-	Title          string     `db:"title" json:"title"`
-	Body           string     `db:"body" json:"body"` // sanitised HTML
-	Status         string     `db:"status" json:"status"`
-	LikesCount     int        `db:"likes_count" json:"likes_count"`
-	DislikesCount  int        `db:"dislikes_count" json:"dislikes_count"`
-	CommentsCount  int        `db:"comments_count" json:"comments_count"`
-	FollowersCount int        `db:"followers_count" json:"followers_count"`
-	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
-	Topics         []int64    `db:"-" json:"topics"`
-	MyReaction     string     `db:"-" json:"my_reaction,omitempty"`
-	DeletedAt      *time.Time `db:"deleted_at" json:"-"`
+	ID             int64       `db:"id" json:"id"`
+	ProjectID      int64       `db:"project_id" json:"project_id"`
+	PhaseID        *int64      `db:"phase_id" json:"phase_id"`
+	AuthorID       *int64      `db:"author_id" json:"author_id"`
+	AuthorName     string      `db:"author_name" json:"author_name"`
+	Title          string      `db:"title" json:"title"`
+	Body           string      `db:"body" json:"body"` // sanitised HTML
+	Status         string      `db:"status" json:"status"`
+	StatusTitle    locale.Text `db:"status_title" json:"status_title"`
+	StatusColor    string      `db:"status_color" json:"status_color"`
+	LikesCount     int         `db:"likes_count" json:"likes_count"`
+	DislikesCount  int         `db:"dislikes_count" json:"dislikes_count"`
+	CommentsCount  int         `db:"comments_count" json:"comments_count"`
+	FollowersCount int         `db:"followers_count" json:"followers_count"`
+	LocationLat    *float64    `db:"location_lat" json:"location_lat"`
+	LocationLng    *float64    `db:"location_lng" json:"location_lng"`
+	LocationName   string      `db:"location_name" json:"location_name"`
+	CreatedAt      time.Time   `db:"created_at" json:"created_at"`
+	Topics         []int64     `db:"-" json:"topics"`
+	Images         []Image     `db:"-" json:"images"`
+	MyReaction     string      `db:"-" json:"my_reaction,omitempty"`
+	DeletedAt      *time.Time  `db:"deleted_at" json:"-"`
 }
 
 // New is what a citizen submits.
@@ -38,6 +45,17 @@ type New struct {
 	Title     string  `json:"title"`
 	Body      string  `json:"body"`
 	Topics    []int64 `json:"topics"`
+	// An optional place: both coordinates or neither, and a name.
+	LocationLat  *float64 `json:"location_lat"`
+	LocationLng  *float64 `json:"location_lng"`
+	LocationName string   `json:"location_name"`
+}
+
+// Image is a picture attached to an idea.
+type Image struct {
+	ID   int64  `db:"id" json:"id"`
+	Name string `db:"name" json:"name"`
+	URL  string `db:"-" json:"url"`
 }
 
 // bodyPolicy allows the rich text of a user-generated post and nothing that
@@ -73,6 +91,14 @@ func (n *New) Check(op string) error {
 		return errs.InvalidField(op, "body", "must be at most 20000 characters").WithRule("too_long", 20000)
 	case n.ProjectID <= 0:
 		return errs.InvalidField(op, "project_id", "is required")
+	case (n.LocationLat == nil) != (n.LocationLng == nil):
+		return errs.InvalidField(op, "location_lat", "give both coordinates of the place, or neither").WithRule("location_pair")
+	case n.LocationLat != nil && (*n.LocationLat < -90 || *n.LocationLat > 90 || *n.LocationLng < -180 || *n.LocationLng > 180):
+		return errs.InvalidField(op, "location_lat", "the coordinates are outside the map").WithRule("location_range")
+	}
+	n.LocationName = strings.TrimSpace(PlainTitle(n.LocationName))
+	if len([]rune(n.LocationName)) > 200 {
+		return errs.InvalidField(op, "location_name", "must be at most 200 characters").WithRule("too_long", 200)
 	}
 	return nil
 }

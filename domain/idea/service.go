@@ -23,7 +23,7 @@ func NewService(db *tenant.DB) *Service { return &Service{db: db} }
 
 const selectIdea = `SELECT i.id, i.project_id, i.phase_id, CASE WHEN i.anonymous THEN NULL ELSE i.author_id END AS author_id,
 	CASE WHEN i.anonymous OR u.id IS NULL THEN '' WHEN u.deleted_at IS NOT NULL THEN '' ELSE u.first_name || ' ' || left(u.last_name, 1) || '.' END AS author_name,
-	i.title, i.body, s.code AS status, i.likes_count, i.dislikes_count, i.comments_count, i.created_at, i.deleted_at,
+	i.title, i.body, s.code AS status, s.title AS status_title, s.color AS status_color, i.location_lat, i.location_lng, i.location_name, i.likes_count, i.dislikes_count, i.comments_count, i.created_at, i.deleted_at,
 	(SELECT count(*) FROM follows f WHERE f.item_type = 'idea' AND f.item_id = i.id) AS followers_count
 	FROM ideas i JOIN idea_statuses s ON s.id = i.status_id LEFT JOIN users u ON u.id = i.author_id`
 
@@ -38,9 +38,10 @@ func (s *Service) Post(ctx context.Context, authorID int64, phaseID *int64, n Ne
 	t, _ := tenant.FromContext(ctx)
 	var id int64
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		err := tx.GetContext(ctx, &id, `INSERT INTO ideas (project_id, phase_id, author_id, title, body, body_text, status_id, lang)
-			VALUES ($1, $2, $3, $4, $5, $6, (SELECT id FROM idea_statuses WHERE code = 'proposed'), $7::regconfig) RETURNING id`,
-			n.ProjectID, phaseID, authorID, n.Title, html, text, searchConfig(t.DefaultLocale()))
+		err := tx.GetContext(ctx, &id, `INSERT INTO ideas (project_id, phase_id, author_id, title, body, body_text, status_id, lang,
+				location_lat, location_lng, location_name)
+			VALUES ($1, $2, $3, $4, $5, $6, (SELECT id FROM idea_statuses WHERE code = 'proposed'), $7::regconfig, $8, $9, $10) RETURNING id`,
+			n.ProjectID, phaseID, authorID, n.Title, html, text, searchConfig(t.DefaultLocale()), n.LocationLat, n.LocationLng, n.LocationName)
 		if err != nil {
 			return err
 		}
@@ -85,6 +86,9 @@ func (s *Service) Get(ctx context.Context, id, viewer int64) (*Idea, error) {
 		if err := tx.SelectContext(ctx, &it.Topics, `SELECT topic_id FROM idea_topics WHERE idea_id = $1 ORDER BY topic_id`, id); err != nil {
 			return err
 		}
+		if err := tx.SelectContext(ctx, &it.Images, `SELECT id, name FROM idea_images WHERE idea_id = $1 ORDER BY position, id`, id); err != nil {
+			return err
+		}
 		if viewer > 0 {
 			err := tx.GetContext(ctx, &it.MyReaction, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`, viewer, id)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -99,6 +103,7 @@ func (s *Service) Get(ctx context.Context, id, viewer int64) (*Idea, error) {
 	if it.Topics == nil {
 		it.Topics = []int64{}
 	}
+	it.Images = withURLs(id, it.Images)
 	return &it, nil
 }
 
@@ -108,7 +113,9 @@ type Filter struct {
 	// nil means no limit.
 	Projects []int64
 	Project  int64
+	Phase    int64
 	Topic    int64
+	Area     int64 // ideas of projects in this area
 	Status   string
 	Query    string
 	Sort     string // new (default), popular, trending, random, oldest
@@ -126,18 +133,23 @@ var sorts = map[string]string{
 	// trending: reactions and comments weigh less as the idea ages.
 	"trending": "(i.likes_count + 2 * i.comments_count + 1) / power(extract(epoch FROM now() - i.created_at) / 3600 + 2, 1.5) DESC, i.id DESC",
 	// random: shuffled by a seed, so a viewer's order stays put all day.
-	"random": "md5(i.id::text || $7), i.id",
+	"random": "md5(i.id::text || $9), i.id",
+	// status: in the order of the statuses, newest first within each.
+	"status": "s.position, i.created_at DESC, i.id DESC",
 }
 
-// List returns one page of ideas and the total, in three queries whatever
-// the page size (ideas, their topics, the count).
+// Sorts lists the sort orders List knows.
+var Sorts = []string{"new", "popular", "trending", "random", "status", "oldest"}
+
+// List returns one page of ideas and the total, in four queries whatever
+// the page size (the count, ideas, their topics, their images).
 func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 	order, ok := sorts[f.Sort]
 	if f.Sort == "" {
 		order, ok = sorts["new"], true
 	}
 	if !ok {
-		return nil, 0, errs.InvalidField("idea.List", "sort", "%q is not new, popular, trending, random or oldest", f.Sort)
+		return nil, 0, errs.InvalidField("idea.List", "sort", "%q is not one of %s", f.Sort, strings.Join(Sorts, ", "))
 	}
 	if f.Page < 1 {
 		f.Page = 1
@@ -147,12 +159,14 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		AND ($2 = 0 OR i.id IN (SELECT idea_id FROM idea_topics WHERE topic_id = $2))
 		AND ($3 = '' OR s.code = $3)
 		AND ($4 = '' OR i.search @@ websearch_to_tsquery($5::regconfig, $4))
-		AND ($6::bigint[] IS NULL OR i.project_id = ANY($6))`
+		AND ($6::bigint[] IS NULL OR i.project_id = ANY($6))
+		AND ($7 = 0 OR i.phase_id = $7)
+		AND ($8 = 0 OR i.project_id IN (SELECT project_id FROM project_areas WHERE area_id = $8))`
 	var projects any // NULL: no limit
 	if f.Projects != nil {
 		projects = pq.Int64Array(f.Projects)
 	}
-	args := []any{f.Project, f.Topic, f.Status, strings.TrimSpace(f.Query), searchConfig(t.DefaultLocale()), projects}
+	args := []any{f.Project, f.Topic, f.Status, strings.TrimSpace(f.Query), searchConfig(t.DefaultLocale()), projects, f.Phase, f.Area}
 	countArgs := args
 	args = append(args, f.Seed)
 	var out []Idea
@@ -161,9 +175,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM ideas i JOIN idea_statuses s ON s.id = i.status_id WHERE `+where, countArgs...); err != nil {
 			return err
 		}
-		// $7, the seed, is referenced by the random order only; the others
+		// $9, the seed, is referenced by the random order only; the others
 		// compare it with itself so every statement uses all its parameters.
-		if err := tx.SelectContext(ctx, &out, selectIdea+` WHERE `+where+` AND $7 = $7`+
+		if err := tx.SelectContext(ctx, &out, selectIdea+` WHERE `+where+` AND $9 = $9`+
 			fmt.Sprintf(` ORDER BY %s LIMIT %d OFFSET %d`, order, PageSize, (f.Page-1)*PageSize), args...); err != nil {
 			return err
 		}
@@ -174,7 +188,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		at := map[int64]*Idea{}
 		for i := range out {
 			ids[i], at[out[i].ID] = out[i].ID, &out[i]
-			out[i].Topics = []int64{}
+			out[i].Topics, out[i].Images = []int64{}, []Image{}
 		}
 		var links []struct {
 			IdeaID  int64 `db:"idea_id"`
@@ -185,6 +199,17 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		}
 		for _, l := range links {
 			at[l.IdeaID].Topics = append(at[l.IdeaID].Topics, l.TopicID)
+		}
+		var imgs []struct {
+			IdeaID int64 `db:"idea_id"`
+			Image
+		}
+		if err := tx.SelectContext(ctx, &imgs, `SELECT idea_id, id, name FROM idea_images WHERE idea_id = ANY($1) ORDER BY idea_id, position, id`, pq.Int64Array(ids)); err != nil {
+			return err
+		}
+		for _, m := range imgs {
+			it := at[m.IdeaID]
+			it.Images = append(it.Images, withURLs(m.IdeaID, []Image{m.Image})...)
 		}
 		return nil
 	})
@@ -254,6 +279,11 @@ func (s *Service) setReaction(ctx context.Context, userID int64, itemType string
 		if old == mode {
 			return nil
 		}
+		if itemType == "idea" && mode != "" {
+			if err := checkPhaseReactionRules(ctx, tx, userID, itemID, mode, old == ""); err != nil {
+				return err
+			}
+		}
 		switch {
 		case old == "":
 			_, err = tx.ExecContext(ctx, `INSERT INTO reactions (user_id, item_type, item_id, mode) VALUES ($1, $2, $3, $4)`, userID, itemType, itemID, mode)
@@ -278,6 +308,67 @@ func (s *Service) setReaction(ctx context.Context, userID int64, itemType string
 	})
 }
 
+// checkPhaseReactionRules applies the idea's phase rules to a like or
+// dislike: dislikes may be off, and a new reaction may exceed the number
+// each user has in the phase. The user's row is locked while counting, so
+// two reactions of the same user cannot both take the last one.
+func checkPhaseReactionRules(ctx context.Context, tx *tenant.Tx, userID, ideaID int64, mode string, isNew bool) error {
+	const op = "idea.React"
+	var rules struct {
+		PhaseID  *int64 `db:"phase_id"`
+		Dislikes *bool  `db:"dislikes_enabled"`
+		Limit    *int   `db:"reaction_limit"`
+	}
+	if err := tx.GetContext(ctx, &rules, `SELECT i.phase_id, p.dislikes_enabled, p.reaction_limit
+		FROM ideas i LEFT JOIN phases p ON p.id = i.phase_id WHERE i.id = $1`, ideaID); err != nil {
+		return err
+	}
+	if mode == "dislike" && rules.Dislikes != nil && !*rules.Dislikes {
+		return errs.E(op, errs.Forbidden, "this phase does not allow dislikes").WithRule("dislikes_disabled")
+	}
+	if !isNew || rules.Limit == nil {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
+		return err
+	}
+	var used int
+	if err := tx.GetContext(ctx, &used, `SELECT count(*) FROM reactions r JOIN ideas i ON i.id = r.item_id
+		WHERE r.user_id = $1 AND r.item_type = 'idea' AND i.phase_id = $2`, userID, *rules.PhaseID); err != nil {
+		return err
+	}
+	if used >= *rules.Limit {
+		return errs.E(op, errs.Conflict, "you have used all %d reactions of this phase; take one back to react here", *rules.Limit).
+			WithRule("reaction_limit", *rules.Limit)
+	}
+	return nil
+}
+
+// ReactionsLeft is how many more ideas the user can react to in the phase,
+// and whether the phase limits them at all.
+func (s *Service) ReactionsLeft(ctx context.Context, userID, phaseID int64) (left int, limited bool, err error) {
+	err = s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		var limit *int
+		if err := tx.GetContext(ctx, &limit, `SELECT reaction_limit FROM phases WHERE id = $1`, phaseID); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
+		if limit == nil {
+			return nil
+		}
+		var used int
+		if err := tx.GetContext(ctx, &used, `SELECT count(*) FROM reactions r JOIN ideas i ON i.id = r.item_id
+			WHERE r.user_id = $1 AND r.item_type = 'idea' AND i.phase_id = $2`, userID, phaseID); err != nil {
+			return err
+		}
+		left, limited = max(*limit-used, 0), true
+		return nil
+	})
+	return left, limited, err
+}
+
 func bump(ctx context.Context, tx *tenant.Tx, table string, id int64, mode string, delta int) error {
 	col := "likes_count"
 	if mode == "dislike" {
@@ -298,8 +389,9 @@ func (s *Service) Update(ctx context.Context, actor, id int64, n New) (*Idea, er
 	html, text := Sanitize(n.Body)
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var project int64
-		err := tx.GetContext(ctx, &project, `UPDATE ideas SET title = $2, body = $3, body_text = $4, updated_at = now()
-			WHERE id = $1 AND deleted_at IS NULL RETURNING project_id`, id, n.Title, html, text)
+		err := tx.GetContext(ctx, &project, `UPDATE ideas SET title = $2, body = $3, body_text = $4,
+				location_lat = $5, location_lng = $6, location_name = $7, updated_at = now()
+			WHERE id = $1 AND deleted_at IS NULL RETURNING project_id`, id, n.Title, html, text, n.LocationLat, n.LocationLng, n.LocationName)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.E(op, errs.NotFound, "no idea %d", id)
 		}

@@ -79,7 +79,7 @@ func (c *Catalog) T(locale, key string, args ...any) string {
 	if !ok {
 		return key
 	}
-	if len(args) > 0 {
+	if len(args) > 0 && strings.Contains(s, "%") {
 		return fmt.Sprintf(s, args...)
 	}
 	return s

@@ -27,16 +27,21 @@ var items = map[string]struct{ table, project string }{
 
 // Report is one entry of the moderation inbox.
 type Report struct {
-	ID        int64      `db:"id" json:"id"`
-	ItemType  string     `db:"item_type" json:"item_type"`
-	ItemID    int64      `db:"item_id" json:"item_id"`
-	ProjectID int64      `db:"project_id" json:"project_id"`
-	Reason    string     `db:"reason" json:"reason"`
-	Note      string     `db:"note" json:"note"`
-	Excerpt   string     `db:"excerpt" json:"excerpt"`
-	Hidden    bool       `db:"hidden" json:"hidden"`
-	CreatedAt time.Time  `db:"created_at" json:"created_at"`
-	ReadAt    *time.Time `db:"read_at" json:"read_at"`
+	ID        int64  `db:"id" json:"id"`
+	ItemType  string `db:"item_type" json:"item_type"`
+	ItemID    int64  `db:"item_id" json:"item_id"`
+	ProjectID int64  `db:"project_id" json:"project_id"`
+	Reason    string `db:"reason" json:"reason"`
+	Note      string `db:"note" json:"note"`
+	Excerpt   string `db:"excerpt" json:"excerpt"`
+	Hidden    bool   `db:"hidden" json:"hidden"`
+	// The item's author (nil when gone or anonymous), and until when they
+	// are blocked, if they are.
+	AuthorID           *int64     `db:"author_id" json:"author_id"`
+	AuthorName         string     `db:"author_name" json:"author_name"`
+	AuthorBlockedUntil *time.Time `db:"author_blocked_until" json:"author_blocked_until"`
+	CreatedAt          time.Time  `db:"created_at" json:"created_at"`
+	ReadAt             *time.Time `db:"read_at" json:"read_at"`
 }
 
 // Service manages reports and hidden content.
@@ -101,10 +106,13 @@ func (s *Service) Inbox(ctx context.Context, f Filter) ([]Report, error) {
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		return tx.SelectContext(ctx, &out, `SELECT r.id, r.item_type, r.item_id, r.project_id, r.reason, r.note, r.created_at, r.read_at,
 			coalesce(CASE r.item_type WHEN 'idea' THEN i.title ELSE left(c.body, 200) END, '') AS excerpt,
-			coalesce(CASE r.item_type WHEN 'idea' THEN i.hidden_at ELSE c.hidden_at END IS NOT NULL, false) AS hidden
+			coalesce(CASE r.item_type WHEN 'idea' THEN i.hidden_at ELSE c.hidden_at END IS NOT NULL, false) AS hidden,
+			u.id AS author_id, coalesce(btrim(u.first_name || ' ' || u.last_name), '') AS author_name,
+			CASE WHEN u.blocked_until > now() THEN u.blocked_until END AS author_blocked_until
 			FROM reports r
 			LEFT JOIN ideas i ON r.item_type = 'idea' AND i.id = r.item_id
 			LEFT JOIN comments c ON r.item_type = 'comment' AND c.id = r.item_id
+			LEFT JOIN users u ON u.deleted_at IS NULL AND u.id = CASE r.item_type WHEN 'idea' THEN CASE WHEN i.anonymous THEN NULL ELSE i.author_id END ELSE c.author_id END
 			WHERE ($1::bigint[] IS NULL OR r.project_id = ANY($1)) AND ($2 = 0 OR r.project_id = $2)
 			  AND (NOT $3 OR r.read_at IS NULL)
 			  AND ($4 = '' OR r.note ILIKE '%' || $4 || '%' OR i.title ILIKE '%' || $4 || '%' OR c.body ILIKE '%' || $4 || '%')
@@ -137,6 +145,38 @@ func (s *Service) ReportProject(ctx context.Context, id int64) (int64, error) {
 		return 0, errs.E("moderation", errs.NotFound, "no report %d", id)
 	}
 	return project, err
+}
+
+// ReportItem returns what a report is about: its project and item.
+// Errors: errs.NotFound.
+func (s *Service) ReportItem(ctx context.Context, id int64) (project int64, itemType string, itemID int64, err error) {
+	err = s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.QueryRowxContext(ctx, `SELECT project_id, item_type, item_id FROM reports WHERE id = $1`, id).Scan(&project, &itemType, &itemID)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errs.E("moderation", errs.NotFound, "no report %d", id)
+	}
+	return project, itemType, itemID, err
+}
+
+// ReportAuthor returns the author of the item a report is about. Errors:
+// errs.NotFound for no report, or an item without a known author.
+func (s *Service) ReportAuthor(ctx context.Context, id int64) (int64, error) {
+	var author *int64
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &author, `SELECT CASE r.item_type WHEN 'idea' THEN CASE WHEN i.anonymous THEN NULL ELSE i.author_id END ELSE c.author_id END
+			FROM reports r
+			LEFT JOIN ideas i ON r.item_type = 'idea' AND i.id = r.item_id
+			LEFT JOIN comments c ON r.item_type = 'comment' AND c.id = r.item_id
+			WHERE r.id = $1`, id)
+	})
+	if errors.Is(err, sql.ErrNoRows) || err == nil && author == nil {
+		return 0, errs.E("moderation", errs.NotFound, "no author to block for report %d", id)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return *author, nil
 }
 
 // SetHidden hides (or restores) an idea or a comment, recording who did it.

@@ -4,9 +4,12 @@ package notify
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"agora/tenant"
 )
@@ -17,7 +20,41 @@ const (
 	CommentOnFollowed = "comment_on_followed"  // someone commented on an idea you follow
 	StatusChanged     = "status_changed"       // an idea you follow changed status
 	OfficialFeedback  = "official_feedback"    // the city answered an idea you follow
+	Mention           = "mention"              // someone mentioned you (@handle) in a comment
 )
+
+// mentionRe finds @handles in plain text: an @ that does not follow a
+// letter, digit or another @ (so e-mail addresses are not mentions).
+var mentionRe = regexp.MustCompile(`(?:^|[^\p{L}\p{N}@._-])@([a-z0-9][a-z0-9-]{0,60})`)
+
+// Handles returns the distinct @handles mentioned in text, at most 20.
+func Handles(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range mentionRe.FindAllStringSubmatch(strings.ToLower(text), -1) {
+		h := strings.TrimRight(m[1], "-")
+		if !seen[h] && len(out) < 20 {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// Mentions notifies, on tx, the live users whose handles text mentions,
+// except the actor, about a comment on idea; it returns who it notified.
+func Mentions(ctx context.Context, tx sqlx.QueryerContext, ideaID, actor int64, text string) ([]int64, error) {
+	handles := Handles(text)
+	if len(handles) == 0 {
+		return nil, nil
+	}
+	var ids []int64
+	err := sqlx.SelectContext(ctx, tx, &ids, `INSERT INTO notifications (user_id, kind, idea_id, actor_id)
+		SELECT u.id, $4, $1, $2 FROM users u
+		 WHERE u.handle = ANY($3) AND u.id <> $2 AND u.deleted_at IS NULL
+		RETURNING user_id`, ideaID, actor, pq.StringArray(handles), Mention)
+	return ids, err
+}
 
 // Notification is one notification of a user.
 type Notification struct {
@@ -31,16 +68,17 @@ type Notification struct {
 }
 
 // IdeaFollowers notifies, on tx, everyone who follows idea (its author
-// included) except the actor, with kind; the idea's author gets authorKind
-// instead when it is not empty.
-func IdeaFollowers(ctx context.Context, tx sqlx.ExecerContext, ideaID, actor int64, kind, authorKind string) error {
+// included) except the actor and those in except, with kind; the idea's
+// author gets authorKind instead when it is not empty.
+func IdeaFollowers(ctx context.Context, tx sqlx.ExecerContext, ideaID, actor int64, kind, authorKind string, except ...int64) error {
 	if authorKind == "" {
 		authorKind = kind
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, idea_id, actor_id)
 		SELECT f.user_id, CASE WHEN f.user_id = i.author_id THEN $4 ELSE $3 END, $1, nullif($2, 0)
 		  FROM follows f JOIN ideas i ON i.id = f.item_id
-		 WHERE f.item_type = 'idea' AND f.item_id = $1 AND f.user_id <> $2`, ideaID, actor, kind, authorKind)
+		 WHERE f.item_type = 'idea' AND f.item_id = $1 AND f.user_id <> $2 AND NOT f.user_id = ANY($5)`,
+		ideaID, actor, kind, authorKind, pq.Int64Array(append([]int64{}, except...)))
 	return err
 }
 

@@ -36,6 +36,10 @@ type Project struct {
 	Status      Status      `db:"status" json:"status"`
 	Visibility  string      `db:"visibility" json:"visibility"`
 	Position    int         `db:"position" json:"position"`
+	FolderID    *int64      `db:"folder_id" json:"folder_id"`
+	// HeaderImage is the header image's file name ("" when none), served at
+	// HeaderURL.
+	HeaderImage string `db:"header_image" json:"header_image"`
 	CreatedAt   time.Time   `db:"created_at" json:"created_at"`
 	PublishedAt *time.Time  `db:"published_at" json:"published_at"`
 	Topics      []int64     `db:"-" json:"topics"`
@@ -43,6 +47,14 @@ type Project struct {
 	Groups      []int64     `db:"-" json:"groups"`
 	Moderators  []int64     `db:"-" json:"moderators"`
 	Phases      []Phase     `db:"-" json:"phases"`
+}
+
+// HeaderURL is where the project's header image is served ("" when none).
+func (p Project) HeaderURL() string {
+	if p.HeaderImage == "" {
+		return ""
+	}
+	return "/projects/" + p.Slug + "/header/" + p.HeaderImage
 }
 
 // Phase is one step of a project's timeline.

@@ -25,7 +25,7 @@ type Service struct {
 // NewService returns the project service.
 func NewService(db *tenant.DB) *Service { return &Service{db: db, now: time.Now} }
 
-const projectColumns = `id, slug, title, description, status, visibility, position, created_at, published_at`
+const projectColumns = `id, slug, title, description, status, visibility, position, folder_id, header_image, created_at, published_at`
 
 func pqErr(err error) *pq.Error {
 	var pe *pq.Error
@@ -43,9 +43,13 @@ func (s *Service) Create(ctx context.Context, actor int64, p Project) (*Project,
 		return nil, err
 	}
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		err := tx.GetContext(ctx, &p.ID, `INSERT INTO projects (slug, title, description, status, visibility, position, published_at)
-			VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $4 = 'published' THEN now() END) RETURNING id`,
-			p.Slug, p.Title, p.Description, p.Status, p.Visibility, p.Position)
+		err := tx.GetContext(ctx, &p.ID, `INSERT INTO projects (slug, title, description, status, visibility, folder_id, published_at, position)
+			VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $4 = 'published' THEN now() END,
+				CASE WHEN $7 > 0 THEN $7 ELSE (SELECT coalesce(max(position), 0) + 1 FROM projects) END) RETURNING id`,
+			p.Slug, p.Title, p.Description, p.Status, p.Visibility, p.FolderID, p.Position)
+		if pe := pqErr(err); pe != nil && pe.Code == "23503" {
+			return errs.InvalidField(op, "folder_id", "no folder %d", *p.FolderID).WithRule("unknown_id")
+		}
 		if pe := pqErr(err); pe != nil && pe.Code == "23505" {
 			return errs.InvalidField(op, "slug", "%q is already used by another project", p.Slug).WithRule("slug_taken")
 		}
@@ -71,6 +75,8 @@ type Patch struct {
 	Status      *Status      `json:"status"`
 	Visibility  *string      `json:"visibility"`
 	Position    *int         `json:"position"`
+	// FolderID moves the project into a folder; 0 takes it out.
+	FolderID *int64   `json:"folder_id"`
 	Topics      *[]int64     `json:"topics"`
 	Areas       *[]int64     `json:"areas"`
 	Groups      *[]int64     `json:"groups"`
@@ -94,11 +100,14 @@ func (s *Service) Update(ctx context.Context, actor, id int64, patch Patch) (*Pr
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE projects SET slug = $2, title = $3, description = $4, status = $5, visibility = $6,
-			position = $7, updated_at = now(),
+			position = $7, folder_id = $8, updated_at = now(),
 			published_at = CASE WHEN $5 = 'published' AND published_at IS NULL THEN now() ELSE published_at END
-			WHERE id = $1`, id, p.Slug, p.Title, p.Description, p.Status, p.Visibility, p.Position)
+			WHERE id = $1`, id, p.Slug, p.Title, p.Description, p.Status, p.Visibility, p.Position, p.FolderID)
 		if pe := pqErr(err); pe != nil && pe.Code == "23505" {
 			return errs.InvalidField(op, "slug", "%q is already used by another project", p.Slug).WithRule("slug_taken")
+		}
+		if pe := pqErr(err); pe != nil && pe.Code == "23503" {
+			return errs.InvalidField(op, "folder_id", "no folder %d", *p.FolderID).WithRule("unknown_id")
 		}
 		if err != nil {
 			return err
@@ -138,6 +147,12 @@ func apply(p *Project, patch Patch) {
 	}
 	if patch.Position != nil {
 		p.Position = *patch.Position
+	}
+	if patch.FolderID != nil {
+		p.FolderID = patch.FolderID
+		if *patch.FolderID == 0 {
+			p.FolderID = nil
+		}
 	}
 }
 
@@ -332,6 +347,7 @@ type Filter struct {
 	Status Status // "" for any
 	Topic  int64
 	Area   int64
+	Folder int64
 }
 
 // List returns projects in manual order with their phases and links, in a
@@ -343,7 +359,8 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Project, error) {
 			WHERE ($1 = '' OR status = $1)
 			  AND ($2 = 0 OR id IN (SELECT project_id FROM project_topics WHERE topic_id = $2))
 			  AND ($3 = 0 OR id IN (SELECT project_id FROM project_areas WHERE area_id = $3))
-			ORDER BY position, id`, string(f.Status), f.Topic, f.Area); err != nil {
+			  AND ($4 = 0 OR folder_id = $4)
+			ORDER BY position, id`, string(f.Status), f.Topic, f.Area, f.Folder); err != nil {
 			return err
 		}
 		if len(out) == 0 {

@@ -50,6 +50,13 @@ type Home struct {
 	Settings Settings
 	Pages    []Page
 	Topics   []Topic
+	Areas    []Area
+}
+
+// Area is a part of the city that projects concern.
+type Area struct {
+	ID    int64       `db:"id" json:"id"`
+	Title locale.Text `db:"title" json:"title"`
 }
 
 const (
@@ -58,6 +65,7 @@ const (
 	selectPages  = `SELECT id, slug, title, body, position FROM pages ORDER BY position, id`
 	selectPage   = `SELECT id, slug, title, body, position FROM pages WHERE slug = $1`
 	selectTopics = `SELECT id, code, title, position FROM topics ORDER BY position, id`
+	selectAreas  = `SELECT id, title FROM areas ORDER BY position, id`
 )
 
 // GetSettings reads the settings row on q (a city-scoped transaction).
@@ -97,9 +105,34 @@ func (s *Service) Home(ctx context.Context) (Home, error) {
 		if err := tx.SelectContext(ctx, &h.Pages, selectPages); err != nil {
 			return err
 		}
-		return tx.SelectContext(ctx, &h.Topics, selectTopics)
+		if err := tx.SelectContext(ctx, &h.Topics, selectTopics); err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &h.Areas, selectAreas)
 	})
 	return h, err
+}
+
+// Areas lists the city's areas.
+func (s *Service) Areas(ctx context.Context) ([]Area, error) {
+	var out []Area
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error { return tx.SelectContext(ctx, &out, selectAreas) })
+	return out, err
+}
+
+// AddArea creates an area after the others. Errors: errs.Invalid naming the field.
+func (s *Service) AddArea(ctx context.Context, title locale.Text) (*Area, error) {
+	if title.Pick() == "" {
+		return nil, errs.InvalidField("site.AddArea", "title", "is required in at least one language").WithRule("required")
+	}
+	a := Area{Title: title}
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &a.ID, `INSERT INTO areas (title, position) VALUES ($1, (SELECT coalesce(max(position), 0) + 1 FROM areas)) RETURNING id`, title)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // Pages lists the city's static pages.

@@ -39,7 +39,7 @@ type Service struct {
 // NewService returns the accounts service.
 func NewService(db *tenant.DB) *Service { return &Service{db: db, now: time.Now} }
 
-const userColumns = `id, email, first_name, last_name, bio, locale, role, email_confirmed_at, blocked_until, created_at, avatar_path`
+const userColumns = `id, email, first_name, last_name, handle, bio, locale, role, email_confirmed_at, blocked_until, created_at, avatar_path`
 
 // Register creates a citizen account in the city of ctx, honouring its
 // registration mode and password rules. The account starts unconfirmed.
@@ -209,7 +209,7 @@ func (s *Service) SessionByToken(ctx context.Context, secret string) (*Session, 
 	}
 	now := s.now()
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		return tx.GetContext(ctx, &row, `SELECT u.id, u.email, u.first_name, u.last_name, u.bio, u.locale, u.role,
+		return tx.GetContext(ctx, &row, `SELECT u.id, u.email, u.first_name, u.last_name, u.handle, u.bio, u.locale, u.role,
 			       u.email_confirmed_at, u.blocked_until, u.created_at, u.avatar_path,
 			       s.id AS session_id, s.csrf_token, s.expires_at, s.last_seen_at
 			  FROM sessions s JOIN users u ON u.id = s.user_id
@@ -321,11 +321,11 @@ func (s *Service) UserByAPIToken(ctx context.Context, secret string) (*User, err
 	var lastUsed *time.Time
 	var tokenID int64
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		return tx.QueryRowxContext(ctx, `SELECT u.id, u.email, u.first_name, u.last_name, u.bio, u.locale, u.role,
+		return tx.QueryRowxContext(ctx, `SELECT u.id, u.email, u.first_name, u.last_name, u.handle, u.bio, u.locale, u.role,
 			       u.email_confirmed_at, u.blocked_until, u.created_at, u.avatar_path, t.id, t.last_used_at
 			  FROM api_tokens t JOIN users u ON u.id = t.user_id
 			 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.deleted_at IS NULL`, token.Hash(secret)).
-			Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Bio, &u.Locale, &u.Role,
+			Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Handle, &u.Bio, &u.Locale, &u.Role,
 				&u.EmailConfirmedAt, &u.BlockedUntil, &u.CreatedAt, &u.Avatar, &tokenID, &lastUsed)
 	})
 	if errors.Is(err, sql.ErrNoRows) {

@@ -29,10 +29,12 @@ func (r Role) Valid() bool { return r == RoleAdmin || r == RoleModerator || r ==
 
 // User is one account of a city.
 type User struct {
-	ID               ID         `db:"id" json:"id"`
-	Email            string     `db:"email" json:"email"`
-	FirstName        string     `db:"first_name" json:"first_name"`
-	LastName         string     `db:"last_name" json:"last_name"`
+	ID        ID     `db:"id" json:"id"`
+	Email     string `db:"email" json:"email"`
+	FirstName string `db:"first_name" json:"first_name"`
+	LastName  string `db:"last_name" json:"last_name"`
+	// Handle is how others mention the user in comments (@jane-doe).
+	Handle           string     `db:"handle" json:"handle"`
 	Bio              string     `db:"bio" json:"bio"`
 	Locale           string     `db:"locale" json:"locale"`
 	Role             Role       `db:"role" json:"role"`

@@ -1,0 +1,112 @@
+package project
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/lib/pq"
+
+	"agora/domain/errs"
+	"agora/tenant"
+)
+
+// Moderator is a user who moderates a project.
+type Moderator struct {
+	UserID int64  `db:"user_id" json:"user_id"`
+	Name   string `db:"name" json:"name"`
+	Email  string `db:"email" json:"email"`
+}
+
+// Moderators lists a project's moderators by name.
+func (s *Service) Moderators(ctx context.Context, projectID int64) ([]Moderator, error) {
+	var out []Moderator
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &out, `SELECT u.id AS user_id, btrim(u.first_name || ' ' || u.last_name) AS name, coalesce(u.email, '') AS email
+			FROM project_moderators m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 AND u.deleted_at IS NULL
+			ORDER BY u.first_name, u.last_name, u.id`, projectID)
+	})
+	return out, err
+}
+
+// AddModerator makes the user with this email a moderator of the project.
+// seats is how many distinct project moderators the city's plan includes
+// (-1: no limit); admins moderate everything already and are refused.
+// Errors: errs.Invalid naming "email", errs.NotFound, errs.Conflict when
+// every seat is taken.
+func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, email string, seats int, seatsErr func(limit int) error) (*Moderator, error) {
+	const op = "project.AddModerator"
+	var m Moderator
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)`, projectID); err != nil {
+			return err
+		}
+		if !exists {
+			return errs.E(op, errs.NotFound, "no project %d", projectID)
+		}
+		var u struct {
+			ID   int64  `db:"id"`
+			Role string `db:"role"`
+			Name string `db:"name"`
+		}
+		err := tx.GetContext(ctx, &u, `SELECT id, role, btrim(first_name || ' ' || last_name) AS name FROM users
+			WHERE lower(email) = lower($1) AND deleted_at IS NULL`, email)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.InvalidField(op, "email", "no account uses %q; invite the person first", email).WithRule("no_account")
+		}
+		if err != nil {
+			return err
+		}
+		if u.Role == "admin" {
+			return errs.InvalidField(op, "email", "%s is an admin and moderates every project already", email).WithRule("already_admin")
+		}
+		if seats >= 0 {
+			// Seat counts queue here, so two additions cannot both take the last seat.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('agora.moderator_seats.' || current_schema()))`); err != nil {
+				return err
+			}
+			var used int
+			if err := tx.GetContext(ctx, &used, `SELECT count(DISTINCT user_id) FROM project_moderators WHERE user_id <> $1`, u.ID); err != nil {
+				return err
+			}
+			var already bool
+			if err := tx.GetContext(ctx, &already, `SELECT EXISTS (SELECT 1 FROM project_moderators WHERE user_id = $1)`, u.ID); err != nil {
+				return err
+			}
+			if !already && used >= seats {
+				return seatsErr(seats)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO project_moderators (project_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+			projectID, u.ID); err != nil {
+			return err
+		}
+		m = Moderator{UserID: u.ID, Name: u.Name, Email: email}
+		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
+			VALUES ($1, 'project.moderator_added', 'project', $2, $2, jsonb_build_object('user_id', $3::bigint))`, actor, projectID, u.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// RemoveModerator takes a user off a project's moderators. Errors: errs.NotFound.
+func (s *Service) RemoveModerator(ctx context.Context, actor, projectID, userID int64) error {
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM project_moderators WHERE project_id = $1 AND user_id = $2`, projectID, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E("project.RemoveModerator", errs.NotFound, "user %d does not moderate project %d", userID, projectID)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
+			VALUES ($1, 'project.moderator_removed', 'project', $2, $2, jsonb_build_object('user_id', $3::bigint))`, actor, projectID, userID)
+		return err
+	})
+}
+
+func int64s(ids []int64) pq.Int64Array { return pq.Int64Array(ids) }
