@@ -152,7 +152,7 @@ func TestIdeaFlowInBrowser(t *testing.T) {
 	require.Regexp(t, `^/ideas/\d+$`, ideaPath, "posting lands on the new idea's page")
 	require.Equal(t, ideaTitle, text(`article.idea h1`))
 	require.Equal(t, ideaBody, text(`article.idea .rich`))
-	require.Equal(t, "Proposed", text(`article.idea > p:first-child`), "a new idea's status")
+	require.Equal(t, "Proposed", text(`article.idea span.status-label`), "a new idea's status")
 	require.Contains(t, text(`article.idea > p.small`), "Ann P.", "the author is shown")
 	require.Equal(t, "(0)", text(`#comments-h .muted`))
 	require.False(t, present(`section.staff`), "a citizen sees no staff forms")
@@ -184,6 +184,7 @@ func TestIdeaFlowInBrowser(t *testing.T) {
 	// 4. The project moderator (a citizen by role) answers from the idea page.
 	logIn(modAddr, ideaPath, "Staff")
 	require.False(t, present(`header.site-header a[href="/admin/projects"]`), "the moderator is no admin")
+	require.True(t, present(`header.site-header a[href="/admin/moderation"]`), "a project moderator finds the moderation inbox")
 	require.Equal(t, "Answer this idea", text(`section.staff h2`), "a project moderator is offered the staff forms")
 	require.Equal(t, "proposed", value(`#status`))
 	const note = "Our mobility team will look at the spot."
@@ -192,9 +193,9 @@ func TestIdeaFlowInBrowser(t *testing.T) {
 	typeInto(`#note`, note)
 	require.EqualValues(t, http.StatusOK, press(`form[action="`+ideaPath+`/status"] button[type=submit]`))
 	require.Equal(t, ideaPath, path())
-	require.Equal(t, "Under consideration", text(`article.idea > p:first-child`))
+	require.Equal(t, "Under consideration", text(`article.idea span.status-label`))
 	require.Equal(t, "under_consideration", value(`#status`), "the form shows the new status")
-	// The note is kept with the change (no page shows it yet).
+	require.Equal(t, "— "+note, text(`article.idea .status-note`), "the note is shown with the status")
 	var kept string
 	require.NoError(t, env.DB.InReadTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
 		return tx.GetContext(context.Background(), &kept, `SELECT note FROM idea_status_changes WHERE actor_id = $1`, modID)
@@ -211,7 +212,8 @@ func TestIdeaFlowInBrowser(t *testing.T) {
 
 	// 5. The citizen sees the answer, and is told about it.
 	logIn(citizenAddr, ideaPath, "Ann")
-	require.Equal(t, "Under consideration", text(`article.idea > p:first-child`))
+	require.Equal(t, "Under consideration", text(`article.idea span.status-label`))
+	require.Equal(t, "— "+note, text(`article.idea .status-note`), "the citizen reads why")
 	require.Equal(t, "Official feedback", text(`#feedback-h`))
 	require.Equal(t, []string{feedback}, texts(`section.feedback article.official .rich`))
 	// Official feedback is signed with the staff member's first and last

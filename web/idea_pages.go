@@ -204,6 +204,10 @@ func (s *Server) ideaPage(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
+	if v.StatusHistory, err = s.ideas.StatusHistory(c.Request.Context(), it.ID); err != nil {
+		s.pageError(c, err)
+		return
+	}
 	if v.Comments, err = s.ideas.Comments(c.Request.Context(), it.ID); err != nil {
 		s.pageError(c, err)
 		return
@@ -222,7 +226,7 @@ func (s *Server) ideaPage(c *gin.Context) {
 			return
 		}
 	}
-	v.ReactionError, v.ImageError = c.Query("reaction_error"), c.Query("image_error")
+	v.ReactionError, v.ImageError, v.StaffError = c.Query("reaction_error"), c.Query("image_error"), c.Query("staff_error")
 	v.CanEditIdea = s.mayEditIdea(c, a, it)
 	v.ReactionsLeft = -1
 	if ph, ok := project.CurrentPhase(p.Phases, time.Now()); ok {
@@ -283,7 +287,8 @@ func (s *Server) reactSubmit(c *gin.Context) {
 }
 
 // staffIdeaSubmit handles the idea page's staff forms: status (with note)
-// and official feedback. Non-staff get 403.
+// and official feedback. Non-staff get 403; a refused form comes back to
+// the idea page with its reason.
 func (s *Server) staffIdeaSubmit(c *gin.Context, act func(a permission.Actor, it *idea.Idea) error) {
 	a, err := s.actor(c)
 	if err != nil {
@@ -299,11 +304,7 @@ func (s *Server) staffIdeaSubmit(c *gin.Context, act func(a permission.Actor, it
 		s.fail(c, http.StatusForbidden, "forbidden", "error.forbidden")
 		return
 	}
-	if err := act(a, it); err != nil && errs.CodeOf(err) != errs.Invalid {
-		s.pageError(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(it.ID, 10))
+	s.backToIdea(c, "staff_error", act(a, it))
 }
 
 func (s *Server) statusSubmit(c *gin.Context) {

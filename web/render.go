@@ -106,13 +106,16 @@ type view struct {
 	CanEditIdea   bool
 	ReactionError string
 	ImageError    string
+	StaffError    string
+	StatusHistory []idea.StatusChange
 	Comments      []idea.Comment
 	CommentDenial *denialView
 	ViewerID      int64
 	Moderates     bool
 	Following     bool
 	Notifications []notify.Notification
-	Unread        int // the signed-in user's unread notifications
+	Unread        int  // the signed-in user's unread notifications
+	ModeratesAny  bool // the signed-in user moderates a project (the inbox link)
 	Invitation    *user.Invitation
 
 	port  string // ":8080" when the request came on a non-default port
@@ -388,8 +391,8 @@ func (s *Server) html(c *gin.Context, status int, name string, v view) {
 		v.User = u
 	}
 	if v.User != nil && v.City != nil && v.Notifications == nil {
-		if n, err := s.notifications.Unread(c.Request.Context(), int64(v.User.ID)); err == nil {
-			v.Unread = n
+		if n, mod, err := s.notifications.Header(c.Request.Context(), int64(v.User.ID)); err == nil {
+			v.Unread, v.ModeratesAny = n, mod
 		} else {
 			_ = c.Error(err) // the page still renders, without the badge
 		}

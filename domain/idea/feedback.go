@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"agora/domain/errs"
+	"agora/domain/locale"
 	"agora/domain/notify"
 	"agora/tenant"
 )
@@ -114,9 +115,28 @@ func (s *Service) AddFeedback(ctx context.Context, actor, ideaID int64, body str
 func (s *Service) Feedback(ctx context.Context, ideaID int64) ([]Feedback, error) {
 	var out []Feedback
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		return tx.SelectContext(ctx, &out, `SELECT f.id, coalesce(u.first_name || ' ' || u.last_name, '') AS author_name, f.body, f.created_at
+		return tx.SelectContext(ctx, &out, `SELECT f.id, CASE WHEN u.id IS NULL THEN '' ELSE btrim(u.first_name || ' ' || u.last_name) END AS author_name, f.body, f.created_at
 			FROM idea_feedback f LEFT JOIN users u ON u.id = f.author_id AND u.deleted_at IS NULL
 			WHERE f.idea_id = $1 ORDER BY f.created_at, f.id`, ideaID)
+	})
+	return out, err
+}
+
+// StatusChange is one change of an idea's status, with the staff's note.
+type StatusChange struct {
+	To        string      `db:"to_status" json:"to_status"`
+	ToTitle   locale.Text `db:"to_title" json:"to_title"`
+	Note      string      `db:"note" json:"note"`
+	CreatedAt time.Time   `db:"created_at" json:"created_at"`
+}
+
+// StatusHistory lists an idea's status changes, newest first.
+func (s *Service) StatusHistory(ctx context.Context, ideaID int64) ([]StatusChange, error) {
+	var out []StatusChange
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &out, `SELECT s.code AS to_status, s.title AS to_title, c.note, c.created_at
+			FROM idea_status_changes c JOIN idea_statuses s ON s.id = c.to_status
+			WHERE c.idea_id = $1 ORDER BY c.created_at DESC, c.id DESC`, ideaID)
 	})
 	return out, err
 }

@@ -105,6 +105,16 @@ func (s *Service) List(ctx context.Context, userID int64) ([]Notification, int, 
 	return out, unread, err
 }
 
+// Header is what a page's header needs to know of the signed-in user: their
+// unread notifications and whether they moderate any project (one query).
+func (s *Service) Header(ctx context.Context, userID int64) (unread int, moderates bool, err error) {
+	err = s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.QueryRowxContext(ctx, `SELECT (SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL),
+			EXISTS (SELECT 1 FROM project_moderators WHERE user_id = $1)`, userID).Scan(&unread, &moderates)
+	})
+	return unread, moderates, err
+}
+
 // Unread counts the user's unread notifications (the header's badge).
 func (s *Service) Unread(ctx context.Context, userID int64) (int, error) {
 	var n int
