@@ -87,7 +87,14 @@ SELECT t.id, t.slug, t.name, t.schema_name, t.shard, t.plan, t.lifecycle, t.loca
        coalesce((SELECT array_agg(h.host ORDER BY h.is_primary DESC, h.host)
                    FROM platform.tenant_hosts h WHERE h.tenant_id = t.id), '{}') AS hosts,
        coalesce((SELECT h.host FROM platform.tenant_hosts h
-                  WHERE h.tenant_id = t.id AND h.is_primary), '') AS primary_host
+                  WHERE h.tenant_id = t.id AND h.is_primary), '') AS primary_host,
+       t.trial_ends_at,
+       coalesce((SELECT array_agg(o.feature ORDER BY o.feature) FROM platform.tenant_feature_overrides o
+                  WHERE o.tenant_id = t.id AND o.enabled), '{}') AS granted,
+       coalesce((SELECT array_agg(o.feature ORDER BY o.feature) FROM platform.tenant_feature_overrides o
+                  WHERE o.tenant_id = t.id AND NOT o.enabled), '{}') AS revoked,
+       coalesce((SELECT array_agg(f.feature ORDER BY f.feature) FROM platform.plan_features f
+                  WHERE f.plan = t.plan), '{}') AS plan_features
   FROM platform.tenants t`
 
 type tenantRow struct {
@@ -106,6 +113,10 @@ type tenantRow struct {
 	DeletedAt   *time.Time     `db:"deleted_at"`
 	Hosts       pq.StringArray `db:"hosts"`
 	PrimaryHost string         `db:"primary_host"`
+	TrialEndsAt *time.Time     `db:"trial_ends_at"`
+	Granted     pq.StringArray `db:"granted"`
+	Revoked     pq.StringArray `db:"revoked"`
+	PlanFeats   pq.StringArray `db:"plan_features"`
 }
 
 func (row tenantRow) tenant(baseDomain string) (*Tenant, error) {
@@ -114,7 +125,18 @@ func (row tenantRow) tenant(baseDomain string) (*Tenant, error) {
 		Plan: row.Plan, Lifecycle: row.Lifecycle, Locales: row.Locales, TimeZone: row.TimeZone,
 		Country: row.Country, CreatedAt: row.CreatedAt, SuspendedAt: row.SuspendedAt,
 		DeletedAt: row.DeletedAt, Hosts: row.Hosts, PrimaryHost: row.PrimaryHost,
-		DefaultHost: DefaultHost(row.Slug, baseDomain),
+		DefaultHost: DefaultHost(row.Slug, baseDomain), TrialEndsAt: row.TrialEndsAt,
+		Granted: row.Granted, Revoked: row.Revoked,
+	}
+	t.features = map[string]bool{}
+	for _, f := range row.PlanFeats {
+		t.features[f] = true
+	}
+	for _, f := range row.Granted {
+		t.features[f] = true
+	}
+	for _, f := range row.Revoked {
+		delete(t.features, f)
 	}
 	if t.PrimaryHost == "" {
 		t.PrimaryHost = t.DefaultHost

@@ -64,11 +64,21 @@ type Tenant struct {
 	CreatedAt   time.Time
 	SuspendedAt *time.Time
 	DeletedAt   *time.Time
+	TrialEndsAt *time.Time // when a trial falls back to the essential plan
+	// Granted and Revoked are the operator's overrides of the plan.
+	Granted, Revoked []string
+
+	// features is what the plan and the overrides allow.
+	features map[string]bool
 
 	// beginSQL opens a transaction and scopes it to the city's schema in one
 	// round trip. Computed once when the tenant is loaded, never per request.
 	beginSQL, beginReadSQL string
 }
+
+// Allows reports whether the city's plan, with the operator's overrides,
+// includes the feature.
+func (t *Tenant) Allows(feature string) bool { return t.features[feature] }
 
 // DefaultLocale is the city's first locale.
 func (t *Tenant) DefaultLocale() string { return t.Locales[0] }

@@ -83,10 +83,11 @@ func Allowed(p tenant.Plan, k Key) bool {
 	return ok && rank[p] >= rank[min]
 }
 
-// Require returns nil when the city's plan includes k, and otherwise an
-// errs.FeatureUnavailable naming the plan that has it.
+// Require returns nil when the city's plan (with the operator's overrides)
+// includes k, and otherwise an errs.FeatureUnavailable naming the plan that
+// has it.
 func Require(t *tenant.Tenant, k Key) error {
-	if Allowed(t.Plan, k) {
+	if t.Allows(string(k)) {
 		return nil
 	}
 	return errs.E("feature.Require", errs.FeatureUnavailable, "%s is available on the %s plan", k, minPlan[k]).

@@ -3,7 +3,6 @@ package feature
 import (
 	"testing"
 
-	"agora/domain/errs"
 	"agora/tenant"
 )
 
@@ -30,13 +29,6 @@ func TestPlansFollowTheTable(t *testing.T) {
 	}
 	if len(Keys()) != 30 {
 		t.Errorf("%d keys, PRODUCT.md lists 30", len(Keys()))
-	}
-	err := Require(&tenant.Tenant{Plan: tenant.PlanEssential}, CustomIdeaStatuses)
-	if errs.CodeOf(err) != errs.FeatureUnavailable || err.Error() != "feature.Require: custom_idea_statuses is available on the standard plan" {
-		t.Errorf("Require = %v", err)
-	}
-	if err := Require(&tenant.Tenant{Plan: tenant.PlanPremium}, OpenData); err != nil {
-		t.Errorf("premium Require(open_data) = %v", err)
 	}
 	if a, m := Seats(tenant.PlanEssential); a != 2 || m != 5 {
 		t.Errorf("essential seats %d %d", a, m)

@@ -1,0 +1,98 @@
+package feature
+
+import (
+	"context"
+	"slices"
+
+	"agora/domain/errs"
+	"agora/tenant"
+)
+
+// Flag is one feature as a city's admins see it: whether the plan allows
+// it, whether it is on, and the plan that has it.
+type Flag struct {
+	Key     Key         `json:"key"`
+	Allowed bool        `json:"allowed"`
+	Enabled bool        `json:"enabled"` // allowed and not turned off by the admins
+	Plan    tenant.Plan `json:"plan"`    // the lowest plan that has it
+}
+
+// Service reads and changes a city's feature toggles.
+type Service struct{ db *tenant.DB }
+
+// NewService returns the feature service.
+func NewService(db *tenant.DB) *Service { return &Service{db: db} }
+
+// Flags lists every feature of the context's city, in the order of Keys.
+func (s *Service) Flags(ctx context.Context) ([]Flag, error) {
+	t, _ := tenant.FromContext(ctx)
+	off, err := s.off(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Flag, 0, len(allKeys))
+	for _, k := range allKeys {
+		allowed := t.Allows(string(k))
+		out = append(out, Flag{Key: k, Allowed: allowed, Enabled: allowed && !slices.Contains(off, string(k)), Plan: minPlan[k]})
+	}
+	return out, nil
+}
+
+// off lists the features the city's admins turned off.
+func (s *Service) off(ctx context.Context) ([]string, error) {
+	var off []string
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &off, `SELECT feature FROM feature_settings WHERE NOT enabled ORDER BY feature`)
+	})
+	return off, err
+}
+
+// Enabled returns nil when the city may use k now: the plan allows it and
+// its admins did not turn it off. Otherwise errs.FeatureUnavailable.
+func (s *Service) Enabled(ctx context.Context, k Key) error {
+	t, _ := tenant.FromContext(ctx)
+	if err := Require(t, k); err != nil {
+		return err
+	}
+	var on bool
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &on, `SELECT NOT EXISTS (SELECT 1 FROM feature_settings WHERE feature = $1 AND NOT enabled)`, string(k))
+	})
+	if err != nil {
+		return err
+	}
+	if !on {
+		return errs.E("feature.Enabled", errs.FeatureUnavailable, "%s is turned off by this city's admins", k).WithRule("feature_off", string(k))
+	}
+	return nil
+}
+
+// Set turns a feature on or off for the city. Admins may only turn on what
+// the plan allows. Errors: errs.Invalid for an unknown key,
+// errs.FeatureUnavailable for a feature outside the plan.
+func (s *Service) Set(ctx context.Context, actor int64, k Key, enabled bool) error {
+	const op = "feature.Set"
+	if _, ok := minPlan[k]; !ok {
+		return errs.InvalidField(op, "key", "%q is not a feature", k).WithRule("unknown_feature")
+	}
+	t, _ := tenant.FromContext(ctx)
+	if enabled {
+		if err := Require(t, k); err != nil {
+			return err
+		}
+	}
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feature_settings (feature, enabled, updated_by) VALUES ($1, $2, nullif($3, 0))
+			ON CONFLICT (feature) DO UPDATE SET enabled = excluded.enabled, updated_by = excluded.updated_by, updated_at = now()`,
+			string(k), enabled, actor); err != nil {
+			return err
+		}
+		action := "feature.disabled"
+		if enabled {
+			action = "feature.enabled"
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, payload)
+			VALUES (nullif($1, 0), $2, 'feature', 0, jsonb_build_object('feature', $3::text))`, actor, action, string(k))
+		return err
+	})
+}
