@@ -75,6 +75,12 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 	mux.HandleFunc(TypeEmailSend, emails.Send)
 	exports := &DataExports{users: user.NewService(d.DB), storageDir: d.StorageDir}
 	mux.HandleFunc(TypeDataExport, exports.Build)
+	plans, err := NewPlans(d.DB, d.Registry, tenant.NewOperations(d.DB, d.Registry, "", d.StorageDir), d.Sender, d.PortalURL)
+	if err != nil {
+		return nil, err
+	}
+	mux.HandleFunc(TypeApplyPlan, plans.Apply)
+	mux.HandleFunc(TypeTrialTick, plans.TrialTick)
 	sched := asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Location: d.Location, Logger: asynqLogger{log}})
 	return &Worker{server: srv, scheduler: sched, mux: mux, log: log, dsn: d.DSN,
 		relay: NewRelay(d.DB.Platform(), d.Client, d.Log)}, nil
@@ -85,6 +91,9 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 func (w *Worker) Run(ctx context.Context) error {
 	if _, err := w.scheduler.Register("5 * * * *", NewUsageTickTask()); err != nil {
 		return fmt.Errorf("schedule usage tick: %w", err)
+	}
+	if _, err := w.scheduler.Register("15 0 * * *", NewTrialTickTask()); err != nil {
+		return fmt.Errorf("schedule trial tick: %w", err)
 	}
 	if err := w.server.Start(w.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -34,6 +36,13 @@ type Update struct {
 	Locales   []string
 	TimeZone  *string
 	Country   *string
+	// TrialEndsAt sets when a trial falls back to essential; ClearTrialEnd
+	// removes the date.
+	TrialEndsAt   *time.Time
+	ClearTrialEnd bool
+	// Overrides grants (true) or takes away (false) a feature whatever the
+	// plan; a nil value removes the override.
+	Overrides map[string]*bool
 }
 
 // change runs fn in a platform transaction for the (not deleted) city with
@@ -104,7 +113,34 @@ func (o *Operations) Update(ctx context.Context, slug string, u Update) (*Tenant
 		}
 		u.Country = &c
 	}
+	for f := range u.Overrides {
+		if !featureRe.MatchString(f) {
+			return nil, bad("overrides", "%q is not a feature key", f)
+		}
+	}
 	return o.change(ctx, slug, func(tx *sqlx.Tx, t *Tenant) error {
+		planChanged := u.Plan != nil && *u.Plan != t.Plan
+		if err := setOverrides(ctx, tx, t.ID, u.Overrides); err != nil {
+			return err
+		}
+		if u.TrialEndsAt != nil || u.ClearTrialEnd {
+			if _, err := tx.ExecContext(ctx, `UPDATE platform.tenants SET trial_ends_at = $2 WHERE id = $1`, t.ID, u.TrialEndsAt); err != nil {
+				return err
+			}
+		}
+		if planChanged || len(u.Overrides) > 0 {
+			to := t.Plan
+			if u.Plan != nil {
+				to = *u.Plan
+			}
+			// The worker recomputes, tells the admins and refreshes every
+			// node: queued here, so it happens if and only if this commits.
+			event := fmt.Sprintf("apply_plan:%d", time.Now().UnixNano())
+			if err := enqueue(ctx, tx, t.ID, Task{Type: TaskApplyPlan, ID: event,
+				Queue: "default", Payload: map[string]any{"from": t.Plan, "to": to, "event": event}}); err != nil {
+				return err
+			}
+		}
 		var locales any
 		if u.Locales != nil {
 			locales = pq.StringArray(u.Locales)
@@ -127,6 +163,48 @@ func (o *Operations) Update(ctx context.Context, slug string, u Update) (*Tenant
 			WHERE id = $1`, t.ID, name, (*string)(u.Plan), (*string)(u.Lifecycle), locales, u.TimeZone, u.Country)
 		return err
 	})
+}
+
+var featureRe = regexp.MustCompile(`^[a-z][a-z_]{1,60}$`)
+
+// setOverrides applies the operator's feature overrides of a city. Unknown
+// feature keys (not in any plan) are refused.
+func setOverrides(ctx context.Context, tx *sqlx.Tx, id ID, overrides map[string]*bool) error {
+	for f, on := range overrides {
+		if on == nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM platform.tenant_feature_overrides WHERE tenant_id = $1 AND feature = $2`, id, f); err != nil {
+				return err
+			}
+			continue
+		}
+		var known bool
+		if err := tx.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM platform.plan_features WHERE feature = $1)`, f); err != nil {
+			return err
+		}
+		if !known {
+			return fmt.Errorf("%w: overrides: %q is not a feature of any plan", ErrInvalid, f)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO platform.tenant_feature_overrides (tenant_id, feature, enabled) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, feature) DO UPDATE SET enabled = excluded.enabled, updated_at = now()`, id, f, *on); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExpiredTrials lists the cities whose trial ended by now.
+func (o *Operations) ExpiredTrials(ctx context.Context, now time.Time) ([]*Tenant, error) {
+	return scanTenants(ctx, o.db.platform, o.reg.baseDomain,
+		"WHERE t.lifecycle = 'trial' AND t.trial_ends_at <= $1 AND t.deleted_at IS NULL ORDER BY t.id", now)
+}
+
+// Announce tells every node's registry that the city changed.
+func (o *Operations) Announce(ctx context.Context, id ID) error {
+	if err := notify(ctx, o.db.platform, id); err != nil {
+		return err
+	}
+	o.reg.Invalidate()
+	return nil
 }
 
 // Suspend puts a city's portal into maintenance (HTTP 503); its data stays.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // OutboxChannel is notified whenever a row is added to platform.outbox, so
@@ -28,6 +30,14 @@ type Task struct {
 // task exists if and only if the city's write commits. The payload always
 // carries the city's id under "tenant_id".
 func (tx *Tx) Enqueue(ctx context.Context, t Task) error {
+	return enqueue(ctx, tx, tx.Tenant.ID, t)
+}
+
+// TaskApplyPlan is the task that applies a city's new plan or overrides.
+const TaskApplyPlan = "tenant:apply_plan"
+
+// enqueue writes t for city id on q, a transaction of the platform database.
+func enqueue(ctx context.Context, q sqlx.ExecerContext, tenantID ID, t Task) error {
 	if t.Queue == "" {
 		t.Queue = "default"
 	}
@@ -35,17 +45,17 @@ func (tx *Tx) Enqueue(ctx context.Context, t Task) error {
 	for k, v := range t.Payload {
 		payload[k] = v
 	}
-	payload["tenant_id"] = tx.Tenant.ID
+	payload["tenant_id"] = tenantID
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", t.Type, err)
 	}
-	id := fmt.Sprintf("t%d:%s", tx.Tenant.ID, t.ID)
+	id := fmt.Sprintf("t%d:%s", tenantID, t.ID)
 	// One round trip: insert, and wake the relay (delivered at commit).
-	_, err = tx.ExecContext(ctx, `WITH ins AS (
+	_, err = q.ExecContext(ctx, `WITH ins AS (
 		INSERT INTO platform.outbox (tenant_id, task_type, task_id, queue, payload)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id) DO NOTHING RETURNING 1)
-		SELECT pg_notify($6, '') FROM ins`, tx.Tenant.ID, t.Type, id, t.Queue, string(b), OutboxChannel)
+		SELECT pg_notify($6, '') FROM ins`, tenantID, t.Type, id, t.Queue, string(b), OutboxChannel)
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", t.Type, err)
 	}

@@ -68,7 +68,7 @@ func (s *Server) renderAdminProjects(c *gin.Context, status int, av *adminProjec
 			return
 		}
 	}
-	if !feature.Allowed(city(c).Plan, feature.ProjectModerators) {
+	if s.features.Enabled(c.Request.Context(), feature.ProjectModerators) != nil {
 		av.ModeratorsLocked = string(feature.MinPlan(feature.ProjectModerators))
 	}
 	name := "admin_projects"

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"net/http"
+	"sort"
+
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/feature"
@@ -20,4 +23,87 @@ func (s *Server) gate(c *gin.Context, k feature.Key) bool {
 		s.pageError(c, err)
 	}
 	return false
+}
+
+// apiFeatures lists the city's features for its admins: allowed by the
+// plan, enabled, and the plan that has each.
+func (s *Server) apiFeatures(c *gin.Context) {
+	flags, err := s.features.Flags(c.Request.Context())
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"plan": city(c).Plan, "data": flags})
+}
+
+// apiSetFeatures turns features on or off: {"comments": false, ...}. The
+// plan bounds what can be turned on; the whole request is refused if any
+// key is.
+func (s *Server) apiSetFeatures(c *gin.Context) {
+	me, _ := currentUser(c)
+	var in map[string]bool
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	if err := s.setFeatures(c, int64(me.ID), in); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	s.apiFeatures(c)
+}
+
+// setFeatures checks every change first, so nothing is half-applied.
+func (s *Server) setFeatures(c *gin.Context, actor int64, in map[string]bool) error {
+	keys := make([]string, 0, len(in))
+	for k := range in {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := feature.Check(city(c), feature.Key(k), in[k]); err != nil {
+			return err
+		}
+	}
+	for _, k := range keys {
+		if err := s.features.Set(c.Request.Context(), actor, feature.Key(k), in[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adminFeatures is the back office's feature page: toggles for what the
+// plan allows, the rest shown locked with the plan that has it.
+func (s *Server) adminFeatures(c *gin.Context) {
+	flags, err := s.features.Flags(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	v := view{Flags: flags, Form: &form{Values: map[string]string{}, Errors: map[string]string{}},
+		Title: s.i18n.T(c.GetString(keyLocale), "admin.features.title")}
+	s.adminNotice(c, &v)
+	s.html(c, http.StatusOK, "admin_features", v)
+}
+
+// adminFeaturesSubmit saves the toggles: a checked box is on; features the
+// plan does not allow are not in the form and stay as they are.
+func (s *Server) adminFeaturesSubmit(c *gin.Context) {
+	me, _ := currentUser(c)
+	flags, err := s.features.Flags(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	in := map[string]bool{}
+	for _, f := range flags {
+		if f.Allowed {
+			in[string(f.Key)] = c.PostForm("f_"+string(f.Key)) == "on"
+		}
+	}
+	// A feature the plan lacks cannot be switched on through the form either.
+	for _, k := range c.PostFormArray("enable") {
+		in[k] = true
+	}
+	s.backTo(c, "/admin/features", "features_saved", 1, s.setFeatures(c, int64(me.ID), in))
 }

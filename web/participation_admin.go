@@ -75,8 +75,7 @@ func (s *Server) apiCreateStatus(c *gin.Context) {
 	if !s.bindJSON(c, &st) {
 		return
 	}
-	if err := feature.Require(city(c), feature.CustomIdeaStatuses); err != nil {
-		s.apiError(c, err)
+	if !s.gate(c, feature.CustomIdeaStatuses) {
 		return
 	}
 	out, err := s.ideas.AddStatus(c.Request.Context(), int64(me.ID), st)
@@ -110,7 +109,7 @@ func (s *Server) renderStatuses(c *gin.Context, status int, f *form) {
 		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
 	}
 	sv := &statusesView{Statuses: list}
-	if !feature.Allowed(city(c).Plan, feature.CustomIdeaStatuses) {
+	if err := s.features.Enabled(c.Request.Context(), feature.CustomIdeaStatuses); err != nil {
 		sv.Locked = string(feature.MinPlan(feature.CustomIdeaStatuses))
 	}
 	v := view{Form: f, IdeaStatuses: sv, Title: s.i18n.T(c.GetString(keyLocale), "admin.statuses.title")}
@@ -132,7 +131,7 @@ func (s *Server) adminNotice(c *gin.Context, v *view) {
 func (s *Server) adminCreateStatus(c *gin.Context) {
 	me, _ := currentUser(c)
 	f := newForm(c, "code", "color")
-	err := feature.Require(city(c), feature.CustomIdeaStatuses)
+	err := s.features.Enabled(c.Request.Context(), feature.CustomIdeaStatuses)
 	if err == nil {
 		_, err = s.ideas.AddStatus(c.Request.Context(), int64(me.ID), idea.Status{Code: f.Values["code"], Color: f.Values["color"], Title: textFromForm(c, "title")})
 	}
@@ -293,7 +292,7 @@ func (s *Server) apiModerators(c *gin.Context) {
 // addModerator adds a moderator within the plan's feature and seats.
 func (s *Server) addModerator(c *gin.Context, actor, projectID int64, email string) (*project.Moderator, error) {
 	t := city(c)
-	if err := feature.Require(t, feature.ProjectModerators); err != nil {
+	if err := s.features.Enabled(c.Request.Context(), feature.ProjectModerators); err != nil {
 		return nil, err
 	}
 	_, seats := feature.Seats(t.Plan)

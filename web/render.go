@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"agora/domain/feature"
 	"agora/domain/idea"
 	"agora/domain/locale"
 	"agora/domain/moderation"
@@ -108,6 +109,7 @@ type view struct {
 	ImageError    string
 	StaffError    string
 	StatusHistory []idea.StatusChange
+	Flags         []feature.Flag
 	Comments      []idea.Comment
 	CommentDenial *denialView
 	ViewerID      int64

@@ -291,6 +291,8 @@ var adminOnlyRoutes = []adminOnlyRoute{
 	{"POST", "/admin/areas", "", "back office: the city's areas"},
 	{"POST", "/admin/statuses", "", "back office: idea statuses"},
 	{"POST", "/admin/statuses/:code/delete", "", "back office: idea statuses"},
+	{"POST", "/admin/features", "", "back office: the city's feature toggles"},
+	{"PATCH", "/api/v1/features", `{}`, "the city's feature toggles"},
 	{"POST", "/api/v1/projects", `{"slug":"nope","title":{"en":"Nope"}}`, "only city admins create projects"},
 	{"POST", "/api/v1/registration-fields", `{}`, "the city's registration questions"},
 	{"DELETE", "/api/v1/registration-fields/:id", "", "the city's registration questions"},

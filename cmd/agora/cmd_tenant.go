@@ -248,6 +248,15 @@ func printTenant(a *app, t *tenant.Tenant) {
 	fmt.Printf("%s (%s), id %d\n", t.Name, t.Slug, t.ID)
 	fmt.Printf("  plan        %s\n", t.Plan)
 	fmt.Printf("  lifecycle   %s\n", t.Lifecycle)
+	if t.TrialEndsAt != nil {
+		fmt.Printf("  trial ends  %s\n", t.TrialEndsAt.Format("2006-01-02"))
+	}
+	if len(t.Granted) > 0 {
+		fmt.Printf("  granted     %s\n", strings.Join(t.Granted, ", "))
+	}
+	if len(t.Revoked) > 0 {
+		fmt.Printf("  revoked     %s\n", strings.Join(t.Revoked, ", "))
+	}
 	fmt.Printf("  locales     %s\n", strings.Join(t.Locales, ", "))
 	fmt.Printf("  time zone   %s\n", t.TimeZone)
 	if t.Country != "" {
@@ -270,11 +279,12 @@ func printTenant(a *app, t *tenant.Tenant) {
 }
 
 func tenantUpdateCmd() *command {
-	var name, plan, lifecycle, tz, country string
-	var locales listFlag
+	var name, plan, lifecycle, tz, country, trialEnds string
+	var locales, grant, revoke, reset listFlag
 	return &command{
-		name:    "update",
-		args:    "SLUG [--name N] [--plan P] [--lifecycle L] [--locales a,b] [--timezone TZ] [--country CC]",
+		name: "update",
+		args: "SLUG [--name N] [--plan P] [--lifecycle L] [--locales a,b] [--timezone TZ] [--country CC] [--trial-ends YYYY-MM-DD|none]" +
+			" [--grant f1,f2] [--revoke f1,f2] [--reset-overrides f1,f2]",
 		summary: "Change a city's registry fields.",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&name, "name", "", "new display name")
@@ -283,6 +293,10 @@ func tenantUpdateCmd() *command {
 			fs.Var(&locales, "locales", "new comma-separated locales, default first")
 			fs.StringVar(&tz, "timezone", "", "new IANA time zone")
 			fs.StringVar(&country, "country", "", "new ISO country code")
+			fs.StringVar(&trialEnds, "trial-ends", "", "day the trial falls back to essential (YYYY-MM-DD, UTC), or none")
+			fs.Var(&grant, "grant", "features to grant whatever the plan (comma-separated keys)")
+			fs.Var(&revoke, "revoke", "features to take away whatever the plan")
+			fs.Var(&reset, "reset-overrides", "features to give back to the plan's rule")
 		},
 		run: func(ctx context.Context, fs *flag.FlagSet) error {
 			slug, err := oneArg(fs, "city slug")
@@ -314,6 +328,27 @@ func tenantUpdateCmd() *command {
 			}
 			if set["country"] {
 				u.Country = &country
+			}
+			if set["trial-ends"] {
+				if trialEnds == "none" {
+					u.ClearTrialEnd = true
+				} else {
+					d, err := time.Parse("2006-01-02", trialEnds)
+					if err != nil {
+						return usagef("--trial-ends: %q is not a date like 2027-01-31 (or none)", trialEnds)
+					}
+					u.TrialEndsAt = &d
+				}
+			}
+			u.Overrides = map[string]*bool{}
+			for _, f := range grant {
+				u.Overrides[f] = ptrTo(true)
+			}
+			for _, f := range revoke {
+				u.Overrides[f] = ptrTo(false)
+			}
+			for _, f := range reset {
+				u.Overrides[f] = nil
 			}
 			return withApp(ctx, func(a *app) error {
 				t, err := a.ops.Update(ctx, slug, u)
@@ -453,3 +488,5 @@ func tenantDeleteCmd() *command {
 		},
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }

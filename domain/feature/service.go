@@ -67,19 +67,25 @@ func (s *Service) Enabled(ctx context.Context, k Key) error {
 	return nil
 }
 
+// Check reports whether the city may set feature k to enabled: the key must
+// exist and only what the plan allows can be turned on.
+func Check(t *tenant.Tenant, k Key, enabled bool) error {
+	if _, ok := minPlan[k]; !ok {
+		return errs.InvalidField("feature.Set", "key", "%q is not a feature", k).WithRule("unknown_feature")
+	}
+	if enabled {
+		return Require(t, k)
+	}
+	return nil
+}
+
 // Set turns a feature on or off for the city. Admins may only turn on what
 // the plan allows. Errors: errs.Invalid for an unknown key,
 // errs.FeatureUnavailable for a feature outside the plan.
 func (s *Service) Set(ctx context.Context, actor int64, k Key, enabled bool) error {
-	const op = "feature.Set"
-	if _, ok := minPlan[k]; !ok {
-		return errs.InvalidField(op, "key", "%q is not a feature", k).WithRule("unknown_feature")
-	}
 	t, _ := tenant.FromContext(ctx)
-	if enabled {
-		if err := Require(t, k); err != nil {
-			return err
-		}
+	if err := Check(t, k, enabled); err != nil {
+		return err
 	}
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO feature_settings (feature, enabled, updated_by) VALUES ($1, $2, nullif($3, 0))
