@@ -36,7 +36,7 @@ func root() *command {
 		name:    "agora",
 		summary: "Agora, the open-source citizen participation platform",
 		subs: []*command{
-			serveCmd(), workerCmd(), devCmd(), migrateCmd(), tenantCmd(), operatorCmd(), userCmd(), configCmd(), benchCmd(),
+			serveCmd(), workerCmd(), devCmd(), migrateCmd(), tenantCmd(), operatorCmd(), userCmd(), configCmd(), benchCmd(), jobsCmd(),
 		},
 	}
 }
