@@ -32,6 +32,13 @@ type Content struct {
 	Link      string
 	Code      string
 	Role      string // invitation: the role offered
+	// Data is what the templates of a kind read beyond the fields above
+	// (a digest's items).
+	Data any
+	// Unsubscribe is the one-click unsubscribe link of a campaign email
+	// (empty for transactional email); Preferences, the page where the
+	// recipient chooses which emails they get. Both show in the footer.
+	Unsubscribe, Preferences string
 }
 
 // Composer renders Agora's emails in the recipient's language.
@@ -63,16 +70,24 @@ func NewComposer() (*Composer, error) {
 type data struct {
 	Branding
 	Content
-	t func(key string, args ...any) string
+	t, common func(key string, args ...any) string
 }
 
 // T translates key of the email's kind into its language.
 func (d data) T(key string, args ...any) string { return d.t(key, args...) }
 
+// C translates a key shared by every kind ("common.<key>").
+func (d data) C(key string, args ...any) string { return d.common(key, args...) }
+
+// L picks city content in the email's language.
+func (d data) L(t locale.Text) string { return t.Pick(d.Locale) }
+
 // Compose returns the subject, plain text and HTML of an email.
 func (c *Composer) Compose(b Branding, ct Content) (subject, text, html string, err error) {
 	d := data{Branding: b, Content: ct, t: func(key string, args ...any) string {
 		return c.strings.T(ct.Locale, ct.Kind+"."+key, args...)
+	}, common: func(key string, args ...any) string {
+		return c.strings.T(ct.Locale, "common."+key, args...)
 	}}
 	if c.html.Lookup(ct.Kind+".html") == nil {
 		return "", "", "", fmt.Errorf("compose: no email of kind %q", ct.Kind)
