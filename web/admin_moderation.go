@@ -76,8 +76,10 @@ func (s *Server) moderationAction(c *gin.Context) {
 			return
 		}
 		var author int64
-		if author, err = s.moderation.ReportAuthor(c.Request.Context(), id); err == nil {
-			days, _ := strconv.Atoi(c.PostForm("days"))
+		days, derr := strconv.Atoi(c.PostForm("days"))
+		if derr != nil || days < 1 {
+			err = errs.InvalidField("moderation", "days", "block for a whole number of days, at least 1").WithRule("range", 1, 3650)
+		} else if author, err = s.moderation.ReportAuthor(c.Request.Context(), id); err == nil {
 			_, err = s.users.Block(c.Request.Context(), user.ID(a.UserID), user.ID(author), days)
 		}
 	default:

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"agora/domain/group"
+	"agora/domain/locale"
 	"agora/domain/user"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
@@ -219,7 +221,7 @@ func TestMentionsNotifyOnceAndHandles(t *testing.T) {
 		a1, a2 := pdDecode[doc](t, r1, 201), pdDecode[doc](t, r2, 201)
 		require.Equal(t, "ann-peeters", a1.Handle)
 		require.NotEqual(t, a1.Handle, a2.Handle)
-		require.Regexp(t, `^ann-peeters-\d+$`, a2.Handle)
+		require.Regexp(t, `^ann-peeters--\d+$`, a2.Handle, "a taken handle falls back to name--id, which no name can produce")
 		// A mention of the first Ann reaches her alone.
 		require.Equal(t, 201, comment(alice, "Ask @ann-peeters").Status)
 		var n1, n2 int
@@ -227,6 +229,20 @@ func TestMentionsNotifyOnceAndHandles(t *testing.T) {
 			(SELECT count(*) FROM notifications WHERE user_id = $2 AND kind = 'mention')`, []any{a1.ID, a2.ID}, &n1, &n2)
 		require.Equal(t, 1, n1)
 		require.Zero(t, n2)
+	})
+
+	t.Run("a handle that a name with a number holds does not block a registration", func(t *testing.T) {
+		// The next id; the person registering after "Ann Peeters <next+1>"
+		// is an Ann Peeters whose fallback handle would be ann-peeters-<next+1>.
+		var next int64
+		pdExec(t, env, c, `SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM users_id_seq`, nil, &next)
+		r := h.call(t, "POST", c.DefaultHost, "/api/v1/users",
+			fmt.Sprintf(`{"email":"ann3@example.org","password":"%s","first_name":"Ann","last_name":"Peeters %d"}`, pdPassword, next+1))
+		require.Equal(t, 201, r.Status, r.Body)
+		require.Contains(t, r.Body, fmt.Sprintf(`"handle":"ann-peeters-%d"`, next+1))
+		r = h.call(t, "POST", c.DefaultHost, "/api/v1/users",
+			`{"email":"ann4@example.org","password":"`+pdPassword+`","first_name":"Ann","last_name":"Peeters"}`)
+		require.Equal(t, 201, r.Status, "a third Ann Peeters can register: %s", r.Body)
 	})
 
 	t.Run("a deleted account's handle no longer names them", func(t *testing.T) {
@@ -238,6 +254,7 @@ func TestMentionsNotifyOnceAndHandles(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, r.Status, r.Body)
 		var handle string
 		pdExec(t, env, c, `SELECT handle FROM users WHERE email IS NULL AND deleted_at IS NOT NULL`, nil, &handle)
+		require.Regexp(t, `^deleted--\d+$`, handle)
 		require.NotContains(t, handle, "zoe")
 		require.NotContains(t, handle, "vanderquux")
 		thread := h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", ideaID))
@@ -250,6 +267,27 @@ func TestMentionsNotifyOnceAndHandles(t *testing.T) {
 		require.Equal(t, 201, comment(alice, "@zoe-vanderquux are you there?").Status)
 		require.Equal(t, before, mentions())
 	})
+
+	t.Run("a mention does not reach someone who cannot see the idea", func(t *testing.T) {
+		// A project for a group's members; a member mentions an outsider.
+		admin, csrf := pdSession(t, env, c, "admin@example.org")
+		auth := []string{"Cookie", admin, "X-CSRF-Token", csrf}
+		groups := group.NewService(env.DB)
+		g, err := groups.Create(tenanttest.Ctx(c), locale.Text{"en": "Residents"}, group.Manual, nil)
+		require.NoError(t, err)
+		memberID, member := pdCitizen(t, env, c, "member@example.org", "Mem", "Ber")
+		require.NoError(t, groups.AddMember(tenanttest.Ctx(c), g.ID, memberID))
+		closed, _ := pdProject(t, h, c, admin, csrf, "residents", "Residents only", "")
+		r := h.call(t, "PATCH", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d", closed), fmt.Sprintf(`{"visibility":"groups","groups":[%d]}`, g.ID), auth...)
+		require.Equal(t, 200, r.Status, r.Body)
+		secret := pdIdea(t, h, c, closed, "Residents' private plan", "Authorization", member)
+		requireProblem(t, h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", secret), "Authorization", bruno), 404, "not_found")
+		before := pdNotices(t, h, c, bruno)
+		b, _ := json.Marshal(map[string]string{"body": "@bruno-dubois should know"})
+		require.Equal(t, 201, h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", secret), string(b), "Authorization", member).Status)
+		after := pdNotices(t, h, c, bruno)
+		require.Equal(t, pdKinds(before), pdKinds(after), "no notification (with the idea's title) for an idea Bruno cannot see")
+	})
 }
 
 func TestPhaseReactionRules(t *testing.T) {
@@ -261,6 +299,16 @@ func TestPhaseReactionRules(t *testing.T) {
 		return h.call(t, "PUT", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/reaction", ideaID), `{"mode":"`+mode+`"}`, "Authorization", cit)
 	}
 
+	t.Run("a phase without dislikes refuses them", func(t *testing.T) {
+		project, _ := pdProject(t, h, c, admin, csrf, "nodislikes", "No dislikes", `"dislikes_enabled":false`)
+		it := pdIdea(t, h, c, project, "Quiet streets", adminAuth...)
+		requireProblem(t, react(it, "dislike"), 422, "invalid")
+		require.Equal(t, 200, react(it, "like").Status)
+		requireProblem(t, react(it, "dislike"), 422, "invalid")
+		r := h.get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", it))
+		require.Contains(t, r.Body, `"likes_count":1,"dislikes_count":0`)
+	})
+
 	t.Run("an idea keeps the dislike rule of the phase it was posted in", func(t *testing.T) {
 		project, first := pdProject(t, h, c, admin, csrf, "earlier", "Earlier", `"dislikes_enabled":false`)
 		it := pdIdea(t, h, c, project, "From the first phase", adminAuth...)
@@ -269,7 +317,7 @@ func TestPhaseReactionRules(t *testing.T) {
 		r := h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/phases", project),
 			`{"title":{"en":"Second"},"method":"ideation","starts_at":"2021-01-01T00:00:00Z","posting_enabled":true,"reacting_enabled":true,"dislikes_enabled":true}`, adminAuth...)
 		require.Equal(t, 201, r.Status, r.Body)
-		p := requireProblem(t, react(it, "dislike"), 403, "forbidden")
+		p := requireProblem(t, react(it, "dislike"), 422, "invalid")
 		require.Contains(t, p.Detail, "dislikes")
 		require.Equal(t, 200, react(pdIdea(t, h, c, project, "From the second phase", adminAuth...), "dislike").Status)
 	})
@@ -354,6 +402,24 @@ func TestPhaseReactionRules(t *testing.T) {
 		requireHTML(t, page, 200)
 		require.NotContains(t, page.Body, "more ideas in this phase")
 	})
+
+	t.Run("a reaction on a deleted idea does not use up the limit", func(t *testing.T) {
+		project, _ := pdProject(t, h, c, admin, csrf, "one-vote", "One vote", `"reaction_limit":1`)
+		_, voter := pdCitizen(t, env, c, "voter@example.org", "Vic", "Voter")
+		mine := pdIdea(t, h, c, project, "My own idea", "Authorization", voter)
+		other := pdIdea(t, h, c, project, "Someone else's idea", adminAuth...)
+		vote := func(id int64) response {
+			return h.call(t, "PUT", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/reaction", id), `{"mode":"like"}`, "Authorization", voter)
+		}
+		require.Equal(t, 200, vote(mine).Status)
+		requireProblem(t, vote(other), 409, "conflict")
+		// The idea goes, and its reaction with it: it cannot be taken back
+		// any more, so it must not hold the voter's only reaction.
+		require.Equal(t, 204, h.call(t, "DELETE", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", mine), "", "Authorization", voter).Status)
+		requireProblem(t, h.call(t, "DELETE", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/reaction", mine), "", "Authorization", voter), 404, "not_found")
+		r := vote(other)
+		require.Equal(t, 200, r.Status, "the reaction on the deleted idea no longer counts: %s", r.Body)
+	})
 }
 
 func containsID(ids []int64, id int64) bool {
@@ -433,6 +499,18 @@ func TestCustomIdeaStatuses(t *testing.T) {
 	r = h.call(t, "DELETE", c.DefaultHost, "/api/v1/statuses/parked", "", auth...)
 	require.Equal(t, http.StatusNoContent, r.Status, r.Body)
 	require.NotContains(t, pdCodes(pdStatuses(t, h, c)), "parked")
+
+	t.Run("back office page", func(t *testing.T) {
+		// The back office lists them with the form to add one.
+		page := h.call(t, "GET", c.DefaultHost, "/admin/statuses", "", "Cookie", admin)
+		requireHTML(t, page, 200)
+		require.Contains(t, page.Body, `action="/admin/statuses"`)
+		require.Contains(t, page.Body, "<code>on_hold</code>")
+		require.NotContains(t, page.Body, "Available on the standard plan")
+		r := h.callForm(t, c.DefaultHost, "/admin/statuses", "csrf_token="+csrf+"&code=from_form&title_en=From+the+form&color=%23abcdef", "Cookie", admin)
+		require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+		require.Contains(t, pdCodes(pdStatuses(t, h, c)), "from_form")
+	})
 }
 
 func TestParticipationFeaturesOnTheEssentialPlan(t *testing.T) {
@@ -458,6 +536,19 @@ func TestParticipationFeaturesOnTheEssentialPlan(t *testing.T) {
 		requireHTML(t, page, 200)
 		require.Contains(t, page.Body, "Available on the standard plan")
 		require.NotContains(t, page.Body, fmt.Sprintf(`action="/admin/projects/%d/moderators"`, project))
+	})
+
+	t.Run("statuses page", func(t *testing.T) {
+		page := h.call(t, "GET", c.DefaultHost, "/admin/statuses", "", "Cookie", admin)
+		requireHTML(t, page, 200)
+		require.Contains(t, page.Body, "Available on the standard plan")
+		require.NotContains(t, page.Body, `action="/admin/statuses"`)
+		require.Contains(t, page.Body, "<code>under_consideration</code>")
+		// The page form is refused the same way.
+		r := h.callForm(t, c.DefaultHost, "/admin/statuses", "csrf_token="+csrf+"&code=on_hold&title_en=On+hold", "Cookie", admin)
+		requireHTML(t, r, 403)
+		require.Contains(t, r.Body, "Available on the standard plan")
+		require.Equal(t, pdDefaultStatuses, pdCodes(pdStatuses(t, h, c)))
 	})
 }
 
@@ -546,7 +637,7 @@ func TestProjectModerators(t *testing.T) {
 	auth := []string{"Cookie", admin, "X-CSRF-Token", csrf}
 	other, _ := pdProject(t, h, c, admin, csrf, "other", "Other", "")
 	modID, mod := pdCitizen(t, env, c, "mod@example.org", "Mo", "Derator")
-	pdCitizen(t, env, c, "gone@example.org", "Gone", "Soon")
+	goneID, _ := pdCitizen(t, env, c, "gone@example.org", "Gone", "Soon")
 	pdCitizen(t, env, c, "late@example.org", "Late", "Comer")
 	it := pdIdea(t, h, c, project, "Moderated idea", auth...)
 	add := func(id int64, email string) response {
@@ -611,6 +702,16 @@ func TestProjectModerators(t *testing.T) {
 		requireProblem(t, setStatus("accepted"), 403, "forbidden")
 		require.NotContains(t, h.call(t, "GET", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/moderators", project), "", "Cookie", admin).Body, "mod@example.org")
 		requireProblem(t, h.call(t, "DELETE", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/moderators/%d", project, modID), "", auth...), 404, "not_found")
+	})
+
+	t.Run("a deleted moderator frees their seat", func(t *testing.T) {
+		cookie, gcsrf := pdSession(t, env, c, "gone@example.org")
+		r := h.call(t, "DELETE", c.DefaultHost, "/api/v1/me", `{"password":"`+pdPassword+`"}`, "Cookie", cookie, "X-CSRF-Token", gcsrf)
+		require.Equal(t, http.StatusNoContent, r.Status, r.Body)
+		list := h.call(t, "GET", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/moderators", project), "", "Cookie", admin)
+		require.NotContains(t, list.Body, fmt.Sprintf(`"user_id":%d`, goneID), "the list no longer shows them")
+		r = add(project, "late@example.org")
+		require.Equal(t, 201, r.Status, "19 live moderators leave a seat free: %s", r.Body)
 	})
 }
 
@@ -717,6 +818,7 @@ func TestIdeaPlaceAndListFilters(t *testing.T) {
 		return h.call(t, "POST", c.DefaultHost, "/api/v1/ideas", body, auth...)
 	}
 
+	var placed int64
 	t.Run("place", func(t *testing.T) {
 		require.Equal(t, "location_lat", pdField(t, post(fmt.Sprintf(`{"project_id":%d,"title":"Half a place","location_lat":50.8}`, project)), 422, "invalid"))
 		require.Equal(t, "location_lat", pdField(t, post(fmt.Sprintf(`{"project_id":%d,"title":"Off the map","location_lat":95,"location_lng":4}`, project)), 422, "invalid"))
@@ -729,6 +831,15 @@ func TestIdeaPlaceAndListFilters(t *testing.T) {
 		require.NotNil(t, it.LocationLat)
 		require.InDelta(t, 50.8467, *it.LocationLat, 1e-9)
 		require.Equal(t, "Grand-Place", it.LocationName)
+		placed = it.ID
+	})
+
+	t.Run("the idea page shows the place", func(t *testing.T) {
+		require.NotZero(t, placed)
+		page := h.get(t, c.DefaultHost, fmt.Sprintf("/ideas/%d", placed))
+		requireHTML(t, page, 200)
+		require.Contains(t, page.Body, "Grand-Place")
+		require.Contains(t, page.Body, "50.84670, 4.35247")
 	})
 
 	t.Run("filters and sorts", func(t *testing.T) {
@@ -841,4 +952,13 @@ func TestModerationInboxBlocksTheAuthor(t *testing.T) {
 	// A bad action is refused.
 	r = h.callForm(t, c.DefaultHost, fmt.Sprintf("/admin/moderation/%d", reportID), "csrf_token="+csrf+"&do=explode", "Cookie", admin)
 	requireHTML(t, r, 422)
+
+	t.Run("blocking needs a number of days", func(t *testing.T) {
+		// A malformed or missing duration is refused; it does not lift the block.
+		for _, form := range []string{"do=block&days=abc", "do=block"} {
+			r := h.callForm(t, c.DefaultHost, fmt.Sprintf("/admin/moderation/%d", reportID), "csrf_token="+csrf+"&"+form, "Cookie", admin)
+			requireHTML(t, r, 422)
+			require.True(t, blocked(), "after %s the author is still blocked", form)
+		}
+	})
 }

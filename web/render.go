@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"net/http"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,8 +35,9 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-// pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"home", "page", "error", "platform_home", "login", "register", "profile", "devmail", "message", "forgot", "reset", "admin_users", "invitation", "project", "admin_projects", "admin_project", "idea", "notifications", "admin_moderation"}
+// partials are the templates every page may use; every other file in
+// templates/ is a page, rendered inside layout.html.
+var partials = []string{"layout.html", "field.html", "project_fields.html"}
 
 // templateFuncs are the few helpers templates need beyond view's methods.
 var templateFuncs = template.FuncMap{
@@ -46,14 +49,28 @@ var templateFuncs = template.FuncMap{
 		}
 		return *s
 	},
+	"coord": func(f *float64) string {
+		if f == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*f, 'f', 5, 64)
+	},
 }
 
 // parseTemplates parses layout.html with each page once, at start-up.
 func parseTemplates() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
-	for _, name := range pageNames {
+	files, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if slices.Contains(partials, path.Base(f)) {
+			continue
+		}
+		name := strings.TrimSuffix(path.Base(f), ".html")
 		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles,
-			"templates/layout.html", "templates/field.html", "templates/project_fields.html", "templates/"+name+".html")
+			"templates/layout.html", "templates/field.html", "templates/project_fields.html", f)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
@@ -411,7 +428,13 @@ func (s *Server) html(c *gin.Context, status int, name string, v view) {
 		v.Locales = s.i18n.Locales()
 	}
 	var buf bytes.Buffer
-	if err := s.pages[name].Execute(&buf, v); err != nil {
+	page, ok := s.pages[name]
+	if !ok {
+		_ = c.Error(fmt.Errorf("render: no page template %q", name))
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte(s.i18n.T(loc, "error.internal.body")))
+		return
+	}
+	if err := page.Execute(&buf, v); err != nil {
 		_ = c.Error(fmt.Errorf("render %s: %w", name, err))
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte(s.i18n.T(loc, "error.internal.body")))
 		return

@@ -9,7 +9,10 @@ import (
 	"github.com/lib/pq"
 
 	"agora/domain/errs"
+	"agora/domain/group"
 	"agora/domain/notify"
+	"agora/domain/permission"
+	"agora/domain/project"
 	"agora/tenant"
 )
 
@@ -80,8 +83,15 @@ func (s *Service) AddComment(ctx context.Context, author, ideaID, parentID int64
 			VALUES ($1, 'comment.created', 'comment', $2, $3, jsonb_build_object('idea_id', $4::bigint))`, author, id, project, ideaID); err != nil {
 			return err
 		}
-		// Those mentioned hear of it as a mention, not a second time as followers.
-		mentioned, err := notify.Mentions(ctx, tx, ideaID, author, text)
+		// Those mentioned who may see the idea hear of it as a mention, not
+		// a second time as followers.
+		mentioned, err := notify.Mentioned(ctx, tx, author, text)
+		if err == nil {
+			mentioned, err = canSee(ctx, tx, project, mentioned)
+		}
+		if err == nil {
+			err = notify.Mentions(ctx, tx, ideaID, author, mentioned)
+		}
 		if err != nil {
 			return err
 		}
@@ -91,6 +101,45 @@ func (s *Service) AddComment(ctx context.Context, author, ideaID, parentID int64
 		return nil, err
 	}
 	return s.comment(ctx, id)
+}
+
+// canSee keeps the users who may see the project (on tx), by the same rule
+// as every page: project.CanView with their role, groups and projects.
+func canSee(ctx context.Context, tx *tenant.Tx, projectID int64, users []int64) ([]int64, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	var p project.Project
+	if err := tx.GetContext(ctx, &p, `SELECT id, status, visibility FROM projects WHERE id = $1`, projectID); err != nil {
+		return nil, err
+	}
+	if err := tx.SelectContext(ctx, &p.Groups, `SELECT group_id FROM project_groups WHERE project_id = $1`, projectID); err != nil {
+		return nil, err
+	}
+	var out []int64
+	now := time.Now()
+	for _, id := range users {
+		var u struct {
+			Role      string     `db:"role"`
+			Confirmed bool       `db:"confirmed"`
+			Blocked   *time.Time `db:"blocked_until"`
+		}
+		if err := tx.GetContext(ctx, &u, `SELECT role, email_confirmed_at IS NOT NULL AS confirmed, blocked_until FROM users WHERE id = $1`, id); err != nil {
+			return nil, err
+		}
+		a := permission.Actor{UserID: id, Role: u.Role, Confirmed: u.Confirmed, BlockedUntil: u.Blocked}
+		var err error
+		if a.ModeratorOf, err = project.ModeratedBy(ctx, tx, id); err != nil {
+			return nil, err
+		}
+		if a.Groups, err = group.Of(ctx, tx, id); err != nil {
+			return nil, err
+		}
+		if project.CanView(p, a, now) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 func (s *Service) comment(ctx context.Context, id int64) (*Comment, error) {

@@ -130,10 +130,11 @@ var sorts = map[string]string{
 	"new":     "i.created_at DESC, i.id DESC",
 	"oldest":  "i.created_at, i.id",
 	"popular": "(i.likes_count - i.dislikes_count) DESC, i.id DESC",
-	// trending: reactions and comments weigh less as the idea ages.
-	"trending": "(i.likes_count + 2 * i.comments_count + 1) / power(extract(epoch FROM now() - i.created_at) / 3600 + 2, 1.5) DESC, i.id DESC",
+	// trending: reactions and comments weigh less as the idea ages
+	// (date_part is float8: extract would compute in slow numeric).
+	"trending": "(i.likes_count + 2 * i.comments_count + 1) / power(date_part('epoch', now() - i.created_at) / 3600 + 2, 1.5) DESC, i.id DESC",
 	// random: shuffled by a seed, so a viewer's order stays put all day.
-	"random": "md5(i.id::text || $9), i.id",
+	"random": "md5(i.id::text || $seed), i.id",
 	// status: in the order of the statuses, newest first within each.
 	"status": "s.position, i.created_at DESC, i.id DESC",
 }
@@ -141,8 +142,10 @@ var sorts = map[string]string{
 // Sorts lists the sort orders List knows.
 var Sorts = []string{"new", "popular", "trending", "random", "status", "oldest"}
 
-// List returns one page of ideas and the total, in four queries whatever
-// the page size (the count, ideas, their topics, their images).
+// List returns one page of ideas and the total, in five queries whatever
+// the page size: the count, the page's ids, their rows, topics and images.
+// The conditions name only the filters given, so the planner sees each as
+// it is (a topic filter becomes a join on its index).
 func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 	order, ok := sorts[f.Sort]
 	if f.Sort == "" {
@@ -155,40 +158,73 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		f.Page = 1
 	}
 	t, _ := tenant.FromContext(ctx)
-	where := `i.deleted_at IS NULL AND i.hidden_at IS NULL AND ($1 = 0 OR i.project_id = $1)
-		AND ($2 = 0 OR i.id IN (SELECT idea_id FROM idea_topics WHERE topic_id = $2))
-		AND ($3 = '' OR s.code = $3)
-		AND ($4 = '' OR i.search @@ websearch_to_tsquery($5::regconfig, $4))
-		AND ($6::bigint[] IS NULL OR i.project_id = ANY($6))
-		AND ($7 = 0 OR i.phase_id = $7)
-		AND ($8 = 0 OR i.project_id IN (SELECT project_id FROM project_areas WHERE area_id = $8))`
-	var projects any // NULL: no limit
-	if f.Projects != nil {
-		projects = pq.Int64Array(f.Projects)
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
 	}
-	args := []any{f.Project, f.Topic, f.Status, strings.TrimSpace(f.Query), searchConfig(t.DefaultLocale()), projects, f.Phase, f.Area}
-	countArgs := args
-	args = append(args, f.Seed)
+	conds := []string{"i.deleted_at IS NULL", "i.hidden_at IS NULL"}
+	if f.Projects != nil {
+		conds = append(conds, "i.project_id = ANY("+arg(pq.Int64Array(f.Projects))+")")
+	}
+	if f.Project != 0 {
+		conds = append(conds, "i.project_id = "+arg(f.Project))
+	}
+	if f.Phase != 0 {
+		conds = append(conds, "i.phase_id = "+arg(f.Phase))
+	}
+	if f.Topic != 0 {
+		conds = append(conds, "i.id IN (SELECT idea_id FROM idea_topics WHERE topic_id = "+arg(f.Topic)+")")
+	}
+	if f.Area != 0 {
+		conds = append(conds, "i.project_id IN (SELECT project_id FROM project_areas WHERE area_id = "+arg(f.Area)+")")
+	}
+	if f.Status != "" {
+		conds = append(conds, "i.status_id = (SELECT id FROM idea_statuses WHERE code = "+arg(f.Status)+")")
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		conds = append(conds, "i.search @@ websearch_to_tsquery("+arg(searchConfig(t.DefaultLocale()))+"::regconfig, "+arg(q)+")")
+	}
+	where := strings.Join(conds, " AND ")
+	countArgs := append([]any(nil), args...)
+	from := "ideas i"
+	if f.Sort == "status" {
+		from = "ideas i JOIN idea_statuses s ON s.id = i.status_id"
+	}
+	if f.Sort == "random" {
+		order = strings.Replace(order, "$seed", arg(f.Seed), 1)
+	}
 	var out []Idea
 	var total int
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM ideas i JOIN idea_statuses s ON s.id = i.status_id WHERE `+where, countArgs...); err != nil {
+		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM ideas i WHERE `+where, countArgs...); err != nil {
 			return err
 		}
-		// $9, the seed, is referenced by the random order only; the others
-		// compare it with itself so every statement uses all its parameters.
-		if err := tx.SelectContext(ctx, &out, selectIdea+` WHERE `+where+` AND $9 = $9`+
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, `SELECT i.id FROM `+from+` WHERE `+where+
 			fmt.Sprintf(` ORDER BY %s LIMIT %d OFFSET %d`, order, PageSize, (f.Page-1)*PageSize), args...); err != nil {
 			return err
 		}
-		if len(out) == 0 {
+		if len(ids) == 0 {
 			return nil
 		}
-		ids := make([]int64, len(out))
+		var rows []Idea
+		if err := tx.SelectContext(ctx, &rows, selectIdea+` WHERE i.id = ANY($1)`, pq.Int64Array(ids)); err != nil {
+			return err
+		}
 		at := map[int64]*Idea{}
+		for i := range rows {
+			rows[i].Topics, rows[i].Images = []int64{}, []Image{}
+			at[rows[i].ID] = &rows[i]
+		}
+		for _, id := range ids { // in the page's order
+			if it, ok := at[id]; ok {
+				out = append(out, *it)
+			}
+		}
+		at = map[int64]*Idea{}
 		for i := range out {
-			ids[i], at[out[i].ID] = out[i].ID, &out[i]
-			out[i].Topics, out[i].Images = []int64{}, []Image{}
+			at[out[i].ID] = &out[i]
 		}
 		var links []struct {
 			IdeaID  int64 `db:"idea_id"`
@@ -324,7 +360,7 @@ func checkPhaseReactionRules(ctx context.Context, tx *tenant.Tx, userID, ideaID 
 		return err
 	}
 	if mode == "dislike" && rules.Dislikes != nil && !*rules.Dislikes {
-		return errs.E(op, errs.Forbidden, "this phase does not allow dislikes").WithRule("dislikes_disabled")
+		return errs.InvalidField(op, "mode", "dislikes are off in this phase").WithRule("dislikes_off")
 	}
 	if !isNew || rules.Limit == nil {
 		return nil
@@ -334,7 +370,7 @@ func checkPhaseReactionRules(ctx context.Context, tx *tenant.Tx, userID, ideaID 
 	}
 	var used int
 	if err := tx.GetContext(ctx, &used, `SELECT count(*) FROM reactions r JOIN ideas i ON i.id = r.item_id
-		WHERE r.user_id = $1 AND r.item_type = 'idea' AND i.phase_id = $2`, userID, *rules.PhaseID); err != nil {
+		WHERE r.user_id = $1 AND r.item_type = 'idea' AND i.phase_id = $2 AND i.deleted_at IS NULL AND i.hidden_at IS NULL`, userID, *rules.PhaseID); err != nil {
 		return err
 	}
 	if used >= *rules.Limit {
@@ -360,7 +396,7 @@ func (s *Service) ReactionsLeft(ctx context.Context, userID, phaseID int64) (lef
 		}
 		var used int
 		if err := tx.GetContext(ctx, &used, `SELECT count(*) FROM reactions r JOIN ideas i ON i.id = r.item_id
-			WHERE r.user_id = $1 AND r.item_type = 'idea' AND i.phase_id = $2`, userID, phaseID); err != nil {
+			WHERE r.user_id = $1 AND r.item_type = 'idea' AND i.phase_id = $2 AND i.deleted_at IS NULL AND i.hidden_at IS NULL`, userID, phaseID); err != nil {
 			return err
 		}
 		left, limited = max(*limit-used, 0), true

@@ -41,19 +41,28 @@ func Handles(text string) []string {
 	return out
 }
 
-// Mentions notifies, on tx, the live users whose handles text mentions,
-// except the actor, about a comment on idea; it returns who it notified.
-func Mentions(ctx context.Context, tx sqlx.QueryerContext, ideaID, actor int64, text string) ([]int64, error) {
+// Mentioned returns the live users, other than the actor, whose handles
+// text mentions.
+func Mentioned(ctx context.Context, tx sqlx.QueryerContext, actor int64, text string) ([]int64, error) {
 	handles := Handles(text)
 	if len(handles) == 0 {
 		return nil, nil
 	}
 	var ids []int64
-	err := sqlx.SelectContext(ctx, tx, &ids, `INSERT INTO notifications (user_id, kind, idea_id, actor_id)
-		SELECT u.id, $4, $1, $2 FROM users u
-		 WHERE u.handle = ANY($3) AND u.id <> $2 AND u.deleted_at IS NULL
-		RETURNING user_id`, ideaID, actor, pq.StringArray(handles), Mention)
+	err := sqlx.SelectContext(ctx, tx, &ids, `SELECT id FROM users WHERE handle = ANY($1) AND id <> $2 AND deleted_at IS NULL ORDER BY id`,
+		pq.StringArray(handles), actor)
 	return ids, err
+}
+
+// Mentions notifies, on tx, the users in ids that actor mentioned them in
+// a comment on idea (the caller keeps only those who may see it).
+func Mentions(ctx context.Context, tx sqlx.ExecerContext, ideaID, actor int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, idea_id, actor_id)
+		SELECT unnest($3::bigint[]), $4, $1, $2`, ideaID, actor, pq.Int64Array(ids), Mention)
+	return err
 }
 
 // Notification is one notification of a user.

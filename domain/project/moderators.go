@@ -67,7 +67,8 @@ func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, emai
 				return err
 			}
 			var used int
-			if err := tx.GetContext(ctx, &used, `SELECT count(DISTINCT user_id) FROM project_moderators WHERE user_id <> $1`, u.ID); err != nil {
+			if err := tx.GetContext(ctx, &used, `SELECT count(DISTINCT m.user_id) FROM project_moderators m JOIN users u ON u.id = m.user_id
+				WHERE m.user_id <> $1 AND u.deleted_at IS NULL`, u.ID); err != nil {
 				return err
 			}
 			var already bool

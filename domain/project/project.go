@@ -39,14 +39,14 @@ type Project struct {
 	FolderID    *int64      `db:"folder_id" json:"folder_id"`
 	// HeaderImage is the header image's file name ("" when none), served at
 	// HeaderURL.
-	HeaderImage string `db:"header_image" json:"header_image"`
-	CreatedAt   time.Time   `db:"created_at" json:"created_at"`
-	PublishedAt *time.Time  `db:"published_at" json:"published_at"`
-	Topics      []int64     `db:"-" json:"topics"`
-	Areas       []int64     `db:"-" json:"areas"`
-	Groups      []int64     `db:"-" json:"groups"`
-	Moderators  []int64     `db:"-" json:"moderators"`
-	Phases      []Phase     `db:"-" json:"phases"`
+	HeaderImage string     `db:"header_image" json:"header_image"`
+	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
+	PublishedAt *time.Time `db:"published_at" json:"published_at"`
+	Topics      []int64    `db:"-" json:"topics"`
+	Areas       []int64    `db:"-" json:"areas"`
+	Groups      []int64    `db:"-" json:"groups"`
+	Moderators  []int64    `db:"-" json:"moderators"`
+	Phases      []Phase    `db:"-" json:"phases"`
 }
 
 // HeaderURL is where the project's header image is served ("" when none).

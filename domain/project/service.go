@@ -77,9 +77,9 @@ type Patch struct {
 	Position    *int         `json:"position"`
 	// FolderID moves the project into a folder; 0 takes it out.
 	FolderID *int64   `json:"folder_id"`
-	Topics      *[]int64     `json:"topics"`
-	Areas       *[]int64     `json:"areas"`
-	Groups      *[]int64     `json:"groups"`
+	Topics   *[]int64 `json:"topics"`
+	Areas    *[]int64 `json:"areas"`
+	Groups   *[]int64 `json:"groups"`
 }
 
 // Update changes a project. Errors as Create, errs.NotFound.

@@ -52,7 +52,7 @@ func (s *Service) DeleteAccount(ctx context.Context, id ID, pw, storageDir strin
 			`DELETE FROM email_codes WHERE user_id = $1`,
 			`DELETE FROM data_exports WHERE user_id = $1`,
 			`UPDATE email_deliveries SET recipient = 'deleted-user-' || $1::text, user_id = NULL WHERE user_id = $1`,
-			`UPDATE users SET email = NULL, pending_email = NULL, password_hash = '', first_name = '', last_name = '', handle = 'deleted-' || id, bio = '', avatar_path = '',
+			`UPDATE users SET email = NULL, pending_email = NULL, password_hash = '', first_name = '', last_name = '', handle = 'deleted--' || id, bio = '', avatar_path = '',
 			        custom_fields = '{}', blocked_until = NULL, role = 'citizen', deleted_at = now(), updated_at = now()
 			  WHERE id = $1`,
 		} {

@@ -122,7 +122,7 @@ func insertUser(ctx context.Context, tx *tenant.Tx, op string, r Registration, r
 	err = tx.GetContext(ctx, &u, `INSERT INTO users (email, password_hash, first_name, last_name, locale, role, custom_fields, email_confirmed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END) RETURNING `+userColumns,
 		r.Email, hash, r.FirstName, r.LastName, r.Locale, role, string(custom), confirmed)
-	if isUnique(err) {
+	if isEmailTaken(err) {
 		return u, errs.InvalidField(op, "email", "an account with this email already exists").WithRule("taken")
 	}
 	if err != nil {
@@ -349,6 +349,12 @@ func (s *Service) UserByAPIToken(ctx context.Context, secret string) (*User, err
 func isUnique(err error) bool {
 	var pe *pq.Error
 	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// isEmailTaken reports whether err is the unique email constraint.
+func isEmailTaken(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.Constraint == "users_email_key"
 }
 
 // Profile is what a user may edit about themselves.
