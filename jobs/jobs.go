@@ -29,7 +29,7 @@ var Queues = map[string]int{"critical": 6, "default": 3, "low": 1}
 
 // platformTypes are the only task types that run without a city: the ticks
 // that fan work out to cities.
-var platformTypes = map[string]bool{TypeUsageTick: true}
+var platformTypes = map[string]bool{TypeExportSweepTick: true, TypeUsageTick: true}
 
 // Payload is embedded in every city task's payload: the city it belongs to.
 type Payload struct {

@@ -75,6 +75,7 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 	mux.HandleFunc(TypeEmailSend, emails.Send)
 	exports := &DataExports{users: user.NewService(d.DB), storageDir: d.StorageDir}
 	mux.HandleFunc(TypeDataExport, exports.Build)
+	NewExports(d.DB, d.Registry, d.Client, d.StorageDir).Handle(mux)
 	plans, err := NewPlans(d.DB, d.Registry, tenant.NewOperations(d.DB, d.Registry, "", d.StorageDir), d.Sender, d.PortalURL)
 	if err != nil {
 		return nil, err
@@ -94,6 +95,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	if _, err := w.scheduler.Register("15 0 * * *", NewTrialTickTask()); err != nil {
 		return fmt.Errorf("schedule trial tick: %w", err)
+	}
+	if _, err := w.scheduler.Register(ExportSweepSchedule, NewExportSweepTickTask()); err != nil {
+		return fmt.Errorf("schedule export sweep: %w", err)
 	}
 	if err := w.server.Start(w.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
