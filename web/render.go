@@ -136,6 +136,7 @@ type view struct {
 	Unread        int  // the signed-in user's unread notifications
 	ModeratesAny  bool // the signed-in user moderates a project (the inbox link)
 	Invitation    *user.Invitation
+	CityExports   *exportsView
 
 	port  string // ":8080" when the request came on a non-default port
 	token string // the invitation token in the page's URL

@@ -990,6 +990,18 @@ func (f *permFixture) rows() []permRow {
 			call: func(t *testing.T, v permVariant, c permCaller) response {
 				return f.api(t, c, "PUT", "/api/v1/projects/"+id(f.projectA)+"/header", `{}`)
 			}},
+
+		// exports: admins, and moderators of the project they export
+		{method: "POST", route: "/api/v1/exports", label: " (project A's ideas)", only: "registered", want: staffOnlyRoute,
+			call: func(t *testing.T, v permVariant, c permCaller) response {
+				return f.api(t, c, "POST", "/api/v1/exports", fmt.Sprintf(`{"kind":"ideas","format":"csv","project":%d}`, f.projectA))
+			}},
+		{method: "POST", route: "/admin/exports", label: " (project A's comments)", only: "registered", want: staffOnlyRoute,
+			call: func(t *testing.T, v permVariant, c permCaller) response {
+				return f.form(t, c, "/admin/exports", url.Values{"kind": {"comments"}, "format": {"xlsx"}, "project": {id(f.projectA)}})
+			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
+				return checkPermPage(r, o, "/admin/exports", nil)
+			}},
 	}
 }
 

@@ -35,6 +35,10 @@ func (s *Server) routes() {
 	// The moderation inbox: admins and project moderators (checked inside).
 	c.GET("/admin/moderation", s.adminModeration)
 	c.POST("/admin/moderation/:id", s.moderationAction)
+	// Exports: admins, and project moderators for their projects (checked inside).
+	c.GET("/admin/exports", s.adminExports)
+	c.POST("/admin/exports", s.adminRequestExport)
+	c.GET("/exports/:id/download", s.exportDownload)
 	c.GET("/locale", s.setLocale)
 	c.GET("/theme.css", s.theme)
 	c.GET("/login", s.loginPage)
@@ -150,6 +154,9 @@ func (s *Server) routes() {
 	api.DELETE("/follows/:type/:id", s.apiFollow)
 	api.GET("/me/follows", s.apiMyFollows)
 	api.POST("/reports", s.apiReport)
+	api.GET("/exports", s.apiExports)
+	api.POST("/exports", s.apiRequestExport)
+	api.GET("/exports/:id", s.apiExport)
 	api.GET("/moderation/reports", s.apiInbox)
 	api.POST("/moderation/reports/:id/read", s.apiMarkReport)
 	api.PUT("/moderation/hidden/:type/:id", s.apiHide)

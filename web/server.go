@@ -19,6 +19,7 @@ import (
 
 	"agora/config"
 	"agora/domain/email/devsmtp"
+	"agora/domain/export"
 	"agora/domain/feature"
 	"agora/domain/follow"
 	"agora/domain/idea"
@@ -58,6 +59,7 @@ type Server struct {
 	projects      *project.Service
 	ideas         *idea.Service
 	features      *feature.Service
+	exports       *export.Service
 	follows       *follow.Service
 	notifications *notify.Service
 	moderation    *moderation.Service
@@ -84,7 +86,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), features: feature.NewService(d.DB), follows: follow.NewService(d.DB), notifications: notify.NewService(d.DB), moderation: moderation.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
+		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), features: feature.NewService(d.DB), exports: export.NewService(d.DB, d.Config.StorageDir, export.NewSigner(d.Config.SecretKey)), follows: follow.NewService(d.DB), notifications: notify.NewService(d.DB), moderation: moderation.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
 	}
 	s.city = s.engine()
 	s.platform = s.engine()
