@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Claim records, on a city transaction, that the email of campaign to
@@ -32,5 +33,11 @@ func MarkSent(ctx context.Context, tx sqlx.ExecerContext, id int64) error {
 // Release gives a claim back after a failed send, so a retry may send it.
 func Release(ctx context.Context, tx sqlx.ExecerContext, id int64) error {
 	_, err := tx.ExecContext(ctx, `DELETE FROM email_deliveries WHERE id = $1 AND state = 'claimed'`, id)
+	return err
+}
+
+// MarkSentAll records that the claimed emails ids were delivered.
+func MarkSentAll(ctx context.Context, tx sqlx.ExecerContext, ids []int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE email_deliveries SET state = 'sent', sent_at = now() WHERE id = ANY($1)`, pq.Int64Array(ids))
 	return err
 }
