@@ -38,6 +38,8 @@ type WorkerDeps struct {
 	PortalURL func(host string) string
 	// DSN of the platform database, for the outbox relay's LISTEN.
 	DSN string
+	// SecretKey (AGORA_SECRET_KEY) signs the unsubscribe links of emails.
+	SecretKey string
 }
 
 // NewWorker wires the handlers. Several workers and schedulers may run at once:
@@ -82,6 +84,11 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 	}
 	mux.HandleFunc(TypeApplyPlan, plans.Apply)
 	mux.HandleFunc(TypeTrialTick, plans.TrialTick)
+	digests, err := NewDigests(d)
+	if err != nil {
+		return nil, err
+	}
+	digests.Handle(mux)
 	sched := asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Location: d.Location, Logger: asynqLogger{log}})
 	return &Worker{server: srv, scheduler: sched, mux: mux, log: log, dsn: d.DSN,
 		relay: NewRelay(d.DB.Platform(), d.Client, d.Log)}, nil
@@ -98,6 +105,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	if _, err := w.scheduler.Register(ExportSweepSchedule, NewExportSweepTickTask()); err != nil {
 		return fmt.Errorf("schedule export sweep: %w", err)
+	}
+	if _, err := w.scheduler.Register(DigestTickSchedule, NewDigestTickTask()); err != nil {
+		return fmt.Errorf("schedule digest tick: %w", err)
 	}
 	if err := w.server.Start(w.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)

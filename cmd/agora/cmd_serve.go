@@ -69,7 +69,8 @@ func runProcesses(ctx context.Context, a *app, p processes) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.reg.Listen(ctx, a.cfg.DatabaseURL, a.log) })
 	if p.web {
-		srv, err := web.New(web.Deps{Config: a.cfg, DB: a.db, Registry: a.reg, Redis: rdb, Log: a.log, DevMail: p.devMail})
+		srv, err := web.New(web.Deps{Config: a.cfg, DB: a.db, Registry: a.reg, Redis: rdb, Log: a.log, DevMail: p.devMail,
+			Inspector: asynq.NewInspectorFromRedisClient(rdb)})
 		if err != nil {
 			return err
 		}
@@ -94,6 +95,7 @@ func runProcesses(ctx context.Context, a *app, p processes) error {
 			Redis: redisOpt, DB: a.db, Registry: a.reg, Client: client,
 			StorageDir: a.cfg.StorageDir, Log: a.log, Concurrency: p.concurrency,
 			Sender: sender, PortalURL: func(host string) string { return portalURL(a, host) }, DSN: a.cfg.DatabaseURL,
+			SecretKey: a.cfg.SecretKey,
 		})
 		if err != nil {
 			return err

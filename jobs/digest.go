@@ -1,0 +1,402 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"agora/domain/digest"
+	"agora/domain/email"
+	"agora/domain/errs"
+	"agora/domain/feature"
+	"agora/domain/site"
+	"agora/tenant"
+)
+
+// Task types of the weekly digests.
+const (
+	// TypeDigestTick (hourly) enqueues the digests that are due in each city,
+	// by the city's own schedule and time zone.
+	TypeDigestTick = "digest:tick"
+	// TypeDigestUser, TypeDigestAdmin and TypeDigestModerator send one
+	// city's digest of one kind for one period.
+	TypeDigestUser      = "digest:user"
+	TypeDigestAdmin     = "digest:admin"
+	TypeDigestModerator = "digest:moderator"
+	// DigestTickSchedule runs the tick a few minutes past every hour, so a
+	// digest set for 8:00 leaves at 8:02 in the city's time zone.
+	DigestTickSchedule = "2 * * * *"
+)
+
+func init() { platformTypes[TypeDigestTick] = true }
+
+// DigestType is the task type of digest kind k.
+func DigestType(k digest.Kind) string { return "digest:" + string(k) }
+
+// DigestPayload is the payload of the digest tasks.
+type DigestPayload struct {
+	Payload
+	Period string    `json:"period"` // e.g. 2026-W48: the ledger's event
+	From   time.Time `json:"from"`   // the period covered, [from, to)
+	To     time.Time `json:"to"`
+}
+
+// NewDigestTask builds the task that sends digest k of period p in city id.
+// Its TaskID is deterministic and retained for longer than a digest stays
+// due, so every tick of the due window, from any scheduler, enqueues it once.
+func NewDigestTask(id tenant.ID, k digest.Kind, p digest.Period) (*asynq.Task, error) {
+	if !k.Valid() || p.Key == "" {
+		return nil, fmt.Errorf("digest task: kind %q, period %q", k, p.Key)
+	}
+	b, err := json.Marshal(DigestPayload{Payload: Payload{TenantID: id}, Period: p.Key, From: p.From.UTC(), To: p.To.UTC()})
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(DigestType(k), b,
+		asynq.TaskID(fmt.Sprintf("digest:%s:%d:%s", k, id, p.Key)),
+		asynq.Queue("low"), asynq.MaxRetry(10), asynq.Timeout(2*time.Hour),
+		asynq.Retention(digest.DueWindow+24*time.Hour)), nil
+}
+
+// NewDigestTickTask builds the hourly tick.
+func NewDigestTickTask() *asynq.Task {
+	return asynq.NewTask(TypeDigestTick, nil, asynq.Queue("low"), asynq.MaxRetry(3))
+}
+
+// Digests sends the weekly digests of every city.
+type Digests struct {
+	db        *tenant.DB
+	reg       *tenant.Registry
+	client    *asynq.Client
+	sender    email.Sender
+	composer  *email.Composer
+	features  *feature.Service
+	portalURL func(host string) string
+	secret    string
+	log       *slog.Logger
+
+	// Now is the clock of the tick (time.Now).
+	Now func() time.Time
+	// PageSize is how many recipients one keyset page holds (500).
+	PageSize int
+	// Parallel is how many emails of a page are in flight at once (4).
+	Parallel int
+}
+
+// NewDigests returns the digest handlers, wired from the worker's deps.
+func NewDigests(d WorkerDeps) (*Digests, error) {
+	c, err := email.NewComposer()
+	if err != nil {
+		return nil, err
+	}
+	log := d.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Digests{db: d.DB, reg: d.Registry, client: d.Client, sender: d.Sender, composer: c,
+		features: feature.NewService(d.DB), portalURL: d.PortalURL, secret: d.SecretKey, log: log,
+		Now: time.Now, PageSize: 500, Parallel: 4}, nil
+}
+
+// Handle registers the tick and the digest tasks on mux.
+func (d *Digests) Handle(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeDigestTick, d.Tick)
+	for _, k := range digest.Kinds() {
+		mux.HandleFunc(DigestType(k), d.Send)
+	}
+}
+
+// sends reports whether a city in lifecycle l gets digests: active and
+// trial cities do, suspended and churned ones do not.
+func sends(l tenant.Lifecycle) bool { return l == tenant.Active || l == tenant.Trial }
+
+// Tick enqueues, for every active or trial city whose digests are due now by
+// its own schedule and time zone, one task per digest its plan includes. A
+// city whose schedule cannot be read is skipped (and reported); the others
+// still get theirs.
+func (d *Digests) Tick(ctx context.Context, _ *asynq.Task) error {
+	ts, err := d.reg.List(ctx)
+	if err != nil {
+		return err
+	}
+	now := d.Now()
+	var failed []error
+	for _, t := range ts {
+		if !sends(t.Lifecycle) {
+			continue
+		}
+		var kinds []digest.Kind
+		for _, k := range digest.Kinds() {
+			if t.Allows(string(k.Feature())) {
+				kinds = append(kinds, k)
+			}
+		}
+		if len(kinds) == 0 {
+			continue
+		}
+		var sch digest.Schedule
+		err := d.db.InReadTx(tenant.WithTenant(ctx, t), func(tx *tenant.Tx) error {
+			var err error
+			sch, err = digest.GetSchedule(ctx, tx)
+			return err
+		})
+		if err != nil {
+			failed = append(failed, fmt.Errorf("digest schedule of %s: %w", t.Slug, err))
+			continue
+		}
+		loc, err := time.LoadLocation(t.TimeZone)
+		if err != nil {
+			d.log.Warn("digest: unknown time zone, using UTC", "tenant", t.Slug, "time_zone", t.TimeZone)
+			loc = time.UTC
+		}
+		p, due := digest.Due(now, loc, sch)
+		if !due {
+			continue
+		}
+		for _, k := range kinds {
+			task, err := NewDigestTask(t.ID, k, p)
+			if err != nil {
+				return err
+			}
+			if _, err := d.client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+				failed = append(failed, fmt.Errorf("enqueue %s digest of %s: %w", k, t.Slug, err))
+			}
+		}
+	}
+	return errors.Join(failed...)
+}
+
+// digestRun is one city's digest of one kind for one period being sent.
+type digestRun struct {
+	t        *tenant.Tenant
+	kind     digest.Kind
+	period   digest.Period
+	content  digest.Content
+	settings site.Settings
+	base     string // the city's portal URL
+}
+
+// letter is one digest email ready to claim and send.
+type digestLetter struct {
+	r    digest.Recipient
+	data any
+}
+
+// Send sends one city's digest (the task's type names the kind) to every
+// recipient who wants it, in keyset pages of users. Each email is claimed
+// in the ledger under the period's event before it is sent, so re-running
+// the task, or resuming it after a shutdown, never sends an email twice.
+// A shutdown stops the run between two emails, never inside one. Empty
+// digests are skipped; a city without the feature (plan or admins' choice)
+// or no longer active gets nothing.
+func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
+	var p DigestPayload
+	kind := digest.Kind(strings.TrimPrefix(task.Type(), "digest:"))
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Period == "" || !kind.Valid() || !p.From.Before(p.To) {
+		return fmt.Errorf("digest payload %s: %w", task.Payload(), asynq.SkipRetry)
+	}
+	t, ok := tenant.FromContext(ctx)
+	if !ok {
+		return fmt.Errorf("%s: %w: %w", task.Type(), ErrNoTenant, asynq.SkipRetry)
+	}
+	log := d.log.With("tenant", t.Slug, "tenant_id", int64(t.ID), "digest", string(kind), "period", p.Period)
+	if !sends(t.Lifecycle) {
+		log.Info("digest skipped: the city is " + string(t.Lifecycle))
+		return nil
+	}
+	if err := d.features.Enabled(ctx, kind.Feature()); err != nil {
+		if errs.CodeOf(err) == errs.FeatureUnavailable {
+			log.Info("digest skipped: feature unavailable", "reason", err.Error())
+			return nil
+		}
+		return err
+	}
+	run := digestRun{t: t, kind: kind, period: digest.Period{Key: p.Period, From: p.From, To: p.To}, base: d.portalURL(t.PrimaryHost)}
+	err := d.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		var err error
+		if run.settings, err = site.GetSettings(ctx, tx); err != nil {
+			return err
+		}
+		run.content, err = digest.LoadContent(ctx, tx, kind, run.period)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s digest of %s: %w", kind, t.Slug, err)
+	}
+	var (
+		after                digest.Cursor
+		sent, skipped, pages int
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			log.Info("digest interrupted", "sent", sent, "pages", pages)
+			return err
+		}
+		var (
+			page    []digest.Recipient
+			follows map[int64]digest.Follows
+		)
+		err := d.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+			var err error
+			if page, err = digest.Recipients(ctx, tx, kind, p.Period, after, d.PageSize); err != nil || len(page) == 0 || kind != digest.User {
+				return err
+			}
+			ids := make([]int64, len(page))
+			for i, r := range page {
+				ids[i] = r.UserID
+			}
+			follows, err = digest.FollowsOf(ctx, tx, ids)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("%s digest of %s: %w", kind, t.Slug, err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		pages++
+		after = page[len(page)-1].After()
+		letters := make([]digestLetter, 0, len(page))
+		for _, r := range page {
+			data, empty := run.content.For(r, follows[r.UserID])
+			if empty {
+				skipped++
+				continue
+			}
+			letters = append(letters, digestLetter{r: r, data: data})
+		}
+		n, err := d.deliver(ctx, run, letters)
+		sent += n
+		if err != nil {
+			log.Warn("digest stopped", "sent", sent, "err", err)
+			return err
+		}
+	}
+	log.Info("digest sent", "sent", sent, "empty", skipped, "pages", pages)
+	return nil
+}
+
+// deliver claims and sends letters, Parallel at a time, and records the
+// deliveries. It stops taking new letters when ctx ends or a send fails;
+// letters already claimed are finished either way (sent and recorded, or
+// released), so their outcome is always known.
+func (d *Digests) deliver(ctx context.Context, run digestRun, letters []digestLetter) (int, error) {
+	parallel := max(d.Parallel, 1)
+	var (
+		mu     sync.Mutex
+		sent   []int64
+		failed error
+		wg     sync.WaitGroup
+	)
+	work := make(chan digestLetter)
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for l := range work {
+				id, err := d.deliverOne(ctx, run, l)
+				mu.Lock()
+				if err != nil && failed == nil {
+					failed = err
+				}
+				if id != 0 {
+					sent = append(sent, id)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, l := range letters {
+		mu.Lock()
+		stop := failed != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
+		}
+		work <- l
+	}
+	close(work)
+	wg.Wait()
+	// Record what was sent even when the task is being cancelled.
+	bg := context.WithoutCancel(ctx)
+	if len(sent) > 0 {
+		if err := d.db.InTx(bg, func(tx *tenant.Tx) error { return email.MarkSentAll(bg, tx, sent) }); err != nil {
+			return len(sent), errors.Join(failed, err)
+		}
+	}
+	if failed == nil {
+		failed = ctx.Err()
+	}
+	return len(sent), failed
+}
+
+// sendTimeout bounds one email's send once it has begun.
+const sendTimeout = time.Minute
+
+// deliverOne claims one letter's ledger row and sends it. It returns the
+// ledger id of a sent email, 0 when the email was already claimed. Once
+// begun it is not cut short by ctx: a claim whose send was interrupted would
+// leave the recipient without their digest.
+func (d *Digests) deliverOne(ctx context.Context, run digestRun, l digestLetter) (int64, error) {
+	if ctx.Err() != nil {
+		return 0, nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	campaign := run.kind.Campaign()
+	event := digest.Event(run.kind, run.period.Key, l.r.ProjectID)
+	var (
+		ledger  int64
+		claimed bool
+	)
+	err := d.db.InTx(ctx, func(tx *tenant.Tx) error {
+		var err error
+		ledger, claimed, err = email.Claim(ctx, tx, campaign, l.r.Email, event, l.r.UserID)
+		return err
+	})
+	if err != nil || !claimed {
+		return 0, err
+	}
+	msg, err := d.compose(run, l, ledger)
+	if err == nil {
+		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		err = d.sender.Send(sctx, msg)
+		cancel()
+	}
+	if err != nil {
+		// The send failed: give the claim back so the retry sends it.
+		if rerr := d.db.InTx(ctx, func(tx *tenant.Tx) error { return email.Release(ctx, tx, ledger) }); rerr != nil {
+			return 0, errors.Join(err, rerr)
+		}
+		return 0, fmt.Errorf("%s digest to user %d: %w", run.kind, l.r.UserID, err)
+	}
+	return ledger, nil
+}
+
+// compose renders one digest email with the city's branding, its one-click
+// unsubscribe link (RFC 8058) and the link to the recipient's preferences.
+func (d *Digests) compose(run digestRun, l digestLetter, ledger int64) (email.Message, error) {
+	campaign := run.kind.Campaign()
+	token := email.Unsubscribe{TenantID: run.t.ID, UserID: l.r.UserID, Campaign: email.Campaign(campaign)}.Token(d.secret)
+	unsubscribe := run.base + "/unsubscribe?token=" + token
+	subject, text, html, err := d.composer.Compose(
+		email.Branding{CityName: run.settings.Name, PrimaryColor: run.settings.PrimaryColor, PortalURL: run.base},
+		email.Content{Kind: campaign, Locale: l.r.Locale, FirstName: l.r.FirstName, Data: l.data,
+			Unsubscribe: unsubscribe, Preferences: run.base + "/profile#email-consents"})
+	if err != nil {
+		return email.Message{}, err
+	}
+	host := run.t.PrimaryHost
+	return email.Message{
+		FromName: run.settings.Name, From: "noreply@" + strings.TrimPrefix(host, "www."), To: l.r.Email,
+		Subject: subject, Text: text, HTML: html,
+		MessageID: fmt.Sprintf("%s.%d.%d@%s", campaign, ledger, run.t.ID, host),
+		Headers:   email.UnsubscribeHeaders(unsubscribe),
+	}, nil
+}
