@@ -81,6 +81,9 @@ func (f FailedTask) Attempts() int {
 	return f.Retried + 1
 }
 
+// MaxAttempts is how many times the task may run in all.
+func (f FailedTask) MaxAttempts() int { return f.MaxRetry + 1 }
+
 // TypeTally counts the failed tasks of one task type.
 type TypeTally struct {
 	Type     string `json:"type"`

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -50,6 +51,21 @@ func currentOperator(c *gin.Context) (*operator.Session, bool) {
 	return sess, ok
 }
 
+// requireOperator lets only a logged-in operator through; anyone else is sent
+// to the console's login, which brings them back.
+func (s *Server) requireOperator(c *gin.Context) {
+	if _, ok := currentOperator(c); !ok {
+		next := c.Request.URL.RequestURI()
+		if c.Request.Method != http.MethodGet {
+			next = c.Request.URL.Path
+		}
+		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(next))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
 // consoleHome is the operator console: the list of cities for a logged-in
 // operator, a sign-in invitation otherwise.
 func (s *Server) consoleHome(c *gin.Context) {
@@ -72,13 +88,13 @@ func (s *Server) consoleHome(c *gin.Context) {
 }
 
 func (s *Server) consoleLoginPage(c *gin.Context) {
-	v := view{Platform: true, Form: &form{Values: map[string]string{}, Errors: map[string]string{}}}
+	v := view{Platform: true, Form: &form{Values: map[string]string{"next": localPath(c.Query("next"))}, Errors: map[string]string{}}}
 	v.Title = s.i18n.T(c.GetString(keyLocale), "login.title")
 	s.html(c, http.StatusOK, "login", v)
 }
 
 func (s *Server) consoleLoginSubmit(c *gin.Context) {
-	f := newForm(c, "email")
+	f := newForm(c, "email", "next")
 	if ok, wait := s.allow(c, rateCheck{limitOperatorIP, s.clientIP(c.Request)}, rateCheck{limitOperatorMail, f.Values["email"]}); !ok {
 		s.tooMany(c, wait)
 		return
@@ -98,7 +114,7 @@ func (s *Server) consoleLoginSubmit(c *gin.Context) {
 		_ = s.operators.Logout(c.Request.Context(), old.ID)
 	}
 	s.setCookie(c, s.operatorCookie(c.Request), sess.Token, int(operator.AbsoluteTimeout.Seconds()))
-	c.Redirect(http.StatusSeeOther, "/")
+	c.Redirect(http.StatusSeeOther, localPath(f.Values["next"]))
 }
 
 func (s *Server) consoleLogout(c *gin.Context) {

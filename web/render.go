@@ -137,6 +137,7 @@ type view struct {
 	ModeratesAny  bool // the signed-in user moderates a project (the inbox link)
 	Invitation    *user.Invitation
 	CityExports   *exportsView
+	Jobs          *jobsView // the console's /jobs page
 
 	port  string // ":8080" when the request came on a non-default port
 	token string // the invitation token in the page's URL

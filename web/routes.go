@@ -184,6 +184,11 @@ func (s *Server) routes() {
 	if s.devMail != nil {
 		p.GET("/dev/mail", s.devMailPage)
 	}
+	// Background jobs: figures, failed tasks, retry and delete; operators only.
+	p.GET("/jobs", s.requireOperator, s.jobsPage)
+	p.POST("/jobs/retry", s.requireOperator, s.jobsRetry)
+	p.POST("/jobs/retry-archived", s.requireOperator, s.jobsRetryArchived)
+	p.POST("/jobs/delete", s.requireOperator, s.jobsDelete)
 	p.GET("/locale", s.setLocale)
 	p.StaticFS("/static", http.FS(static))
 	p.NoRoute(s.notFound)

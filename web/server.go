@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"agora/config"
@@ -29,6 +30,7 @@ import (
 	"agora/domain/project"
 	"agora/domain/site"
 	"agora/domain/user"
+	"agora/jobs"
 	"agora/tenant"
 	"agora/web/i18n"
 )
@@ -43,6 +45,9 @@ type Deps struct {
 	// DevMail, in `agora dev`, is the mail capture shown at /dev/mail on the
 	// platform host. Nil in production: the page does not exist.
 	DevMail *devsmtp.Server
+	// Inspector reads the job queues for the console's /jobs page. Nil: the
+	// page says the queue is not configured.
+	Inspector *asynq.Inspector
 }
 
 // Server serves every host of the installation.
@@ -65,6 +70,7 @@ type Server struct {
 	moderation    *moderation.Service
 	operators     *operator.Service
 	devMail       *devsmtp.Server
+	jobs          *jobs.Monitor // nil without Deps.Inspector
 	trusted       []*net.IPNet
 	city          *gin.Engine
 	platform      *gin.Engine
@@ -87,6 +93,9 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
 		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), features: feature.NewService(d.DB), exports: export.NewService(d.DB, d.Config.StorageDir, export.NewSigner(d.Config.SecretKey)), follows: follow.NewService(d.DB), notifications: notify.NewService(d.DB), moderation: moderation.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
+	}
+	if d.Inspector != nil {
+		s.jobs = jobs.NewMonitor(d.Inspector, d.Registry)
 	}
 	s.city = s.engine()
 	s.platform = s.engine()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -44,6 +45,7 @@ type harness struct {
 type serverOpts struct {
 	trustedProxies string           // AGORA_TRUSTED_PROXIES
 	registry       *tenant.Registry // defaults to env.Registry
+	inspector      *asynq.Inspector // the job queues of /jobs; none by default
 }
 
 // newHarness starts the web server over env. Server errors are kept in a
@@ -69,7 +71,7 @@ func newHarness(t *testing.T, env *tenanttest.Env, o serverOpts) *harness {
 	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, err := web.New(web.Deps{Config: cfg, DB: env.DB, Registry: reg, Redis: rdb, Log: log})
+	srv, err := web.New(web.Deps{Config: cfg, DB: env.DB, Registry: reg, Redis: rdb, Log: log, Inspector: o.inspector})
 	require.NoError(t, err)
 
 	ts := httptest.NewServer(srv)

@@ -185,7 +185,7 @@ func jobsFailedCmd() *command {
 						state += " at " + t.NextRetryAt.UTC().Format("15:04")
 					}
 					w.row(t.ID, t.Queue, t.Type, cityLabel(t.City, int64(t.TenantID)), state,
-						fmt.Sprintf("%d/%d", t.Attempts(), t.MaxRetry+1), t.LastFailedAt.UTC().Format(time.RFC3339), oneLine(t.Error, 80))
+						fmt.Sprintf("%d/%d", t.Attempts(), t.MaxAttempts()), t.LastFailedAt.UTC().Format(time.RFC3339), oneLine(t.Error, 80))
 				}
 				w.flush()
 				fmt.Printf("\n%d of %d failed tasks. Run one again with 'agora jobs retry QUEUE ID', remove it with 'agora jobs delete QUEUE ID'.\n",
