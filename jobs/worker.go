@@ -84,6 +84,11 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 	}
 	mux.HandleFunc(TypeApplyPlan, plans.Apply)
 	mux.HandleFunc(TypeTrialTick, plans.TrialTick)
+	fanout, err := NewFanout(d.DB, d.Sender, d.PortalURL, d.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	mux.HandleFunc(TypeActivityFanout, fanout.Send)
 	digests, err := NewDigests(d)
 	if err != nil {
 		return nil, err

@@ -206,6 +206,8 @@ func (s *Server) profilePage(c *gin.Context) {
 		f.Errors["new_email"] = c.Query("email_error")
 	case c.Query("avatar_error") != "":
 		f.Errors["avatar"] = c.Query("avatar_error")
+	case c.Query("consents") != "":
+		v.Notice = s.i18n.T(loc, "consents.saved")
 	}
 	exports, err := s.users.DataExports(c.Request.Context(), u.ID)
 	if err != nil {
@@ -213,6 +215,10 @@ func (s *Server) profilePage(c *gin.Context) {
 		return
 	}
 	v.Exports = exports
+	if v.Consents, err = s.consentViews(c, u); err != nil {
+		s.pageError(c, err)
+		return
+	}
 	s.html(c, http.StatusOK, "profile", v)
 }
 

@@ -14,12 +14,12 @@ import (
 // and remove them, from the idea page or the API.
 
 func (s *Server) apiAddIdeaImage(c *gin.Context) {
-	_, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaAuthorOrStaff(c)
 	var img *idea.Image
 	if err == nil {
 		var data []byte
 		if data, err = readImage(c, "image"); err == nil {
-			img, err = s.ideas.AddImage(c.Request.Context(), it.ID, data, s.cfg.StorageDir)
+			img, err = s.ideas.AddImage(c.Request.Context(), a.UserID, it.ID, data, s.cfg.StorageDir)
 		}
 	}
 	if err != nil {
@@ -30,10 +30,10 @@ func (s *Server) apiAddIdeaImage(c *gin.Context) {
 }
 
 func (s *Server) apiRemoveIdeaImage(c *gin.Context) {
-	_, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaAuthorOrStaff(c)
 	if err == nil {
 		imageID, _ := strconv.ParseInt(c.Param("image"), 10, 64)
-		err = s.ideas.RemoveImage(c.Request.Context(), it.ID, imageID, s.cfg.StorageDir)
+		err = s.ideas.RemoveImage(c.Request.Context(), a.UserID, it.ID, imageID, s.cfg.StorageDir)
 	}
 	if err != nil {
 		s.apiError(c, err)
@@ -44,11 +44,11 @@ func (s *Server) apiRemoveIdeaImage(c *gin.Context) {
 
 // ideaImageSubmit adds a picture from the idea page's form.
 func (s *Server) ideaImageSubmit(c *gin.Context) {
-	_, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaAuthorOrStaff(c)
 	if err == nil {
 		var data []byte
 		if data, err = readImage(c, "image"); err == nil {
-			_, err = s.ideas.AddImage(c.Request.Context(), it.ID, data, s.cfg.StorageDir)
+			_, err = s.ideas.AddImage(c.Request.Context(), a.UserID, it.ID, data, s.cfg.StorageDir)
 		}
 	}
 	s.backToIdea(c, "image_error", err)
@@ -56,10 +56,10 @@ func (s *Server) ideaImageSubmit(c *gin.Context) {
 
 // ideaImageDeleteSubmit removes a picture from the idea page.
 func (s *Server) ideaImageDeleteSubmit(c *gin.Context) {
-	_, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaAuthorOrStaff(c)
 	if err == nil {
 		imageID, _ := strconv.ParseInt(c.Param("name"), 10, 64)
-		err = s.ideas.RemoveImage(c.Request.Context(), it.ID, imageID, s.cfg.StorageDir)
+		err = s.ideas.RemoveImage(c.Request.Context(), a.UserID, it.ID, imageID, s.cfg.StorageDir)
 	}
 	s.backToIdea(c, "image_error", err)
 }

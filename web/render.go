@@ -136,6 +136,9 @@ type view struct {
 	Unread        int  // the signed-in user's unread notifications
 	ModeratesAny  bool // the signed-in user moderates a project (the inbox link)
 	Invitation    *user.Invitation
+	Consents      []consentView    // the profile's email choices
+	Digests       *digestsView     // /admin/digests
+	Unsubscribe   *unsubscribeView // /unsubscribe
 	CityExports   *exportsView
 	Jobs          *jobsView // the console's /jobs page
 

@@ -293,6 +293,8 @@ var adminOnlyRoutes = []adminOnlyRoute{
 	{"POST", "/admin/statuses/:code/delete", "", "back office: idea statuses"},
 	{"POST", "/admin/features", "", "back office: the city's feature toggles"},
 	{"PATCH", "/api/v1/features", `{}`, "the city's feature toggles"},
+	{"POST", "/admin/digests", "", "back office: when the weekly digests leave"},
+	{"PATCH", "/api/v1/digest-settings", `{"hour":9}`, "when the weekly digests leave"},
 	{"POST", "/api/v1/projects", `{"slug":"nope","title":{"en":"Nope"}}`, "only city admins create projects"},
 	{"POST", "/api/v1/registration-fields", `{}`, "the city's registration questions"},
 	{"DELETE", "/api/v1/registration-fields/:id", "", "the city's registration questions"},
@@ -337,6 +339,9 @@ var accountRoutes = map[string]string{
 	"PUT /api/v1/me/avatar":                 "one's own avatar",
 	"POST /api/v1/me/data-exports":          "asking for one's own data",
 	"POST /api/v1/notifications/read":       "marking one's own notifications read",
+	"POST /profile/email-consents":          "one's own choice of emails",
+	"PUT /api/v1/me/email-consents":         "one's own choice of emails",
+	"POST /unsubscribe":                     "leaving one type of email from its link (the signed token is the credential)",
 }
 
 // permFixture is one city with the callers, a project under test (A) with a

@@ -62,6 +62,10 @@ func (s *Server) routes() {
 	c.GET("/avatars/:name", s.avatar)
 	c.GET("/confirm-email", s.confirmEmailChange)
 	c.GET("/invitations/:token", s.invitationPage)
+	c.POST("/profile/email-consents", s.profileConsentsSubmit)
+	// One-click unsubscribe (RFC 8058): the signed token is the credential.
+	c.GET("/unsubscribe", s.unsubscribePage)
+	c.POST("/unsubscribe", s.unsubscribeSubmit)
 	c.POST("/invitations/:token", s.invitationSubmit)
 
 	// The back office: city admins only.
@@ -85,6 +89,9 @@ func (s *Server) routes() {
 	admin.POST("/areas", s.adminCreateArea)
 	admin.GET("/features", s.adminFeatures)
 	admin.POST("/features", s.adminFeaturesSubmit)
+	admin.GET("/digests", s.adminDigests)
+	admin.POST("/digests", s.adminDigestsSubmit)
+	admin.GET("/digests/preview", s.adminDigestPreview)
 	admin.GET("/statuses", s.adminStatuses)
 	admin.POST("/statuses", s.adminCreateStatus)
 	admin.POST("/statuses/:code/delete", s.adminDeleteStatus)
@@ -161,6 +168,10 @@ func (s *Server) routes() {
 	api.POST("/moderation/reports/:id/read", s.apiMarkReport)
 	api.PUT("/moderation/hidden/:type/:id", s.apiHide)
 	api.DELETE("/moderation/hidden/:type/:id", s.apiHide)
+	api.GET("/me/email-consents", s.apiEmailConsents)
+	api.PUT("/me/email-consents", s.apiSetEmailConsents)
+	api.GET("/digest-settings", s.requireAdmin, s.apiDigestSettings)
+	api.PATCH("/digest-settings", s.requireAdmin, s.apiSetDigestSettings)
 	api.GET("/notifications", s.apiNotifications)
 	api.POST("/notifications/read", s.apiMarkRead)
 	api.GET("/registration-fields", s.apiFields)

@@ -82,6 +82,11 @@ func (d data) C(key string, args ...any) string { return d.common(key, args...) 
 // L picks city content in the email's language.
 func (d data) L(t locale.Text) string { return t.Pick(d.Locale) }
 
+// String is one email string in a locale (falling back as the catalog does).
+func (c *Composer) String(locale, key string, args ...any) string {
+	return c.strings.T(locale, key, args...)
+}
+
 // Compose returns the subject, plain text and HTML of an email.
 func (c *Composer) Compose(b Branding, ct Content) (subject, text, html string, err error) {
 	d := data{Branding: b, Content: ct, t: func(key string, args ...any) string {

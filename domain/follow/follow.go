@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/tenant"
 )
@@ -35,7 +36,14 @@ func (s *Service) Set(ctx context.Context, userID int64, itemType string, itemID
 	}
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		if !on {
-			_, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE user_id = $1 AND item_type = $2 AND item_id = $3`, userID, itemType, itemID)
+			res, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE user_id = $1 AND item_type = $2 AND item_id = $3`, userID, itemType, itemID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil
+			}
+			_, err = activity.Record(ctx, tx, activity.Activity{Actor: userID, Action: "follow.removed", ItemType: itemType, ItemID: itemID})
 			return err
 		}
 		var exists bool
@@ -45,8 +53,15 @@ func (s *Service) Set(ctx context.Context, userID int64, itemType string, itemID
 		if !exists {
 			return errs.E("follow.Set", errs.NotFound, "no %s %d", itemType, itemID)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO follows (user_id, item_type, item_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO follows (user_id, item_type, item_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 			userID, itemType, itemID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: userID, Action: "follow.created", ItemType: itemType, ItemID: itemID})
 		return err
 	})
 }

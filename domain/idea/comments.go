@@ -8,6 +8,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/domain/group"
 	"agora/domain/notify"
@@ -79,8 +80,9 @@ func (s *Service) AddComment(ctx context.Context, author, ideaID, parentID int64
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
-			VALUES ($1, 'comment.created', 'comment', $2, $3, jsonb_build_object('idea_id', $4::bigint))`, author, id, project, ideaID); err != nil {
+		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: author, Action: "comment.created", ItemType: "comment",
+			ItemID: id, ProjectID: project, Payload: map[string]any{"idea_id": ideaID}})
+		if err != nil {
 			return err
 		}
 		// Those mentioned who may see the idea hear of it as a mention, not
@@ -90,12 +92,28 @@ func (s *Service) AddComment(ctx context.Context, author, ideaID, parentID int64
 			mentioned, err = canSee(ctx, tx, project, mentioned)
 		}
 		if err == nil {
-			err = notify.Mentions(ctx, tx, ideaID, author, mentioned)
+			err = notify.Mentions(ctx, tx, act, ideaID, author, mentioned)
 		}
 		if err != nil {
 			return err
 		}
-		return notify.IdeaFollowers(ctx, tx, ideaID, author, notify.CommentOnFollowed, notify.CommentOnYourIdea, mentioned...)
+		// The author of the comment answered hears of the reply.
+		if parentID > 0 {
+			var to []int64
+			if err := tx.SelectContext(ctx, &to, `SELECT c.author_id FROM comments c JOIN users u ON u.id = c.author_id
+				WHERE c.id = $1 AND u.deleted_at IS NULL AND c.author_id <> $2 AND NOT c.author_id = ANY($3)`,
+				parentID, author, pq.Int64Array(append([]int64{}, mentioned...))); err != nil {
+				return err
+			}
+			if to, err = canSee(ctx, tx, project, to); err != nil {
+				return err
+			}
+			if err := notify.Users(ctx, tx, act, ideaID, author, notify.CommentOnYourComment, to); err != nil {
+				return err
+			}
+			mentioned = append(mentioned, to...)
+		}
+		return notify.IdeaFollowers(ctx, tx, act, ideaID, author, notify.CommentOnFollowed, notify.CommentOnYourIdea, mentioned...)
 	})
 	if err != nil {
 		return nil, err
@@ -202,8 +220,10 @@ func (s *Service) EditComment(ctx context.Context, author, id int64, body string
 		if !owner.Valid || owner.Int64 != author {
 			return errs.E(op, errs.Forbidden, "only its author can edit a comment")
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE comments SET body = $2, updated_at = now() WHERE id = $1`, id, html)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE comments SET body = $2, updated_at = now() WHERE id = $1`, id, html); err != nil {
+			return err
+		}
+		return recordOnComment(ctx, tx, author, "comment.updated", id, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -237,7 +257,27 @@ func (s *Service) DeleteComment(ctx context.Context, actor, id int64, staff bool
 		if _, err := tx.ExecContext(ctx, `UPDATE comments SET body = '', deleted_by = $2, updated_at = now() WHERE id = $1`, id, by); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE ideas SET comments_count = comments_count - 1 WHERE id = $1`, ideaID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE ideas SET comments_count = comments_count - 1 WHERE id = $1`, ideaID); err != nil {
+			return err
+		}
+		return recordOnComment(ctx, tx, actor, "comment.deleted", id, map[string]any{"by": by})
 	})
+}
+
+// recordOnComment logs an action on a comment with its idea and project.
+func recordOnComment(ctx context.Context, tx *tenant.Tx, actor int64, action string, id int64, payload map[string]any) error {
+	var where struct {
+		IdeaID    int64 `db:"idea_id"`
+		ProjectID int64 `db:"project_id"`
+	}
+	if err := tx.GetContext(ctx, &where, `SELECT c.idea_id, i.project_id FROM comments c JOIN ideas i ON i.id = c.idea_id WHERE c.id = $1`, id); err != nil {
+		return err
+	}
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	payload["idea_id"] = where.IdeaID
+	_, err := activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: action, ItemType: "comment", ItemID: id,
+		ProjectID: where.ProjectID, Payload: payload})
+	return err
 }

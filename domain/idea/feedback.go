@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/domain/locale"
 	"agora/domain/notify"
@@ -54,12 +55,12 @@ func (s *Service) SetStatus(ctx context.Context, actor, ideaID int64, status, no
 			VALUES ($1, $2, $3, $4, $5)`, ideaID, actor, from, to, note); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
-			VALUES ($1, 'idea.status_changed', 'idea', $2, $3, jsonb_build_object('status', $4::text, 'note', $5::text))`,
-			actor, ideaID, project, status, note); err != nil {
+		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: actor, Action: "idea.status_changed", ItemType: "idea",
+			ItemID: ideaID, ProjectID: project, Payload: map[string]any{"status": status, "note": note}})
+		if err != nil {
 			return err
 		}
-		return notify.IdeaFollowers(ctx, tx, ideaID, actor, notify.StatusChanged, "")
+		return notify.IdeaFollowers(ctx, tx, act, ideaID, actor, notify.StatusChanged, "")
 	})
 	if err != nil {
 		return nil, err
@@ -90,11 +91,12 @@ func (s *Service) AddFeedback(ctx context.Context, actor, ideaID int64, body str
 		if err := tx.GetContext(ctx, &f.ID, `INSERT INTO idea_feedback (idea_id, author_id, body) VALUES ($1, $2, $3) RETURNING id`, ideaID, actor, html); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
-			VALUES ($1, 'idea.feedback_given', 'idea', $2, $3)`, actor, ideaID, project); err != nil {
+		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: actor, Action: "idea.feedback_given", ItemType: "idea",
+			ItemID: ideaID, ProjectID: project, Payload: map[string]any{"feedback_id": f.ID}})
+		if err != nil {
 			return err
 		}
-		return notify.IdeaFollowers(ctx, tx, ideaID, actor, notify.OfficialFeedback, "")
+		return notify.IdeaFollowers(ctx, tx, act, ideaID, actor, notify.OfficialFeedback, "")
 	})
 	if err != nil {
 		return nil, err

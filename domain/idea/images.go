@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/domain/media"
 	"agora/tenant"
@@ -28,7 +29,7 @@ func withURLs(ideaID int64, imgs []Image) []Image {
 // AddImage stores a PNG or JPEG picture for an idea (the caller decided
 // the actor may edit it). Errors: errs.Invalid naming "image",
 // errs.NotFound, errs.Conflict when the idea has MaxImages already.
-func (s *Service) AddImage(ctx context.Context, ideaID int64, data []byte, storageDir string) (*Image, error) {
+func (s *Service) AddImage(ctx context.Context, actor, ideaID int64, data []byte, storageDir string) (*Image, error) {
 	const op = "idea.AddImage"
 	name, err := media.Save(ctx, op, "image", storageDir, "ideas", fmt.Sprint(ideaID), data)
 	if err != nil {
@@ -48,8 +49,11 @@ func (s *Service) AddImage(ctx context.Context, ideaID int64, data []byte, stora
 		if count >= MaxImages {
 			return errs.InvalidField(op, "image", "an idea has at most %d images", MaxImages).WithRule("too_many_images", MaxImages)
 		}
-		return tx.GetContext(ctx, &img, `INSERT INTO idea_images (idea_id, name, position) VALUES ($1, $2, $3) RETURNING id, name`,
-			ideaID, name, count)
+		if err := tx.GetContext(ctx, &img, `INSERT INTO idea_images (idea_id, name, position) VALUES ($1, $2, $3) RETURNING id, name`,
+			ideaID, name, count); err != nil {
+			return err
+		}
+		return recordOnIdea(ctx, tx, actor, "idea.image_added", ideaID, map[string]any{"image_id": img.ID})
 	})
 	if err != nil {
 		media.Remove(ctx, storageDir, "ideas", name)
@@ -59,14 +63,17 @@ func (s *Service) AddImage(ctx context.Context, ideaID int64, data []byte, stora
 }
 
 // RemoveImage deletes an idea's picture. Errors: errs.NotFound.
-func (s *Service) RemoveImage(ctx context.Context, ideaID, imageID int64, storageDir string) error {
+func (s *Service) RemoveImage(ctx context.Context, actor, ideaID, imageID int64, storageDir string) error {
 	var name string
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		err := tx.GetContext(ctx, &name, `DELETE FROM idea_images WHERE id = $1 AND idea_id = $2 RETURNING name`, imageID, ideaID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.E("idea.RemoveImage", errs.NotFound, "no image %d on idea %d", imageID, ideaID)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return recordOnIdea(ctx, tx, actor, "idea.image_removed", ideaID, map[string]any{"image_id": imageID})
 	})
 	if err == nil {
 		media.Remove(ctx, storageDir, "ideas", name)
@@ -92,4 +99,15 @@ func (s *Service) ImageFile(ctx context.Context, ideaID int64, name, storageDir 
 		return "", errs.E("idea.ImageFile", errs.NotFound, "no such image")
 	}
 	return path, nil
+}
+
+// recordOnIdea logs an action on an idea with its project.
+func recordOnIdea(ctx context.Context, tx *tenant.Tx, actor int64, action string, ideaID int64, payload map[string]any) error {
+	var project int64
+	if err := tx.GetContext(ctx, &project, `SELECT project_id FROM ideas WHERE id = $1`, ideaID); err != nil {
+		return err
+	}
+	_, err := activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: action, ItemType: "idea", ItemID: ideaID,
+		ProjectID: project, Payload: payload})
+	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/tenant"
 )
@@ -338,9 +339,18 @@ func (s *Service) setReaction(ctx context.Context, userID int64, itemType string
 			}
 		}
 		if mode != "" {
-			return bump(ctx, tx, it.table, itemID, mode, 1)
+			if err := bump(ctx, tx, it.table, itemID, mode, 1); err != nil {
+				return err
+			}
 		}
-		return nil
+		action := "reaction.created"
+		switch {
+		case mode == "":
+			action = "reaction.removed"
+		case old != "":
+			action = "reaction.changed"
+		}
+		return recordReaction(ctx, tx, userID, action, itemType, itemID, mode)
 	})
 }
 
@@ -403,6 +413,21 @@ func (s *Service) ReactionsLeft(ctx context.Context, userID, phaseID int64) (lef
 		return nil
 	})
 	return left, limited, err
+}
+
+// recordReaction logs a reaction's change with the item's project.
+func recordReaction(ctx context.Context, tx *tenant.Tx, userID int64, action, itemType string, itemID int64, mode string) error {
+	var project int64
+	q := `SELECT project_id FROM ideas WHERE id = $1`
+	if itemType == "comment" {
+		q = `SELECT i.project_id FROM comments c JOIN ideas i ON i.id = c.idea_id WHERE c.id = $1`
+	}
+	if err := tx.GetContext(ctx, &project, q, itemID); err != nil {
+		return err
+	}
+	_, err := activity.Record(ctx, tx, activity.Activity{Actor: userID, Action: action, ItemType: itemType, ItemID: itemID,
+		ProjectID: project, Payload: map[string]any{"mode": mode}})
+	return err
 }
 
 func bump(ctx context.Context, tx *tenant.Tx, table string, id int64, mode string, delta int) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/tenant"
 )
@@ -80,9 +81,15 @@ func (s *Service) Report(ctx context.Context, reporter int64, itemType string, i
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO reports (reporter_id, item_type, item_id, project_id, reason, note)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (reporter_id, item_type, item_id) DO UPDATE SET reason = $5, note = $6, read_at = NULL`,
-			reporter, itemType, itemID, project, reason, strings.TrimSpace(note))
+		var id int64
+		err := tx.GetContext(ctx, &id, `INSERT INTO reports (reporter_id, item_type, item_id, project_id, reason, note)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (reporter_id, item_type, item_id) DO UPDATE SET reason = $5, note = $6, read_at = NULL
+			RETURNING id`, reporter, itemType, itemID, project, reason, strings.TrimSpace(note))
+		if err != nil {
+			return err
+		}
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: reporter, Action: "report.created", ItemType: itemType, ItemID: itemID,
+			ProjectID: project, Payload: map[string]any{"report_id": id, "reason": reason}})
 		return err
 	})
 }

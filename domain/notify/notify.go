@@ -21,6 +21,8 @@ const (
 	StatusChanged     = "status_changed"       // an idea you follow changed status
 	OfficialFeedback  = "official_feedback"    // the city answered an idea you follow
 	Mention           = "mention"              // someone mentioned you (@handle) in a comment
+	// CommentOnYourComment: someone replied to your comment.
+	CommentOnYourComment = "comment_on_your_comment"
 )
 
 // mentionRe finds @handles in plain text: an @ that does not follow a
@@ -55,13 +57,19 @@ func Mentioned(ctx context.Context, tx sqlx.QueryerContext, actor int64, text st
 }
 
 // Mentions notifies, on tx, the users in ids that actor mentioned them in
-// a comment on idea (the caller keeps only those who may see it).
-func Mentions(ctx context.Context, tx sqlx.ExecerContext, ideaID, actor int64, ids []int64) error {
+// a comment on idea (the caller keeps only those who may see it); activity
+// is the comment's activity.
+func Mentions(ctx context.Context, tx sqlx.ExecerContext, activity, ideaID, actor int64, ids []int64) error {
+	return Users(ctx, tx, activity, ideaID, actor, Mention, ids)
+}
+
+// Users notifies, on tx, the users in ids with kind about idea.
+func Users(ctx context.Context, tx sqlx.ExecerContext, activity, ideaID, actor int64, kind string, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, idea_id, actor_id)
-		SELECT unnest($3::bigint[]), $4, $1, $2`, ideaID, actor, pq.Int64Array(ids), Mention)
+	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, idea_id, actor_id, activity_id)
+		SELECT unnest($3::bigint[]), $4, $1, $2, $5`, ideaID, actor, pq.Int64Array(ids), kind, activity)
 	return err
 }
 
@@ -78,16 +86,17 @@ type Notification struct {
 
 // IdeaFollowers notifies, on tx, everyone who follows idea (its author
 // included) except the actor and those in except, with kind; the idea's
-// author gets authorKind instead when it is not empty.
-func IdeaFollowers(ctx context.Context, tx sqlx.ExecerContext, ideaID, actor int64, kind, authorKind string, except ...int64) error {
+// author gets authorKind instead when it is not empty. activity is the
+// activity that causes them.
+func IdeaFollowers(ctx context.Context, tx sqlx.ExecerContext, activity, ideaID, actor int64, kind, authorKind string, except ...int64) error {
 	if authorKind == "" {
 		authorKind = kind
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, idea_id, actor_id)
-		SELECT f.user_id, CASE WHEN f.user_id = i.author_id THEN $4 ELSE $3 END, $1, nullif($2, 0)
+	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, idea_id, actor_id, activity_id)
+		SELECT f.user_id, CASE WHEN f.user_id = i.author_id THEN $4 ELSE $3 END, $1, nullif($2, 0), $6
 		  FROM follows f JOIN ideas i ON i.id = f.item_id
 		 WHERE f.item_type = 'idea' AND f.item_id = $1 AND f.user_id <> $2 AND NOT f.user_id = ANY($5)`,
-		ideaID, actor, kind, authorKind, pq.Int64Array(append([]int64{}, except...)))
+		ideaID, actor, kind, authorKind, pq.Int64Array(append([]int64{}, except...)), activity)
 	return err
 }
 

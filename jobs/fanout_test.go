@@ -1,0 +1,123 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"agora/domain/email"
+	"agora/domain/idea"
+	"agora/domain/project"
+	"agora/domain/user"
+	"agora/jobs"
+	"agora/tenant"
+	"agora/tenant/tenanttest"
+)
+
+// fanoutTasks returns the city's queued activity:fanout tasks.
+func fanoutTasks(t *testing.T, env *tenanttest.Env, c *tenant.Tenant) []*asynq.Task {
+	t.Helper()
+	var rows []string
+	require.NoError(t, env.DB.Platform().SelectContext(context.Background(), &rows,
+		`SELECT payload::text FROM platform.outbox WHERE tenant_id = $1 AND task_type = $2 ORDER BY id`, c.ID, jobs.TypeActivityFanout))
+	out := make([]*asynq.Task, len(rows))
+	for i, r := range rows {
+		out[i] = asynq.NewTask(jobs.TypeActivityFanout, []byte(r))
+	}
+	return out
+}
+
+// TestNotificationEmails: a comment, a status change and official feedback
+// each queue one fan-out task in their own transaction; the task emails
+// each notification once (re-runs send nothing more), in the recipient's
+// language, with the city's links and a one-click unsubscribe; those who
+// left the notifications campaign get none; a task without a city is
+// refused.
+func TestNotificationEmails(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "fanout")
+	ctx := tenanttest.Ctx(c)
+	mailSrv, smtp := startMail(t)
+	log, _ := testLogger(t)
+	fanout, err := jobs.NewFanout(env.DB, smtp, httpsPortal, "test-secret")
+	require.NoError(t, err)
+	h := jobs.TenantMiddleware(env.Registry, log)(asynq.HandlerFunc(fanout.Send))
+
+	users := user.NewService(env.DB)
+	mk := func(addr, first, locale string, role user.Role) int64 {
+		u, err := users.Create(ctx, user.Registration{Email: addr, Password: "correct horse battery", FirstName: first, LastName: "Test",
+			Locale: locale}, role)
+		require.NoError(t, err)
+		return int64(u.ID)
+	}
+	admin := mk("admin@fanout.example", "Ada", "en", user.RoleAdmin)
+	author := mk("author@fanout.example", "Anna", "fr", user.RoleCitizen)
+	follower := mk("follower@fanout.example", "Finn", "nl", user.RoleCitizen)
+	quiet := mk("quiet@fanout.example", "Quinn", "en", user.RoleCitizen)
+	require.NoError(t, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
+		return email.SetConsents(ctx, tx, quiet, email.Consents{email.Notifications: false})
+	}))
+
+	projects := project.NewService(env.DB)
+	p, err := projects.Create(ctx, admin, project.Project{Slug: "fan", Title: map[string]string{"en": "Fan"}, Status: project.Published})
+	require.NoError(t, err)
+	ideas := idea.NewService(env.DB)
+	it, err := ideas.Post(ctx, author, nil, idea.New{ProjectID: p.ID, Title: "Benches in the park", Body: "<p>Please</p>"})
+	require.NoError(t, err)
+	follows := []int64{follower, quiet}
+	for _, u := range follows {
+		require.NoError(t, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO follows (user_id, item_type, item_id) VALUES ($1, 'idea', $2)`, u, it.ID)
+			return err
+		}))
+	}
+	require.Empty(t, fanoutTasks(t, env, c), "posting an idea notifies no one")
+
+	_, err = ideas.AddComment(ctx, follower, it.ID, 0, "Good idea!")
+	require.NoError(t, err)
+	_, err = ideas.SetStatus(ctx, admin, it.ID, "accepted", "We will do it in spring.")
+	require.NoError(t, err)
+	tasks := fanoutTasks(t, env, c)
+	require.Len(t, tasks, 2, "one fan-out per notifying write")
+	for _, task := range tasks {
+		require.NoError(t, h.ProcessTask(context.Background(), task))
+		require.NoError(t, h.ProcessTask(context.Background(), task), "a re-run sends nothing more")
+	}
+
+	// The author: their idea's comment and status change, in French.
+	got := mailSrv.To("author@fanout.example")
+	require.Len(t, got, 2)
+	var texts []string
+	for _, m := range got {
+		texts = append(texts, m.Text)
+		require.Equal(t, "<https://"+c.PrimaryHost+"/unsubscribe?token="+email.Unsubscribe{TenantID: c.ID, UserID: author, Campaign: email.Notifications}.Token("test-secret")+">",
+			m.Header.Get("List-Unsubscribe"))
+		require.Equal(t, "List-Unsubscribe=One-Click", m.Header.Get("List-Unsubscribe-Post"))
+		require.Contains(t, m.Text, fmt.Sprintf("https://%s/ideas/%d", c.PrimaryHost, it.ID))
+	}
+	all := strings.Join(texts, "\n")
+	require.Contains(t, all, "Finn T. a commenté votre idée « Benches in the park »")
+	require.Contains(t, all, "We will do it in spring.", "the staff's note comes with the status change")
+	// The follower hears of the status change only (not of their own comment), in Dutch.
+	got = mailSrv.To("follower@fanout.example")
+	require.Len(t, got, 1)
+	require.Contains(t, got[0].Text, "wijzigde de status van “Benches in the park”")
+	// Who left the campaign gets nothing, though the in-app notifications are there.
+	require.Empty(t, mailSrv.To("quiet@fanout.example"))
+	var inApp int
+	require.NoError(t, env.DB.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &inApp, `SELECT count(*) FROM notifications WHERE user_id = $1`, quiet)
+	}))
+	require.Equal(t, 2, inApp)
+	require.Len(t, mailSrv.Messages(), 3)
+
+	// Without a city, the task is refused and sends nothing.
+	err = h.ProcessTask(context.Background(), asynq.NewTask(jobs.TypeActivityFanout, []byte(`{"activity_id":1}`)))
+	require.ErrorIs(t, err, asynq.SkipRetry)
+	require.Len(t, mailSrv.Messages(), 3)
+}
