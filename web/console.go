@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,6 +26,23 @@ func (s *Server) operatorCookie(r *http.Request) string {
 // authenticateOperator identifies the operator of a console request from the
 // console cookie, looked up in the platform schema.
 func (s *Server) authenticateOperator(c *gin.Context) {
+	// The platform API takes an operator token instead of the cookie.
+	if h := c.GetHeader("Authorization"); h != "" {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			s.apiError(c, errs.E("auth", errs.Unauthenticated, "Authorization must be 'Bearer <token>'"))
+			return
+		}
+		o, err := s.operators.ByToken(c.Request.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			s.apiError(c, err)
+			return
+		}
+		c.Set(keyOperator, &operator.Session{Operator: o})
+		c.Set(keyBearer, true)
+		c.Next()
+		return
+	}
 	if secret, err := c.Cookie(s.operatorCookie(c.Request)); err == nil && secret != "" {
 		sess, err := s.operators.SessionByToken(c.Request.Context(), secret)
 		switch {

@@ -127,6 +127,7 @@ type view struct {
 	StaffError    string
 	StatusHistory []idea.StatusChange
 	Flags         []feature.Flag
+	ConsoleCity   *cityView // the console's /cities/:slug
 	Comments      []idea.Comment
 	CommentDenial *denialView
 	ViewerID      int64
@@ -316,6 +317,10 @@ func (v view) FormText(name, l string) string {
 func (v view) TopicChecked(id int64) bool {
 	return v.AdminProjects != nil && v.AdminProjects.Project != nil && slices.Contains(v.AdminProjects.Project.Topics, id)
 }
+
+// PlanNames and LifecycleNames list the console's choices.
+func (v view) PlanNames() []string      { return []string{"essential", "standard", "premium"} }
+func (v view) LifecycleNames() []string { return []string{"trial", "active", "suspended", "churned"} }
 
 // ProjectStatuses, VisibilityNames and PhaseToggles list form choices.
 func (v view) ProjectStatuses() []string { return []string{"draft", "published", "archived"} }

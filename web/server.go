@@ -69,6 +69,7 @@ type Server struct {
 	notifications *notify.Service
 	moderation    *moderation.Service
 	operators     *operator.Service
+	ops           *tenant.Operations
 	devMail       *devsmtp.Server
 	jobs          *jobs.Monitor // nil without Deps.Inspector
 	trusted       []*net.IPNet
@@ -92,7 +93,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), features: feature.NewService(d.DB), exports: export.NewService(d.DB, d.Config.StorageDir, export.NewSigner(d.Config.SecretKey)), follows: follow.NewService(d.DB), notifications: notify.NewService(d.DB), moderation: moderation.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), trusted: trusted, devMail: d.DevMail,
+		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), features: feature.NewService(d.DB), exports: export.NewService(d.DB, d.Config.StorageDir, export.NewSigner(d.Config.SecretKey)), follows: follow.NewService(d.DB), notifications: notify.NewService(d.DB), moderation: moderation.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), ops: tenant.NewOperations(d.DB, d.Registry, d.Config.PlatformHost, d.Config.StorageDir), trusted: trusted, devMail: d.DevMail,
 	}
 	if d.Inspector != nil {
 		s.jobs = jobs.NewMonitor(d.Inspector, d.Registry)

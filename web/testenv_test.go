@@ -146,6 +146,7 @@ type problemDoc struct {
 	Status   int    `json:"status"`
 	Code     string `json:"code"`
 	Detail   string `json:"detail"`
+	Field    string `json:"field"`
 	Instance string `json:"instance"`
 }
 

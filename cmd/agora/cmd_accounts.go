@@ -33,7 +33,7 @@ func operatorCmd() *command {
 	return &command{
 		name:    "operator",
 		summary: "Manage the hosting operator's staff accounts (console on the platform host).",
-		subs:    []*command{operatorCreateCmd()},
+		subs:    []*command{operatorCreateCmd(), operatorTokenCmd()},
 	}
 }
 
@@ -63,6 +63,34 @@ func operatorCreateCmd() *command {
 					return err
 				}
 				fmt.Printf("created operator %s (id %d); log in at %s/login\n", o.Email, o.ID, portalURL(a, a.cfg.PlatformHost))
+				return nil
+			})
+		},
+	}
+}
+
+func operatorTokenCmd() *command {
+	var email, name string
+	return &command{
+		name:    "token",
+		args:    "--email E --name N",
+		summary: "Issue an API token for the platform host's JSON API (/api/v1/cities); it is shown once.",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&email, "email", "", "the operator's email")
+			fs.StringVar(&name, "name", "", "what the token is for, e.g. billing-sync")
+		},
+		run: func(ctx context.Context, fs *flag.FlagSet) error {
+			if email == "" || name == "" {
+				return usagef("--email and --name are required")
+			}
+			return withApp(ctx, func(a *app) error {
+				secret, err := operator.NewService(a.db.Platform()).CreateToken(ctx, email, name)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("%s\n", secret)
+				fmt.Fprintf(os.Stderr, "token %q for %s: send it as 'Authorization: Bearer <token>' to %s/api/v1/cities; it is not shown again\n",
+					name, email, portalURL(a, a.cfg.PlatformHost))
 				return nil
 			})
 		},

@@ -148,3 +148,38 @@ func (s *Service) Logout(ctx context.Context, sessionID int64) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM platform.operator_sessions WHERE id = $1`, sessionID)
 	return err
 }
+
+// CreateToken issues an API token for the operator with this email; the
+// secret is returned once. Errors: errs.NotFound, errs.Invalid for a name.
+func (s *Service) CreateToken(ctx context.Context, addr, name string) (string, error) {
+	const op = "operator.CreateToken"
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return "", errs.InvalidField(op, "name", "give the token a name of 1 to 100 characters")
+	}
+	var id int64
+	err := s.db.GetContext(ctx, &id, `SELECT id FROM platform.operators WHERE email = lower($1) AND disabled_at IS NULL`, strings.TrimSpace(addr))
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.E(op, errs.NotFound, "no operator %q", addr)
+	}
+	if err != nil {
+		return "", err
+	}
+	secret, hash := token.New("agop_")
+	_, err = s.db.ExecContext(ctx, `INSERT INTO platform.operator_tokens (operator_id, name, token_hash) VALUES ($1, $2, $3)`, id, name, hash)
+	return secret, err
+}
+
+// ByToken returns the operator of a live API token. Errors:
+// errs.Unauthenticated.
+func (s *Service) ByToken(ctx context.Context, secret string) (*Operator, error) {
+	var o Operator
+	err := s.db.GetContext(ctx, &o, `UPDATE platform.operator_tokens t SET last_used_at = now()
+		  FROM platform.operators o
+		 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND o.id = t.operator_id AND o.disabled_at IS NULL
+		RETURNING o.id, o.email, o.name, o.created_at`, token.Hash(secret))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E("operator.ByToken", errs.Unauthenticated, "the operator token is unknown or revoked")
+	}
+	return &o, err
+}
