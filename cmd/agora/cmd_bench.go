@@ -9,7 +9,7 @@ func benchCmd() *command {
 	return &command{
 		name:    "bench",
 		summary: "Benchmarks that print figures (no pass/fail).",
-		subs:    []*command{benchTenantsCmd(), benchAuthCmd(), benchPortalCmd()},
+		subs:    []*command{benchTenantsCmd(), benchAuthCmd(), benchPortalCmd(), benchExportCmd()},
 	}
 }
 

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"agora/config"
+	"agora/domain/export"
+	"agora/domain/permission"
+	"agora/domain/user"
+	"agora/tenant"
+)
+
+type benchExportOptions struct {
+	ideas  int
+	format string
+	runs   int
+	keep   bool
+}
+
+func benchExportCmd() *command {
+	var o benchExportOptions
+	return &command{
+		name:    "export",
+		args:    "[--ideas N] [--format xlsx|csv] [--runs N]",
+		summary: "Build a staff export of a city's ideas: seconds and peak memory (target < 150 MB).",
+		flags: func(fs *flag.FlagSet) {
+			fs.IntVar(&o.ideas, "ideas", 100_000, "ideas in the city")
+			fs.StringVar(&o.format, "format", "xlsx", "xlsx or csv")
+			fs.IntVar(&o.runs, "runs", 3, "builds to measure (the median is reported)")
+			fs.BoolVar(&o.keep, "keep", false, "keep the benchmark database afterwards (to EXPLAIN its queries)")
+		},
+		run: func(ctx context.Context, fs *flag.FlagSet) error { return runBenchExport(ctx, o) },
+	}
+}
+
+// exportMemoryTarget is the peak memory an export of 100,000 ideas must stay
+// under.
+const exportMemoryTarget = 150 << 20
+
+// runBenchExport fills one city, in a database of its own, with o.ideas ideas
+// (bodies of a few hundred characters, topics, places) and builds their
+// export o.runs times the way the worker does (export.Service.Build), while
+// sampling the Go heap every 5 ms and reading the process's peak resident
+// memory (VmHWM, reset before each build where the kernel allows it).
+func runBenchExport(ctx context.Context, o benchExportOptions) error {
+	switch {
+	case o.ideas < 1 || o.runs < 1:
+		return usagef("--ideas and --runs must be positive")
+	case o.format != string(export.XLSX) && o.format != string(export.CSV):
+		return usagef("--format must be xlsx or csv")
+	}
+	cfg, err := config.Load(nil)
+	if err != nil {
+		return err
+	}
+	dsn, drop, err := benchDatabase(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer drop()
+	} else {
+		fmt.Printf("keeping benchmark database: %s\n", config.MaskURL(dsn))
+	}
+	pool, err := tenant.OpenPool(dsn, tenant.PoolOptions{MaxConns: 4, ConnMaxLifetime: 30 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := tenant.MigratePlatform(ctx, pool); err != nil {
+		return err
+	}
+	db := tenant.NewDB(pool, nil)
+	created, err := tenant.NewProvisioner(db, cfg.BaseDomain, cfg.PlatformHost).Create(ctx, tenant.Spec{
+		Slug: "exportbench", Name: "Export bench", Plan: tenant.PlanStandard, Lifecycle: tenant.Active,
+		Locales: []string{"en", "fr"}, TimeZone: "Europe/Brussels"})
+	if err != nil {
+		return err
+	}
+	city := created.Tenant
+	cctx := tenant.WithTenant(ctx, city)
+	admin, err := user.NewService(db).Create(cctx, user.Registration{Email: "admin@exportbench.example.org",
+		Password: "correct horse battery", FirstName: "Bench", LastName: "Admin"}, user.RoleAdmin)
+	if err != nil {
+		return err
+	}
+
+	began := time.Now()
+	err = db.InTx(cctx, func(tx *tenant.Tx) error {
+		var project int64
+		if err := tx.GetContext(cctx, &project, `INSERT INTO projects (slug, title, status)
+			VALUES ('big', '{"en":"A big consultation","fr":"Une grande consultation"}', 'published') RETURNING id`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(cctx, `INSERT INTO users (email, first_name, last_name, role)
+			SELECT 'citizen' || g || '@exportbench.example.org', 'Citizen', 'Number ' || g, 'citizen' FROM generate_series(1, 2000) g`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(cctx, `INSERT INTO ideas (project_id, author_id, anonymous, title, body, body_text, status_id,
+				likes_count, comments_count, location_name, location_lat, location_lng, created_at)
+			SELECT $1, (SELECT min(id) FROM users) + g % 2000, g % 10 = 0,
+				'Idea ' || g || ': more trees and benches along the river',
+				'<p>' || repeat('We would like the city to plant trees, ' || g || ' of them. ', 8) || '</p>',
+				repeat('We would like the city to plant trees, ' || g || ' of them. ', 8),
+				(SELECT id FROM idea_statuses ORDER BY id LIMIT 1 OFFSET g % 6),
+				g % 97, g % 13, CASE WHEN g % 3 = 0 THEN 'Rue de la Loi ' || g % 200 ELSE '' END,
+				CASE WHEN g % 3 = 0 THEN 50.8 + (g % 100) / 1000.0 END, CASE WHEN g % 3 = 0 THEN 4.3 + (g % 100) / 1000.0 END,
+				now() - g * interval '1 minute'
+			FROM generate_series(1, $2::int) g`, project, o.ideas); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(cctx, `INSERT INTO idea_topics (idea_id, topic_id)
+			SELECT i.id, t.id FROM ideas i JOIN LATERAL (SELECT id FROM topics ORDER BY id LIMIT 1 + i.id % 2 OFFSET i.id % 5) t ON true`)
+		return err
+	})
+	if err == nil {
+		// As autovacuum would soon after such an import: the planner needs
+		// the tables' statistics to walk the keyset pages by index.
+		err = db.InTx(cctx, func(tx *tenant.Tx) error {
+			_, err := tx.ExecContext(cctx, `ANALYZE users, ideas, idea_topics`)
+			return err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Printf("seeded %d ideas in %s\n", o.ideas, time.Since(began).Round(time.Millisecond))
+
+	storage, err := os.MkdirTemp("", "agora-bench-export-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(storage)
+	svc := export.NewService(db, storage, export.NewSigner(cfg.SecretKey))
+	actor := permission.Actor{UserID: int64(admin.ID), Role: "admin"}
+
+	type result struct {
+		secs          float64
+		heapPeak, hwm uint64
+		size          int64
+	}
+	var results []result
+	for run := 1; run <= o.runs; run++ {
+		e, err := svc.Request(cctx, actor, export.Ideas, export.Format(o.format), export.Filters{})
+		if err != nil {
+			return err
+		}
+		runtime.GC()
+		resetPeakRSS()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			var m runtime.MemStats
+			for {
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+			}
+		}()
+		t0 := time.Now()
+		err = svc.Build(cctx, e.ID)
+		secs := time.Since(t0).Seconds()
+		close(stop)
+		<-sampled
+		if err != nil {
+			return fmt.Errorf("build: %w", err)
+		}
+		done, err := svc.Get(cctx, actor, e.ID)
+		if err != nil {
+			return err
+		}
+		if done.Status != export.Done || done.RowsDone != int64(o.ideas) {
+			return fmt.Errorf("export %d: status %s, %d rows of %d", e.ID, done.Status, done.RowsDone, o.ideas)
+		}
+		r := result{secs: secs, heapPeak: peak.Load(), hwm: peakRSS(), size: done.SizeBytes}
+		results = append(results, r)
+		fmt.Printf("run %d: %d ideas as %s in %.2f s (%.0f rows/s), file %.1f MB, Go heap in use at peak %.1f MB (%.1f MB before), process peak RSS %s\n",
+			run, o.ideas, o.format, secs, float64(o.ideas)/secs, float64(r.size)/(1<<20), mb(r.heapPeak), mb(base.HeapInuse), rss(r.hwm))
+	}
+	slices.SortFunc(results, func(a, b result) int {
+		switch {
+		case a.secs < b.secs:
+			return -1
+		case a.secs > b.secs:
+			return 1
+		}
+		return 0
+	})
+	med := results[len(results)/2]
+	var maxHeap, maxRSS uint64
+	for _, r := range results {
+		maxHeap, maxRSS = max(maxHeap, r.heapPeak), max(maxRSS, r.hwm)
+	}
+	verdict := "within"
+	if maxRSS > exportMemoryTarget || (maxRSS == 0 && maxHeap > exportMemoryTarget) {
+		verdict = "OVER"
+	}
+	fmt.Printf("\nexport of %d ideas as %s, median of %d: %.2f s; peak Go heap in use %.1f MB; peak process RSS %s (%s the %d MB target)\n",
+		o.ideas, o.format, len(results), med.secs, mb(maxHeap), rss(maxRSS), verdict, exportMemoryTarget>>20)
+	return nil
+}
+
+func mb(b uint64) float64 { return float64(b) / (1 << 20) }
+
+func rss(b uint64) string {
+	if b == 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.1f MB", mb(b))
+}
+
+// resetPeakRSS asks Linux to start VmHWM again from the current RSS.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is the process's peak resident memory (VmHWM), 0 where unknown.
+func peakRSS() uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}
