@@ -302,36 +302,41 @@ func (s *Service) write(ctx context.Context, id int64, out sheet, src *source, p
 	if err := out.header(src.columns); err != nil {
 		return 0, err
 	}
+	window := `SELECT coalesce(max(id), 0), count(*) FROM (SELECT id FROM ` + src.table + ` WHERE id > $1 ORDER BY id LIMIT $2) w`
 	vals := make([]any, len(src.columns))
 	var after, done int64
 	for {
-		n := 0
+		var (
+			hi      int64
+			scanned int
+		)
 		err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-			rows, err := tx.QueryContext(ctx, src.page, after, project, PageSize)
+			if err := tx.QueryRowxContext(ctx, window, after, PageSize).Scan(&hi, &scanned); err != nil || scanned == 0 {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, src.page, after, project, hi)
 			if err != nil {
 				return err
 			}
 			defer rows.Close()
 			for rows.Next() {
-				last, err := src.scan(rows, vals)
-				if err != nil {
+				if _, err := src.scan(rows, vals); err != nil {
 					return err
 				}
 				if err := out.row(vals); err != nil {
 					return err
 				}
-				after = last
-				n++
+				done++
 			}
 			return rows.Err()
 		})
 		if err != nil {
 			return done, err
 		}
-		done += int64(n)
-		if n < PageSize {
+		if scanned < PageSize {
 			return done, nil
 		}
+		after = hi
 		if err := s.progress(ctx, id, done); err != nil {
 			return done, err
 		}

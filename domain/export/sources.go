@@ -16,14 +16,18 @@ import (
 	"agora/tenant"
 )
 
-// source reads one kind of row page by page, in id order (keyset pages: each
-// page starts after the last id of the previous one, so a page costs the
-// same at the end of a big table as at its start).
+// source reads one kind of row page by page, in id order. Keyset pages: a
+// page is the next PageSize ids of the source's table (found on its primary
+// key alone, whatever the planner thinks of the filters), then the rows of
+// that id range that pass the filters; so a page costs the same at the end
+// of a big table as at its start, even before the table has statistics.
 type source struct {
 	columns []column
 	// count is the number of rows the export will hold (for progress).
 	count string
-	// page selects up to $3 rows with id > $1, limited to project $2 (0: all).
+	// table is the table whose ids the pages walk.
+	table string
+	// page selects the rows with $1 < id <= $3, limited to project $2 (0: all).
 	page string
 	// scan turns the current row into cell values and returns its id.
 	scan func(rows *sql.Rows, vals []any) (int64, error)
@@ -99,6 +103,7 @@ func ideasSource(l *lookups) *source {
 		columns: []column{{"id", 8}, {"project_id", 10}, {"project", 30}, {"phase_id", 9}, {"title", 40}, {"body", 60},
 			{"status", 18}, {"author_id", 10}, {"author", 24}, {"anonymous", 10}, {"likes", 8}, {"dislikes", 8}, {"comments", 9},
 			{"topics", 24}, {"location", 24}, {"latitude", 11}, {"longitude", 11}, {"hidden", 8}, {"created_at", 18}, {"updated_at", 18}},
+		table: "ideas",
 		count: `SELECT count(*) FROM ideas WHERE deleted_at IS NULL AND ($1::bigint = 0 OR project_id = $1)`,
 		// The author of an anonymous idea is never exported, not even by id.
 		page: `SELECT i.id, i.project_id, i.phase_id, i.title, i.body_text, i.status_id,
@@ -108,8 +113,8 @@ func ideasSource(l *lookups) *source {
 			ARRAY(SELECT it.topic_id FROM idea_topics it WHERE it.idea_id = i.id ORDER BY it.topic_id),
 			i.location_name, i.location_lat, i.location_lng, i.hidden_at IS NOT NULL, i.created_at, i.updated_at
 			FROM ideas i LEFT JOIN users u ON u.id = i.author_id
-			WHERE i.deleted_at IS NULL AND i.id > $1 AND ($2::bigint = 0 OR i.project_id = $2)
-			ORDER BY i.id LIMIT $3`,
+			WHERE i.deleted_at IS NULL AND i.id > $1 AND i.id <= $3 AND ($2::bigint = 0 OR i.project_id = $2)
+			ORDER BY i.id`,
 		scan: func(rows *sql.Rows, vals []any) (int64, error) {
 			var (
 				id, project, status, likes, dislikes, comments int64
@@ -140,13 +145,14 @@ func commentsSource() *source {
 	return &source{
 		columns: []column{{"id", 8}, {"idea_id", 8}, {"project_id", 10}, {"parent_id", 9}, {"author_id", 10}, {"author", 24},
 			{"body", 60}, {"deleted_by", 10}, {"likes", 8}, {"dislikes", 8}, {"hidden", 8}, {"created_at", 18}, {"updated_at", 18}},
+		table: "comments",
 		count: `SELECT count(*) FROM comments c JOIN ideas i ON i.id = c.idea_id
 			WHERE i.deleted_at IS NULL AND ($1::bigint = 0 OR i.project_id = $1)`,
 		page: `SELECT c.id, c.idea_id, i.project_id, c.parent_id, c.author_id, ` + authorName + `, c.body, coalesce(c.deleted_by, ''),
 			c.likes_count, c.dislikes_count, c.hidden_at IS NOT NULL, c.created_at, c.updated_at
 			FROM comments c JOIN ideas i ON i.id = c.idea_id LEFT JOIN users u ON u.id = c.author_id
-			WHERE i.deleted_at IS NULL AND c.id > $1 AND ($2::bigint = 0 OR i.project_id = $2)
-			ORDER BY c.id LIMIT $3`,
+			WHERE i.deleted_at IS NULL AND c.id > $1 AND c.id <= $3 AND ($2::bigint = 0 OR i.project_id = $2)
+			ORDER BY c.id`,
 		scan: func(rows *sql.Rows, vals []any) (int64, error) {
 			var (
 				id, ideaID, project, likes, dislikes int64
@@ -177,10 +183,11 @@ func reactionsSource() *source {
 	return &source{
 		columns: []column{{"id", 8}, {"item_type", 10}, {"item_id", 9}, {"idea_id", 8}, {"project_id", 10}, {"mode", 8},
 			{"user_id", 9}, {"created_at", 18}},
+		table: "reactions",
 		count: `SELECT count(*)` + from + ` AND ($1::bigint = 0 OR i.project_id = $1)`,
 		page: `SELECT r.id, r.item_type, r.item_id, i.id, i.project_id, r.mode, r.user_id, r.created_at` + from + `
-			AND r.id > $1 AND ($2::bigint = 0 OR i.project_id = $2)
-			ORDER BY r.id LIMIT $3`,
+			AND r.id > $1 AND r.id <= $3 AND ($2::bigint = 0 OR i.project_id = $2)
+			ORDER BY r.id`,
 		scan: func(rows *sql.Rows, vals []any) (int64, error) {
 			var (
 				id, item, ideaID, project, userID int64
@@ -207,11 +214,12 @@ func usersSource(l *lookups) *source {
 	fixed := 10
 	return &source{
 		columns: cols,
+		table:   "users",
 		count:   `SELECT count(*) FROM users WHERE deleted_at IS NULL AND $1::bigint = $1`,
 		page: `SELECT id, email, first_name, last_name, handle, role, locale, email_confirmed_at IS NOT NULL, blocked_until, created_at,
 			custom_fields FROM users
-			WHERE deleted_at IS NULL AND id > $1 AND $2::bigint = $2
-			ORDER BY id LIMIT $3`,
+			WHERE deleted_at IS NULL AND id > $1 AND id <= $3 AND $2::bigint = $2
+			ORDER BY id`,
 		scan: func(rows *sql.Rows, vals []any) (int64, error) {
 			var (
 				id                                       int64
