@@ -240,16 +240,17 @@ func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
 			return err
 		}
 		var (
-			page    []digest.Recipient
+			page    digest.Page
 			follows map[int64]digest.Follows
 		)
 		err := d.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 			var err error
-			if page, err = digest.Recipients(ctx, tx, kind, p.Period, after, d.PageSize); err != nil || len(page) == 0 || kind != digest.User {
+			page, err = digest.Recipients(ctx, tx, kind, p.Period, after, d.PageSize)
+			if err != nil || len(page.Recipients) == 0 || kind != digest.User {
 				return err
 			}
-			ids := make([]int64, len(page))
-			for i, r := range page {
+			ids := make([]int64, len(page.Recipients))
+			for i, r := range page.Recipients {
 				ids[i] = r.UserID
 			}
 			follows, err = digest.FollowsOf(ctx, tx, ids)
@@ -258,13 +259,10 @@ func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
 		if err != nil {
 			return fmt.Errorf("%s digest of %s: %w", kind, t.Slug, err)
 		}
-		if len(page) == 0 {
-			break
-		}
 		pages++
-		after = page[len(page)-1].After()
-		letters := make([]digestLetter, 0, len(page))
-		for _, r := range page {
+		after = page.Next
+		letters := make([]digestLetter, 0, len(page.Recipients))
+		for _, r := range page.Recipients {
 			data, empty := run.content.For(r, follows[r.UserID])
 			if empty {
 				skipped++
@@ -277,6 +275,9 @@ func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
 		if err != nil {
 			log.Warn("digest stopped", "sent", sent, "err", err)
 			return err
+		}
+		if page.Last {
+			break
 		}
 	}
 	log.Info("digest sent", "sent", sent, "empty", skipped, "pages", pages)

@@ -159,7 +159,7 @@ type Cursor struct{ UserID, ProjectID int64 }
 func (r Recipient) After() Cursor { return Cursor{r.UserID, r.ProjectID} }
 
 // Event is the ledger event of a digest email: one per kind, period and,
-// for moderators, project. recipientsSQL builds the same strings.
+// for moderators, project.
 func Event(k Kind, period string, projectID int64) string {
 	if k == Moderator {
 		return fmt.Sprintf("digest:%s:%s:project:%d", k, period, projectID)
@@ -167,42 +167,86 @@ func Event(k Kind, period string, projectID int64) string {
 	return fmt.Sprintf("digest:%s:%s", k, period)
 }
 
-// The recipients of user and admin digests: live users with a confirmed
-// address, of a role for the admin digest, who did not leave the campaign
-// and were not sent this period's digest yet.
+// The candidates of user and admin digests: live users with a confirmed
+// address, of a role for the admin digest, in keyset order.
 const usersSQL = `SELECT u.id, u.email, u.first_name, u.locale, 0::bigint AS project_id FROM users u
  WHERE u.id > $1 AND u.deleted_at IS NULL AND u.email IS NOT NULL AND u.email_confirmed_at IS NOT NULL
    AND ($3 = '' OR u.role = $3)
-   AND NOT EXISTS (SELECT 1 FROM email_consents c WHERE c.user_id = u.id AND c.campaign = $4 AND NOT c.subscribed)
-   AND NOT EXISTS (SELECT 1 FROM email_deliveries d WHERE d.campaign = $4 AND d.recipient = u.email AND d.event = $5)
  ORDER BY u.id LIMIT $2`
 
-// The recipients of moderator digests: one per moderator and project.
+// The candidates of moderator digests: one per moderator and project.
 const moderatorsSQL = `SELECT u.id, u.email, u.first_name, u.locale, m.project_id
   FROM project_moderators m JOIN users u ON u.id = m.user_id
  WHERE (m.user_id, m.project_id) > ($1, $2) AND u.deleted_at IS NULL AND u.email IS NOT NULL AND u.email_confirmed_at IS NOT NULL
-   AND NOT EXISTS (SELECT 1 FROM email_consents c WHERE c.user_id = u.id AND c.campaign = $4 AND NOT c.subscribed)
-   AND NOT EXISTS (SELECT 1 FROM email_deliveries d WHERE d.campaign = $4 AND d.recipient = u.email
-                   AND d.event = $5 || ':project:' || m.project_id)
  ORDER BY m.user_id, m.project_id LIMIT $3`
 
-// Recipients returns the next page of at most limit recipients of the
-// digest k for period after the cursor, in keyset order.
-func Recipients(ctx context.Context, q sqlx.QueryerContext, k Kind, period string, after Cursor, limit int) ([]Recipient, error) {
-	var out []Recipient
-	var err error
+// Page is one keyset page of a digest's recipients.
+type Page struct {
+	Recipients []Recipient // those who want the digest and were not sent it yet
+	Next       Cursor      // where the next page starts
+	Last       bool        // no page follows
+}
+
+// Recipients returns the page of at most limit candidates of digest k
+// after the cursor, keeping those who did not leave its campaign and were
+// not sent this period's digest yet. Consents and deliveries are looked up
+// for the page's users only (by index, whatever the tables' statistics say),
+// so a re-run walks a city of sent digests in a few queries per page.
+func Recipients(ctx context.Context, q sqlx.QueryerContext, k Kind, period string, after Cursor, limit int) (Page, error) {
+	var (
+		cands []Recipient
+		err   error
+	)
 	switch k {
 	case User:
-		err = sqlx.SelectContext(ctx, q, &out, usersSQL, after.UserID, limit, "", k.Campaign(), Event(k, period, 0))
+		err = sqlx.SelectContext(ctx, q, &cands, usersSQL, after.UserID, limit, "")
 	case Admin:
-		err = sqlx.SelectContext(ctx, q, &out, usersSQL, after.UserID, limit, "admin", k.Campaign(), Event(k, period, 0))
+		err = sqlx.SelectContext(ctx, q, &cands, usersSQL, after.UserID, limit, "admin")
 	case Moderator:
-		err = sqlx.SelectContext(ctx, q, &out, moderatorsSQL, after.UserID, after.ProjectID, limit, k.Campaign(), fmt.Sprintf("digest:%s:%s", k, period))
+		err = sqlx.SelectContext(ctx, q, &cands, moderatorsSQL, after.UserID, after.ProjectID, limit)
 	default:
-		return nil, fmt.Errorf("recipients: unknown digest %q", k)
+		return Page{}, fmt.Errorf("recipients: unknown digest %q", k)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("recipients of the %s digest: %w", k, err)
+		return Page{}, fmt.Errorf("recipients of the %s digest: %w", k, err)
 	}
-	return out, nil
+	page := Page{Next: after, Last: len(cands) < limit}
+	if len(cands) == 0 {
+		return page, nil
+	}
+	page.Next = cands[len(cands)-1].After()
+	ids := make([]int64, len(cands))
+	emails := make([]string, len(cands))
+	events := make([]string, len(cands))
+	for i, r := range cands {
+		ids[i], emails[i], events[i] = r.UserID, r.Email, Event(k, period, r.ProjectID)
+	}
+	var left []int64
+	if err := sqlx.SelectContext(ctx, q, &left, `SELECT user_id FROM email_consents
+		WHERE campaign = $1 AND NOT subscribed AND user_id = ANY($2)`, k.Campaign(), pq.Int64Array(ids)); err != nil {
+		return Page{}, fmt.Errorf("consents: %w", err)
+	}
+	var sent []struct {
+		Recipient string `db:"recipient"`
+		Event     string `db:"event"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &sent, `SELECT recipient, event FROM email_deliveries
+		WHERE campaign = $1 AND recipient = ANY($2) AND event = ANY($3)`,
+		k.Campaign(), pq.StringArray(emails), pq.StringArray(events)); err != nil {
+		return Page{}, fmt.Errorf("deliveries: %w", err)
+	}
+	skip := make(map[int64]bool, len(left))
+	for _, id := range left {
+		skip[id] = true
+	}
+	done := make(map[[2]string]bool, len(sent))
+	for _, s := range sent {
+		done[[2]string{s.Recipient, s.Event}] = true
+	}
+	for i, r := range cands {
+		if !skip[r.UserID] && !done[[2]string{r.Email, events[i]}] {
+			page.Recipients = append(page.Recipients, r)
+		}
+	}
+	return page, nil
 }
