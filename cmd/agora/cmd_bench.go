@@ -9,7 +9,7 @@ func benchCmd() *command {
 	return &command{
 		name:    "bench",
 		summary: "Benchmarks that print figures (no pass/fail).",
-		subs:    []*command{benchTenantsCmd(), benchAuthCmd(), benchPortalCmd(), benchExportCmd()},
+		subs:    []*command{benchTenantsCmd(), benchAuthCmd(), benchPortalCmd(), benchExportCmd(), benchDigestCmd()},
 	}
 }
 

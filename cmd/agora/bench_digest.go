@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"agora/config"
+	"agora/domain/digest"
+	"agora/domain/email"
+	"agora/domain/email/devsmtp"
+	"agora/jobs"
+	"agora/tenant"
+)
+
+type benchDigestOptions struct {
+	users    int
+	parallel int
+	page     int
+	keep     bool
+}
+
+func benchDigestCmd() *command {
+	var o benchDigestOptions
+	return &command{
+		name:    "digest",
+		args:    "[--users N] [--parallel N] [--page N]",
+		summary: "Send one city's weekly user digest to N users through the in-process SMTP server: emails/s and peak memory.",
+		flags: func(fs *flag.FlagSet) {
+			fs.IntVar(&o.users, "users", 20_000, "users in the city, all following the project with news")
+			fs.IntVar(&o.parallel, "parallel", 4, "emails in flight at once")
+			fs.IntVar(&o.page, "page", 500, "recipients per keyset page")
+			fs.BoolVar(&o.keep, "keep", false, "keep the benchmark database afterwards")
+		},
+		run: func(ctx context.Context, fs *flag.FlagSet) error { return runBenchDigest(ctx, o) },
+	}
+}
+
+// countingSender counts the emails the SMTP server accepted.
+type countingSender struct {
+	next email.Sender
+	n    atomic.Int64
+}
+
+func (s *countingSender) Send(ctx context.Context, m email.Message) error {
+	if err := s.next.Send(ctx, m); err != nil {
+		return err
+	}
+	s.n.Add(1)
+	return nil
+}
+
+// runBenchDigest fills one city, in a database of its own, with o.users
+// confirmed users who follow a project with a busy week, then runs its user
+// digest the way the worker does (the tenant middleware, then the digest
+// handler: keyset pages, a ledger claim per email, SMTP to an in-process
+// server), sampling the Go heap every 5 ms and reading the process's peak
+// resident memory. A second run of the same task measures a re-run, which
+// must send nothing.
+func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
+	if o.users < 1 || o.parallel < 1 || o.page < 1 {
+		return usagef("--users, --parallel and --page must be positive")
+	}
+	cfg, err := config.Load(nil)
+	if err != nil {
+		return err
+	}
+	dsn, drop, err := benchDatabase(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer drop()
+	} else {
+		fmt.Printf("keeping benchmark database: %s\n", config.MaskURL(dsn))
+	}
+	pool, err := tenant.OpenPool(dsn, tenant.PoolOptions{MaxConns: 8, ConnMaxLifetime: 30 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := tenant.MigratePlatform(ctx, pool); err != nil {
+		return err
+	}
+	db := tenant.NewDB(pool, nil)
+	reg := tenant.NewRegistry(pool, cfg.BaseDomain, time.Minute)
+	created, err := tenant.NewProvisioner(db, cfg.BaseDomain, cfg.PlatformHost).Create(ctx, tenant.Spec{
+		Slug: "digestbench", Name: "Digest bench", Plan: tenant.PlanStandard, Lifecycle: tenant.Active,
+		Locales: []string{"en", "fr", "nl"}, TimeZone: "Europe/Brussels"})
+	if err != nil {
+		return err
+	}
+	city := created.Tenant
+	cctx := tenant.WithTenant(ctx, city)
+
+	began := time.Now()
+	// Users go in by thousands: each distinct name takes an advisory lock
+	// (handles) until its transaction ends.
+	for from := 1; from <= o.users && err == nil; from += 1000 {
+		err = db.InTx(cctx, func(tx *tenant.Tx) error {
+			_, err := tx.ExecContext(cctx, `INSERT INTO users (email, first_name, last_name, locale, role, email_confirmed_at, created_at)
+				SELECT 'citizen' || g || '@digestbench.example.org', 'Citizen', 'Number ' || g, (ARRAY['en', 'fr', 'nl'])[1 + g % 3],
+				       'citizen', now() - interval '30 days', now() - interval '30 days'
+				  FROM generate_series($1::int, $2::int) g`, from, min(from+999, o.users))
+			return err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("seed users: %w", err)
+	}
+	err = db.InTx(cctx, func(tx *tenant.Tx) error {
+		var project int64
+		if err := tx.GetContext(cctx, &project, `INSERT INTO projects (slug, title, status, visibility, published_at)
+			VALUES ('riverside', '{"en":"The riverside","fr":"Les quais","nl":"De kaaien"}', 'published', 'public', now()) RETURNING id`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(cctx, `INSERT INTO phases (project_id, title, method, starts_at)
+			VALUES ($1, '{"en":"Share your ideas","fr":"Partagez vos idées","nl":"Deel je ideeën"}', 'ideation', now() - interval '2 days')`, project); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(cctx, `INSERT INTO follows (user_id, item_type, item_id) SELECT id, 'project', $1 FROM users`, project); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(cctx, `INSERT INTO ideas (project_id, author_id, title, status_id, created_at)
+			SELECT $1, (SELECT min(id) FROM users) + g, 'Idea ' || g || ': more trees and benches along the river',
+			       (SELECT id FROM idea_statuses WHERE code = 'proposed'), now() - (g % 6 + 1) * interval '1 day'
+			  FROM generate_series(1, 50) g`, project); err != nil {
+			return err
+		}
+		// A busy week: likes and comments spread over the ideas.
+		if _, err := tx.ExecContext(cctx, `INSERT INTO reactions (user_id, item_type, item_id, mode, created_at)
+			SELECT u.id, 'idea', i.id, 'like', now() - interval '1 day'
+			  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users) u
+			  JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ideas) i ON u.n % 50 = i.n % 50 AND u.n % 7 = 0`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(cctx, `INSERT INTO comments (idea_id, author_id, body, created_at)
+			SELECT i.id, (SELECT min(id) FROM users) + g, '<p>Good idea!</p>', now() - interval '1 day'
+			  FROM ideas i, generate_series(1, 20) g WHERE i.id % 3 = 0`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(cctx, `UPDATE ideas i SET likes_count = (SELECT count(*) FROM reactions r WHERE r.item_type = 'idea' AND r.item_id = i.id),
+			comments_count = (SELECT count(*) FROM comments c WHERE c.idea_id = i.id)`)
+		return err
+	})
+	if err == nil {
+		err = db.InTx(cctx, func(tx *tenant.Tx) error {
+			_, err := tx.ExecContext(cctx, `ANALYZE users, follows, ideas, reactions, comments, email_deliveries, email_consents`)
+			return err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Printf("seeded %d users following a project with 50 active ideas in %s\n", o.users, time.Since(began).Round(time.Millisecond))
+
+	// The capture server keeps only the last 100 messages: the figures are
+	// the digest's, not the capture's.
+	srv, err := devsmtp.Start("127.0.0.1:0", 100)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	smtp, err := email.NewSMTP(srv.URL())
+	if err != nil {
+		return err
+	}
+	sender := &countingSender{next: smtp}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := jobs.NewDigests(jobs.WorkerDeps{DB: db, Registry: reg, Sender: sender, SecretKey: cfg.SecretKey, Log: quiet,
+		PortalURL: func(host string) string { return "https://" + host }})
+	if err != nil {
+		return err
+	}
+	d.Parallel, d.PageSize = o.parallel, o.page
+	handler := jobs.TenantMiddleware(reg, quiet)(asynq.HandlerFunc(d.Send))
+	now := time.Now()
+	task, err := jobs.NewDigestTask(city.ID, digest.User, digest.Period{Key: "bench", From: now.AddDate(0, 0, -7), To: now})
+	if err != nil {
+		return err
+	}
+
+	for run := 1; run <= 2; run++ {
+		before := sender.n.Load()
+		runtime.GC()
+		resetPeakRSS()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		var peak atomic.Uint64
+		stop, sampled := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(sampled)
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			var m runtime.MemStats
+			for {
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+			}
+		}()
+		t0 := time.Now()
+		err := handler.ProcessTask(ctx, task)
+		secs := time.Since(t0).Seconds()
+		close(stop)
+		<-sampled
+		if err != nil {
+			return fmt.Errorf("run %d: %w", run, err)
+		}
+		sent := sender.n.Load() - before
+		switch run {
+		case 1:
+			var ledger int
+			if err := db.InReadTx(cctx, func(tx *tenant.Tx) error {
+				return tx.GetContext(cctx, &ledger, `SELECT count(*) FROM email_deliveries WHERE event = 'digest:user:bench' AND state = 'sent'`)
+			}); err != nil {
+				return err
+			}
+			if int(sent) != o.users || ledger != o.users {
+				return fmt.Errorf("sent %d digests (ledger: %d) to %d users", sent, ledger, o.users)
+			}
+			fmt.Printf("digest: %d emails in %.2f s = %.0f emails/s (%d in flight, pages of %d); Go heap in use at peak %.1f MB (%.1f MB before); process peak RSS %s\n",
+				sent, secs, float64(sent)/secs, o.parallel, o.page, mb(peak.Load()), mb(base.HeapInuse), rss(peakRSS()))
+		case 2:
+			if sent != 0 {
+				return fmt.Errorf("the re-run sent %d digests again", sent)
+			}
+			fmt.Printf("re-run of the same task: 0 emails sent, %.2f s\n", secs)
+		}
+	}
+	return nil
+}
