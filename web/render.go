@@ -393,6 +393,23 @@ func (v view) Paragraphs(s string) []string {
 	return out
 }
 
+// Rich renders staff-written text: HTML goes through the same sanitiser as
+// ideas (no script, handler, style or javascript: URL survives); plain text
+// becomes paragraphs.
+func (v view) Rich(s string) template.HTML {
+	if !strings.Contains(s, "<") {
+		var b strings.Builder
+		for _, p := range v.Paragraphs(s) {
+			b.WriteString("<p>")
+			b.WriteString(template.HTMLEscapeString(p))
+			b.WriteString("</p>")
+		}
+		return template.HTML(b.String())
+	}
+	html, _ := idea.Sanitize(s)
+	return template.HTML(html)
+}
+
 // LanguageName is the name of a locale in that language.
 func (v view) LanguageName(l string) string {
 	names := map[string]string{"en": "English", "fr": "Français", "nl": "Nederlands", "de": "Deutsch",
