@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -100,22 +101,38 @@ func (s *Server) apiEditComment(c *gin.Context) {
 	if !s.bindJSON(c, &r) {
 		return
 	}
-	a, cm, project, err := s.commentFor(c)
-	if err == nil && !a.Staff(project) {
-		// Authors edit while the phase lets them comment, like posting.
-		_, _, err = s.ideaScope(c, a, project, permission.Comment)
-	}
-	if err == nil {
-		err = s.checkLanguage(c, "body", r.Body)
-	}
-	if err == nil {
-		cm, err = s.ideas.EditComment(c.Request.Context(), a.UserID, cm.ID, r.Body)
-	}
+	cm, err := s.editComment(c, r.Body)
 	if err != nil {
 		s.apiError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, cm)
+}
+
+// editComment changes the body of the :id comment: its author, while the
+// phase lets them comment (like posting), through the profanity filter.
+func (s *Server) editComment(c *gin.Context, body string) (*idea.Comment, error) {
+	a, cm, project, err := s.commentFor(c)
+	if err == nil && !a.Staff(project) {
+		_, _, err = s.ideaScope(c, a, project, permission.Comment)
+	}
+	if err == nil {
+		err = s.checkLanguage(c, "body", body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.ideas.EditComment(c.Request.Context(), a.UserID, cm.ID, body)
+}
+
+// commentEditSubmit saves a comment edited on the idea page.
+func (s *Server) commentEditSubmit(c *gin.Context) {
+	cm, err := s.editComment(c, c.PostForm("body"))
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ideas/%d#comment-%d", cm.IdeaID, cm.ID))
 }
 
 func (s *Server) apiDeleteComment(c *gin.Context) {

@@ -227,6 +227,9 @@ func (s *Server) ideaPage(c *gin.Context) {
 		}
 	}
 	v.ReactionError, v.ImageError, v.StaffError = c.Query("reaction_error"), c.Query("image_error"), c.Query("staff_error")
+	if c.Query("reported") != "" {
+		v.Notice = s.i18n.T(c.GetString(keyLocale), "report.thanks")
+	}
 	v.CanEditIdea = s.mayEditIdea(c, a, it)
 	v.ReactionsLeft = -1
 	if ph, ok := project.CurrentPhase(p.Phases, time.Now()); ok {

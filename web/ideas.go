@@ -341,7 +341,8 @@ func (s *Server) ideaAuthorOrStaff(c *gin.Context) (permission.Actor, *idea.Idea
 	}
 	// Deleting one's own idea is always allowed; every other change follows
 	// the phase's rules.
-	if !(c.Request.Method == http.MethodDelete && c.FullPath() == "/api/v1/ideas/:id") {
+	deleting := c.Request.Method == http.MethodDelete && c.FullPath() == "/api/v1/ideas/:id" || c.FullPath() == "/ideas/:id/delete"
+	if !deleting {
 		if it.Status != "proposed" {
 			return a, nil, errs.E("ideas", errs.Forbidden, "the city has answered this idea: it can no longer be edited")
 		}

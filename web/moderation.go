@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -27,18 +28,39 @@ func (s *Server) apiReport(c *gin.Context) {
 	if !s.bindJSON(c, &r) {
 		return
 	}
-	a, err := s.actor(c)
-	if err == nil && (r.ItemType == "idea" || r.ItemType == "comment") {
-		err = s.visibleItem(c, a, r.ItemType, r.ItemID)
-	}
-	if err == nil {
-		err = s.moderation.Report(c.Request.Context(), int64(u.ID), r.ItemType, r.ItemID, r.Reason, r.Note)
-	}
-	if err != nil {
+	if err := s.report(c, int64(u.ID), r.ItemType, r.ItemID, r.Reason, r.Note); err != nil {
 		s.apiError(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"status": "reported; moderators will look at it"})
+}
+
+// report records a report on an idea or comment the caller may see.
+func (s *Server) report(c *gin.Context, reporter int64, itemType string, itemID int64, reason, note string) error {
+	a, err := s.actor(c)
+	if err == nil && (itemType == "idea" || itemType == "comment") {
+		err = s.visibleItem(c, a, itemType, itemID)
+	}
+	if err != nil {
+		return err
+	}
+	return s.moderation.Report(c.Request.Context(), reporter, itemType, itemID, reason, note)
+}
+
+// reportSubmit records a report from the idea page's form and goes back to
+// the idea with a thank-you note.
+func (s *Server) reportSubmit(c *gin.Context) {
+	u, ok := s.requirePageUser(c)
+	if !ok {
+		return
+	}
+	itemID, _ := strconv.ParseInt(c.PostForm("item_id"), 10, 64)
+	ideaID, _ := strconv.ParseInt(c.PostForm("idea_id"), 10, 64)
+	if err := s.report(c, int64(u.ID), c.PostForm("item_type"), itemID, c.PostForm("reason"), c.PostForm("note")); err != nil {
+		s.pageError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ideas/%d?reported=1", ideaID))
 }
 
 // visibleItem answers errs.NotFound unless the actor may see the project,

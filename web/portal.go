@@ -141,7 +141,16 @@ func (s *Server) renderProject(c *gin.Context, status int, p *project.Project, a
 	if f == nil {
 		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
 	}
-	v := view{Settings: &h.Settings, Home: &h, Project: p, Ideas: iv, Form: f}
+	v := view{Settings: &h.Settings, Home: &h, Project: p, Ideas: iv, Form: f, ViewerID: a.UserID}
+	if !a.Anonymous() {
+		if _, v.Following, err = s.follows.Status(c.Request.Context(), a.UserID, "project", p.ID); err != nil {
+			s.pageError(c, err)
+			return
+		}
+	}
+	if c.Query("deleted") != "" {
+		v.Notice = s.i18n.T(c.GetString(keyLocale), "idea.deleted_notice")
+	}
 	if iv != nil {
 		if v.Statuses, err = s.ideas.Statuses(c.Request.Context()); err != nil {
 			s.pageError(c, err)

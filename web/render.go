@@ -49,6 +49,12 @@ var templateFuncs = template.FuncMap{
 		}
 		return *s
 	},
+	"deref64": func(n *int64) int64 {
+		if n == nil {
+			return 0
+		}
+		return *n
+	},
 	"coord": func(f *float64) string {
 		if f == nil {
 			return ""
@@ -128,6 +134,7 @@ type view struct {
 	StatusHistory []idea.StatusChange
 	Flags         []feature.Flag
 	ConsoleCity   *cityView // the console's /cities/:slug
+	CheckedTopics []int64   // the idea edit form's topics
 	Comments      []idea.Comment
 	CommentDenial *denialView
 	ViewerID      int64
@@ -251,6 +258,18 @@ func (v view) AreaName(id int64) string {
 	}
 	return ""
 }
+
+// ReportReasons are the reasons a report can give.
+func (v view) ReportReasons() []string { return moderation.Reasons }
+
+// PlainText is sanitised HTML as the text to edit it from.
+func (v view) PlainText(html string) string {
+	_, text := idea.Sanitize(strings.NewReplacer("</p>", "\n\n", "<br>", "\n", "<br/>", "\n").Replace(html))
+	return text
+}
+
+// TopicIn reports whether the idea edit form has topic id checked.
+func (v view) TopicIn(id int64) bool { return slices.Contains(v.CheckedTopics, id) }
 
 // AreaChecked reports whether the edited project has area id.
 func (v view) AreaChecked(id int64) bool {

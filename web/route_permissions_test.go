@@ -774,6 +774,24 @@ func (f *permFixture) rows() []permRow {
 				return f.api(t, c, "DELETE", "/api/v1/ideas/"+id(f.newIdea(t, owner(c), f.projectA)), "")
 			}},
 
+		{method: "POST", route: "/ideas/:id/edit", label: " (its author, or staff)", want: ideaEdit,
+			call: func(t *testing.T, v permVariant, c permCaller) response {
+				return f.form(t, c, "/ideas/"+id(f.ownIdea[owner(c)])+"/edit", url.Values{"title": {"An edited idea"}, "body": {"<p>Edited</p>"}})
+			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
+				if o == outUnauth && permHTMLStatus(r, 401) == "" {
+					return ""
+				}
+				return checkPermPage(r, o, "/ideas/"+id(f.ownIdea[owner(c)]), nil)
+			}},
+		{method: "POST", route: "/ideas/:id/delete", label: " (its author, or staff)", want: authorOrStaff,
+			call: func(t *testing.T, v permVariant, c permCaller) response {
+				return f.form(t, c, "/ideas/"+id(f.newIdea(t, owner(c), f.projectA))+"/delete", url.Values{})
+			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
+				if o == outUnauth && permHTMLStatus(r, 401) == "" {
+					return ""
+				}
+				return checkPermPage(r, o, "/projects/", nil)
+			}},
 		{method: "POST", route: "/api/v1/ideas/:id/images", label: " (no file: who gets past the gate gets 422)",
 			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(ideaEdit(v, c), outInvalid) },
 			call: func(t *testing.T, v permVariant, c permCaller) response {
@@ -892,6 +910,25 @@ func (f *permFixture) rows() []permRow {
 			call: func(t *testing.T, v permVariant, c permCaller) response {
 				return f.api(t, c, "DELETE", "/api/v1/comments/"+id(f.newComment(t, owner(c))), "")
 			}},
+		{method: "POST", route: "/comments/:id/edit", label: " (its author)",
+			want: func(v permVariant, c permCaller) permOutcome {
+				switch o := authorOrStaff(v, c); {
+				case o != outOK || permStaffOf(c):
+					return o
+				}
+				return permPhaseOutcome(v, c)
+			}, call: func(t *testing.T, v permVariant, c permCaller) response {
+				target := f.ownComment[callConfirmed]
+				if c != callAnon && c != callModB {
+					target = f.ownComment[c]
+				}
+				return f.form(t, c, "/comments/"+id(target)+"/edit", url.Values{"body": {"An edited comment"}})
+			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
+				if o == outUnauth && permHTMLStatus(r, 401) == "" {
+					return ""
+				}
+				return checkPermPage(r, o, "/ideas/"+id(f.idea)+"#comment-", nil)
+			}},
 		{method: "POST", route: "/comments/:id/delete", label: " (its author, or staff)",
 			want: authorOrStaff, call: func(t *testing.T, v permVariant, c permCaller) response {
 				return f.form(t, c, "/comments/"+id(f.newComment(t, owner(c)))+"/delete", url.Values{})
@@ -924,6 +961,18 @@ func (f *permFixture) rows() []permRow {
 		{method: "POST", route: "/api/v1/reports", want: visibleLoginOnly,
 			call: func(t *testing.T, v permVariant, c permCaller) response {
 				return f.api(t, c, "POST", "/api/v1/reports", fmt.Sprintf(`{"item_type":"idea","item_id":%d,"reason":"spam"}`, f.idea))
+			}},
+
+		{method: "POST", route: "/reports", want: func(v permVariant, c permCaller) permOutcome {
+			if o := visibleLoginOnly(v, c); o != outUnauth {
+				return o
+			}
+			return outLogIn
+		},
+			call: func(t *testing.T, v permVariant, c permCaller) response {
+				return f.form(t, c, "/reports", url.Values{"item_type": {"idea"}, "item_id": {id(f.idea)}, "idea_id": {id(f.idea)}, "reason": {"spam"}})
+			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
+				return checkPermPage(r, o, "/ideas/"+id(f.idea)+"?reported=1", nil)
 			}},
 
 		// staff only: admins and the project's moderators

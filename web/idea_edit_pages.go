@@ -1,0 +1,104 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/idea"
+)
+
+// The idea's own pages for its author (while the phase takes ideas and the
+// city has not answered) and for staff: edit, and delete.
+
+// ideaEditPage shows the edit form, filled in.
+func (s *Server) ideaEditPage(c *gin.Context) {
+	_, it, err := s.ideaAuthorOrStaff(c)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	f := &form{Values: map[string]string{"title": it.Title, "body": it.Body, "location_name": it.LocationName,
+		"location_lat": coordValue(it.LocationLat), "location_lng": coordValue(it.LocationLng)}, Errors: map[string]string{}}
+	s.renderIdeaEdit(c, http.StatusOK, it, f, it.Topics)
+}
+
+func coordValue(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*f, 'f', -1, 64)
+}
+
+func (s *Server) renderIdeaEdit(c *gin.Context, status int, it *idea.Idea, f *form, topics []int64) {
+	h, err := s.site.Home(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	p, err := s.project(c, it.ProjectID)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	v := view{Settings: &h.Settings, Home: &h, Project: p, Idea: it, Form: f, CheckedTopics: topics,
+		Title: s.i18n.T(c.GetString(keyLocale), "idea.edit")}
+	s.html(c, status, "idea_edit", v)
+}
+
+// ideaEditSubmit saves the edit form; a refusal shows the form again with
+// what was typed and the reason.
+func (s *Server) ideaEditSubmit(c *gin.Context) {
+	a, it, err := s.ideaAuthorOrStaff(c)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	f := newForm(c, "title", "body", "location_name", "location_lat", "location_lng")
+	n := idea.New{ProjectID: it.ProjectID, Title: f.Values["title"], Body: f.Values["body"], Topics: checkedIDs(c, "topics"),
+		LocationName: f.Values["location_name"]}
+	if n.Topics == nil {
+		n.Topics = []int64{} // no box checked: no topics
+	}
+	n.LocationLat, n.LocationLng, err = formCoordinates(c)
+	if err == nil {
+		err = n.Check("ideas")
+	}
+	if err == nil {
+		err = s.checkLanguage(c, "body", n.Title, n.Body)
+	}
+	if err == nil {
+		_, err = s.ideas.Update(c.Request.Context(), a.UserID, it.ID, n)
+	}
+	if err != nil {
+		status, internal := s.explain(c, f, err)
+		if internal != nil {
+			s.pageError(c, internal)
+			return
+		}
+		s.renderIdeaEdit(c, status, it, f, n.Topics)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ideas/%d", it.ID))
+}
+
+// ideaDeleteSubmit deletes the idea (its author or staff) and returns to
+// the project.
+func (s *Server) ideaDeleteSubmit(c *gin.Context) {
+	a, it, err := s.ideaAuthorOrStaff(c)
+	if err == nil {
+		err = s.ideas.Delete(c.Request.Context(), a.UserID, it.ID)
+	}
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	p, err := s.project(c, it.ProjectID)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/projects/"+p.Slug+"?deleted=1")
+}
