@@ -35,6 +35,9 @@ type Content struct {
 	// Data is what the templates of a kind read beyond the fields above
 	// (a digest's items).
 	Data any
+	// Subject, when set, is the email's subject (a campaign written by the
+	// city's staff); otherwise the kind's own subject string.
+	Subject string
 	// Unsubscribe is the one-click unsubscribe link of a campaign email
 	// (empty for transactional email); Preferences, the page where the
 	// recipient chooses which emails they get. Both show in the footer.
@@ -104,7 +107,11 @@ func (c *Composer) Compose(b Branding, ct Content) (subject, text, html string, 
 	if err := c.text.ExecuteTemplate(&tb, ct.Kind+".txt", d); err != nil {
 		return "", "", "", fmt.Errorf("compose %s: %w", ct.Kind, err)
 	}
-	return d.t("subject", b.CityName), tb.String(), hb.String(), nil
+	subject = ct.Subject
+	if subject == "" {
+		subject = d.t("subject", b.CityName)
+	}
+	return subject, tb.String(), hb.String(), nil
 }
 
 // RoleName is the role offered by an invitation, in the email's language.

@@ -17,7 +17,13 @@ CREATE TABLE campaigns (
     updated_at  timestamptz NOT NULL DEFAULT now(),
     sending_at  timestamptz,          -- when staff pressed Send
     resolved_at timestamptz,          -- when the worker froze the audience
-    recipients  integer NOT NULL DEFAULT 0 CHECK (recipients >= 0), -- the frozen audience's size
+    -- Statistics, recounted from campaign_recipients after each page sent:
+    -- the frozen audience's size and how many emails were sent, failed or
+    -- skipped; the rest are pending.
+    recipients  integer NOT NULL DEFAULT 0 CHECK (recipients >= 0),
+    sent        integer NOT NULL DEFAULT 0 CHECK (sent >= 0),
+    failed      integer NOT NULL DEFAULT 0 CHECK (failed >= 0),
+    skipped     integer NOT NULL DEFAULT 0 CHECK (skipped >= 0),
     sent_at     timestamptz,          -- when every recipient was handled
     CHECK (status = 'draft' OR sending_at IS NOT NULL),
     CHECK (status <> 'sent' OR sent_at IS NOT NULL)
