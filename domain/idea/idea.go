@@ -3,8 +3,13 @@
 package idea
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 
 	"github.com/microcosm-cc/bluemonday"
 
@@ -15,28 +20,28 @@ import (
 
 // Idea is one input.
 type Idea struct {
-	ID             int64       `db:"id" json:"id"`
-	ProjectID      int64       `db:"project_id" json:"project_id"`
-	PhaseID        *int64      `db:"phase_id" json:"phase_id"`
-	AuthorID       *int64      `db:"author_id" json:"author_id"`
-	AuthorName     string      `db:"author_name" json:"author_name"`
-	Title          string      `db:"title" json:"title"`
-	Body           string      `db:"body" json:"body"` // sanitised HTML
-	Status         string      `db:"status" json:"status"`
-	StatusTitle    locale.Text `db:"status_title" json:"status_title"`
-	StatusColor    string      `db:"status_color" json:"status_color"`
-	LikesCount     int         `db:"likes_count" json:"likes_count"`
-	DislikesCount  int         `db:"dislikes_count" json:"dislikes_count"`
-	CommentsCount  int         `db:"comments_count" json:"comments_count"`
-	FollowersCount int         `db:"followers_count" json:"followers_count"`
-	LocationLat    *float64    `db:"location_lat" json:"location_lat"`
-	LocationLng    *float64    `db:"location_lng" json:"location_lng"`
-	LocationName   string      `db:"location_name" json:"location_name"`
-	CreatedAt      time.Time   `db:"created_at" json:"created_at"`
-	Topics         []int64     `db:"-" json:"topics"`
-	Images         []Image     `db:"-" json:"images"`
-	MyReaction     string      `db:"-" json:"my_reaction,omitempty"`
-	DeletedAt      *time.Time  `db:"deleted_at" json:"-"`
+	ID             int64         `db:"id" json:"id"`
+	ProjectID      int64         `db:"project_id" json:"project_id"`
+	PhaseID        *int64        `db:"phase_id" json:"phase_id"`
+	AuthorID       *int64        `db:"author_id" json:"author_id"`
+	AuthorName     string        `db:"author_name" json:"author_name"`
+	Title          string        `db:"title" json:"title"`
+	Body           string        `db:"body" json:"body"` // sanitised HTML
+	Status         string        `db:"status" json:"status"`
+	StatusTitle    locale.Text   `db:"status_title" json:"status_title"`
+	StatusColor    string        `db:"status_color" json:"status_color"`
+	LikesCount     int           `db:"likes_count" json:"likes_count"`
+	DislikesCount  int           `db:"dislikes_count" json:"dislikes_count"`
+	CommentsCount  int           `db:"comments_count" json:"comments_count"`
+	FollowersCount int           `db:"followers_count" json:"followers_count"`
+	LocationLat    *float64      `db:"location_lat" json:"location_lat"`
+	LocationLng    *float64      `db:"location_lng" json:"location_lng"`
+	LocationName   string        `db:"location_name" json:"location_name"`
+	CreatedAt      time.Time     `db:"created_at" json:"created_at"`
+	Topics         pq.Int64Array `db:"topics" json:"topics"`
+	Images         Images        `db:"images" json:"images"`
+	MyReaction     string        `db:"-" json:"my_reaction,omitempty"`
+	DeletedAt      *time.Time    `db:"deleted_at" json:"-"`
 }
 
 // New is what a citizen submits.
@@ -49,6 +54,31 @@ type New struct {
 	LocationLat  *float64 `json:"location_lat"`
 	LocationLng  *float64 `json:"location_lng"`
 	LocationName string   `json:"location_name"`
+}
+
+// Images are an idea's pictures, read as one JSON array with the idea.
+type Images []Image
+
+// Scan reads the JSON array.
+func (m *Images) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	case nil:
+		*m = Images{}
+		return nil
+	default:
+		return fmt.Errorf("images: cannot scan %T", src)
+	}
+	out := Images{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return err
+	}
+	*m = out
+	return nil
 }
 
 // Image is a picture attached to an idea.

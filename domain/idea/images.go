@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lib/pq"
+
 	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/domain/media"
@@ -15,10 +17,19 @@ import (
 // MaxImages is how many pictures an idea can carry.
 const MaxImages = 5
 
+// ready completes an idea read from the database: lists never nil, and
+// each picture's address.
+func (it *Idea) ready() {
+	if it.Topics == nil {
+		it.Topics = pq.Int64Array{}
+	}
+	it.Images = withURLs(it.ID, it.Images)
+}
+
 // withURLs sets the address each image is served from.
 func withURLs(ideaID int64, imgs []Image) []Image {
 	if imgs == nil {
-		return []Image{}
+		return Images{}
 	}
 	for i := range imgs {
 		imgs[i].URL = fmt.Sprintf("/ideas/%d/images/%s", ideaID, imgs[i].Name)

@@ -25,7 +25,10 @@ func NewService(db *tenant.DB) *Service { return &Service{db: db} }
 const selectIdea = `SELECT i.id, i.project_id, i.phase_id, CASE WHEN i.anonymous THEN NULL ELSE i.author_id END AS author_id,
 	CASE WHEN i.anonymous OR u.id IS NULL THEN '' WHEN u.deleted_at IS NOT NULL THEN '' ELSE u.first_name || ' ' || left(u.last_name, 1) || '.' END AS author_name,
 	i.title, i.body, s.code AS status, s.title AS status_title, s.color AS status_color, i.location_lat, i.location_lng, i.location_name, i.likes_count, i.dislikes_count, i.comments_count, i.created_at, i.deleted_at,
-	(SELECT count(*) FROM follows f WHERE f.item_type = 'idea' AND f.item_id = i.id) AS followers_count
+	(SELECT count(*) FROM follows f WHERE f.item_type = 'idea' AND f.item_id = i.id) AS followers_count,
+	ARRAY(SELECT t.topic_id FROM idea_topics t WHERE t.idea_id = i.id ORDER BY t.topic_id) AS topics,
+	coalesce((SELECT json_agg(json_build_object('id', m.id, 'name', m.name) ORDER BY m.position, m.id)
+	            FROM idea_images m WHERE m.idea_id = i.id), '[]') AS images
 	FROM ideas i JOIN idea_statuses s ON s.id = i.status_id LEFT JOIN users u ON u.id = i.author_id`
 
 // Post records a new idea by author in the project's phase (nil when none
@@ -84,12 +87,6 @@ func (s *Service) Get(ctx context.Context, id, viewer int64) (*Idea, error) {
 		if err != nil {
 			return err
 		}
-		if err := tx.SelectContext(ctx, &it.Topics, `SELECT topic_id FROM idea_topics WHERE idea_id = $1 ORDER BY topic_id`, id); err != nil {
-			return err
-		}
-		if err := tx.SelectContext(ctx, &it.Images, `SELECT id, name FROM idea_images WHERE idea_id = $1 ORDER BY position, id`, id); err != nil {
-			return err
-		}
 		if viewer > 0 {
 			err := tx.GetContext(ctx, &it.MyReaction, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`, viewer, id)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -101,10 +98,7 @@ func (s *Service) Get(ctx context.Context, id, viewer int64) (*Idea, error) {
 	if err != nil {
 		return nil, err
 	}
-	if it.Topics == nil {
-		it.Topics = []int64{}
-	}
-	it.Images = withURLs(id, it.Images)
+	it.ready()
 	return &it, nil
 }
 
@@ -143,8 +137,9 @@ var sorts = map[string]string{
 // Sorts lists the sort orders List knows.
 var Sorts = []string{"new", "popular", "trending", "random", "status", "oldest"}
 
-// List returns one page of ideas and the total, in five queries whatever
-// the page size: the count, the page's ids, their rows, topics and images.
+// List returns one page of ideas and the total, in two queries whatever
+// the page size: the page's ids with the total, then their rows (with
+// topics and pictures).
 // The conditions name only the filters given, so the planner sees each as
 // it is (a topic filter becomes a join on its index).
 func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
@@ -198,16 +193,26 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 	var out []Idea
 	var total int
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		if err := tx.GetContext(ctx, &total, `SELECT count(*) FROM ideas i WHERE `+where, countArgs...); err != nil {
-			return err
+		// The page and the total in one pass over the matching ideas.
+		var page []struct {
+			ID    int64 `db:"id"`
+			Total int   `db:"total"`
 		}
-		var ids []int64
-		if err := tx.SelectContext(ctx, &ids, `SELECT i.id FROM `+from+` WHERE `+where+
+		if err := tx.SelectContext(ctx, &page, `SELECT i.id, count(*) OVER () AS total FROM `+from+` WHERE `+where+
 			fmt.Sprintf(` ORDER BY %s LIMIT %d OFFSET %d`, order, PageSize, (f.Page-1)*PageSize), args...); err != nil {
 			return err
 		}
-		if len(ids) == 0 {
-			return nil
+		if len(page) == 0 {
+			if f.Page == 1 {
+				return nil
+			}
+			// Past the last page: the total still counts.
+			return tx.GetContext(ctx, &total, `SELECT count(*) FROM ideas i WHERE `+where, countArgs...)
+		}
+		total = page[0].Total
+		ids := make([]int64, len(page))
+		for i, p := range page {
+			ids[i] = p.ID
 		}
 		var rows []Idea
 		if err := tx.SelectContext(ctx, &rows, selectIdea+` WHERE i.id = ANY($1)`, pq.Int64Array(ids)); err != nil {
@@ -215,38 +220,13 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		}
 		at := map[int64]*Idea{}
 		for i := range rows {
-			rows[i].Topics, rows[i].Images = []int64{}, []Image{}
+			rows[i].ready()
 			at[rows[i].ID] = &rows[i]
 		}
 		for _, id := range ids { // in the page's order
 			if it, ok := at[id]; ok {
 				out = append(out, *it)
 			}
-		}
-		at = map[int64]*Idea{}
-		for i := range out {
-			at[out[i].ID] = &out[i]
-		}
-		var links []struct {
-			IdeaID  int64 `db:"idea_id"`
-			TopicID int64 `db:"topic_id"`
-		}
-		if err := tx.SelectContext(ctx, &links, `SELECT idea_id, topic_id FROM idea_topics WHERE idea_id = ANY($1) ORDER BY 1, 2`, pq.Int64Array(ids)); err != nil {
-			return err
-		}
-		for _, l := range links {
-			at[l.IdeaID].Topics = append(at[l.IdeaID].Topics, l.TopicID)
-		}
-		var imgs []struct {
-			IdeaID int64 `db:"idea_id"`
-			Image
-		}
-		if err := tx.SelectContext(ctx, &imgs, `SELECT idea_id, id, name FROM idea_images WHERE idea_id = ANY($1) ORDER BY idea_id, position, id`, pq.Int64Array(ids)); err != nil {
-			return err
-		}
-		for _, m := range imgs {
-			it := at[m.IdeaID]
-			it.Images = append(it.Images, withURLs(m.IdeaID, []Image{m.Image})...)
 		}
 		return nil
 	})
