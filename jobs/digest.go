@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -285,119 +284,39 @@ func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
 }
 
 // deliver claims and sends letters, Parallel at a time, and records the
-// deliveries. It stops taking new letters when ctx ends or a send fails;
-// letters already claimed are finished either way (sent and recorded, or
-// released), so their outcome is always known.
+// deliveries (see postman.deliver). It stops taking new letters when ctx
+// ends or a send fails; letters already claimed are finished either way
+// (sent and recorded, or released), so their outcome is always known.
 func (d *Digests) deliver(ctx context.Context, run digestRun, letters []digestLetter) (int, error) {
-	parallel := max(d.Parallel, 1)
-	var (
-		mu     sync.Mutex
-		sent   []int64
-		failed error
-		wg     sync.WaitGroup
-	)
-	work := make(chan digestLetter)
-	for range parallel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for l := range work {
-				id, err := d.deliverOne(ctx, run, l)
-				mu.Lock()
-				if err != nil && failed == nil {
-					failed = err
-				}
-				if id != 0 {
-					sent = append(sent, id)
-				}
-				mu.Unlock()
+	post := cityPost{t: run.t, settings: run.settings, base: run.base, secret: d.secret}
+	parcels := make([]parcel, len(letters))
+	for i, l := range letters {
+		parcels[i] = d.parcel(run, post, l)
+	}
+	out, err := postman{db: d.db, sender: d.sender, parallel: d.Parallel}.deliver(ctx, parcels, nil)
+	sent := 0
+	for _, o := range out {
+		if o.ledger != 0 {
+			sent++
+		}
+	}
+	return sent, err
+}
+
+// parcel is one digest email, rendered with the city's branding, its
+// one-click unsubscribe link (RFC 8058) and the link to the recipient's
+// preferences.
+func (d *Digests) parcel(run digestRun, post cityPost, l digestLetter) parcel {
+	campaign := run.kind.Campaign()
+	return parcel{campaign: campaign, event: digest.Event(run.kind, run.period.Key, l.r.ProjectID), to: l.r.Email, userID: l.r.UserID,
+		compose: func(ledger int64) (email.Message, error) {
+			unsubscribe := post.unsubscribe(l.r.UserID, email.Campaign(campaign))
+			subject, text, html, err := d.composer.Compose(post.branding(),
+				email.Content{Kind: campaign, Locale: l.r.Locale, FirstName: l.r.FirstName, Data: l.data,
+					Unsubscribe: unsubscribe, Preferences: post.preferences()})
+			if err != nil {
+				return email.Message{}, err
 			}
-		}()
-	}
-	for _, l := range letters {
-		mu.Lock()
-		stop := failed != nil
-		mu.Unlock()
-		if stop || ctx.Err() != nil {
-			break
-		}
-		work <- l
-	}
-	close(work)
-	wg.Wait()
-	// Record what was sent even when the task is being cancelled.
-	bg := context.WithoutCancel(ctx)
-	if len(sent) > 0 {
-		if err := d.db.InTx(bg, func(tx *tenant.Tx) error { return email.MarkSentAll(bg, tx, sent) }); err != nil {
-			return len(sent), errors.Join(failed, err)
-		}
-	}
-	if failed == nil {
-		failed = ctx.Err()
-	}
-	return len(sent), failed
-}
-
-// sendTimeout bounds one email's send once it has begun.
-const sendTimeout = time.Minute
-
-// deliverOne claims one letter's ledger row and sends it. It returns the
-// ledger id of a sent email, 0 when the email was already claimed. Once
-// begun it is not cut short by ctx: a claim whose send was interrupted would
-// leave the recipient without their digest.
-func (d *Digests) deliverOne(ctx context.Context, run digestRun, l digestLetter) (int64, error) {
-	if ctx.Err() != nil {
-		return 0, nil
-	}
-	ctx = context.WithoutCancel(ctx)
-	campaign := run.kind.Campaign()
-	event := digest.Event(run.kind, run.period.Key, l.r.ProjectID)
-	var (
-		ledger  int64
-		claimed bool
-	)
-	err := d.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var err error
-		ledger, claimed, err = email.Claim(ctx, tx, campaign, l.r.Email, event, l.r.UserID)
-		return err
-	})
-	if err != nil || !claimed {
-		return 0, err
-	}
-	msg, err := d.compose(run, l, ledger)
-	if err == nil {
-		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-		err = d.sender.Send(sctx, msg)
-		cancel()
-	}
-	if err != nil {
-		// The send failed: give the claim back so the retry sends it.
-		if rerr := d.db.InTx(ctx, func(tx *tenant.Tx) error { return email.Release(ctx, tx, ledger) }); rerr != nil {
-			return 0, errors.Join(err, rerr)
-		}
-		return 0, fmt.Errorf("%s digest to user %d: %w", run.kind, l.r.UserID, err)
-	}
-	return ledger, nil
-}
-
-// compose renders one digest email with the city's branding, its one-click
-// unsubscribe link (RFC 8058) and the link to the recipient's preferences.
-func (d *Digests) compose(run digestRun, l digestLetter, ledger int64) (email.Message, error) {
-	campaign := run.kind.Campaign()
-	token := email.Unsubscribe{TenantID: run.t.ID, UserID: l.r.UserID, Campaign: email.Campaign(campaign)}.Token(d.secret)
-	unsubscribe := run.base + "/unsubscribe?token=" + token
-	subject, text, html, err := d.composer.Compose(
-		email.Branding{CityName: run.settings.Name, PrimaryColor: run.settings.PrimaryColor, PortalURL: run.base},
-		email.Content{Kind: campaign, Locale: l.r.Locale, FirstName: l.r.FirstName, Data: l.data,
-			Unsubscribe: unsubscribe, Preferences: run.base + "/profile#email-consents"})
-	if err != nil {
-		return email.Message{}, err
-	}
-	host := run.t.PrimaryHost
-	return email.Message{
-		FromName: run.settings.Name, From: "noreply@" + strings.TrimPrefix(host, "www."), To: l.r.Email,
-		Subject: subject, Text: text, HTML: html,
-		MessageID: fmt.Sprintf("%s.%d.%d@%s", campaign, ledger, run.t.ID, host),
-		Headers:   email.UnsubscribeHeaders(unsubscribe),
-	}, nil
+			return post.message(campaign, ledger, l.r.Email, subject, text, html, unsubscribe), nil
+		}}
 }

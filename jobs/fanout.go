@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hibiken/asynq"
 
@@ -94,60 +93,47 @@ func (f *Fanout) Send(ctx context.Context, task *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	base := f.portalURL(t.PrimaryHost)
-	var errs []error
-	for _, n := range notices {
-		errs = append(errs, f.send(ctx, t, settings, base, n))
+	post := cityPost{t: t, settings: settings, base: f.portalURL(t.PrimaryHost), secret: f.secret}
+	parcels := make([]parcel, len(notices))
+	for i, n := range notices {
+		parcels[i] = f.parcel(post, n)
+	}
+	// One at a time, and a failed send does not stop the others.
+	out, err := postman{db: f.db, sender: f.sender, stopAfter: len(parcels) + 1}.deliver(ctx, parcels, nil)
+	errs := []error{err}
+	for _, d := range out {
+		errs = append(errs, d.err)
 	}
 	return errors.Join(errs...)
 }
 
-// send claims, sends and records one notification email.
-func (f *Fanout) send(ctx context.Context, t *tenant.Tenant, settings site.Settings, base string, n notice) error {
-	var ledger int64
-	var claimed bool
-	err := f.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var err error
-		ledger, claimed, err = email.Claim(ctx, tx, string(email.Notifications), n.Email, fmt.Sprintf("notification:%d", n.ID), n.UserID)
-		return err
-	})
-	if err != nil || !claimed {
-		return err
-	}
-	locale := n.Locale
-	if locale == "" {
-		locale = t.DefaultLocale()
-	}
-	link := base + "/notifications"
-	if n.IdeaID != nil {
-		link = fmt.Sprintf("%s/ideas/%d", base, *n.IdeaID)
-	}
-	d := noticeData{Kind: n.Kind, Actor: n.Actor, IdeaTitle: n.IdeaTitle}
-	if n.Note != nil {
-		d.Note = *n.Note
-	}
-	if d.Actor == "" {
-		d.Actor = f.composer.String(locale, "notification.someone")
-	}
-	unsubscribe := base + "/unsubscribe?token=" + email.Unsubscribe{TenantID: t.ID, UserID: n.UserID, Campaign: email.Notifications}.Token(f.secret)
-	subject, text, html, err := f.composer.Compose(
-		email.Branding{CityName: settings.Name, PrimaryColor: settings.PrimaryColor, PortalURL: base},
-		email.Content{Kind: "notification", Locale: locale, FirstName: n.FirstName, Link: link, Data: d,
-			Unsubscribe: unsubscribe, Preferences: base + "/profile#email-consents"})
-	if err == nil {
-		err = f.sender.Send(ctx, email.Message{
-			FromName: settings.Name, From: "noreply@" + strings.TrimPrefix(t.PrimaryHost, "www."), To: n.Email,
-			Subject: subject, Text: text, HTML: html,
-			MessageID: fmt.Sprintf("notification.%d.%d@%s", ledger, t.ID, t.PrimaryHost),
-			Headers:   email.UnsubscribeHeaders(unsubscribe),
-		})
-	}
-	bg := context.WithoutCancel(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return err // the server may have it: keep the claim
-		}
-		return errors.Join(err, f.db.InTx(bg, func(tx *tenant.Tx) error { return email.Release(bg, tx, ledger) }))
-	}
-	return f.db.InTx(bg, func(tx *tenant.Tx) error { return email.MarkSent(bg, tx, ledger) })
+// parcel is one notification email, in the recipient's language, with its
+// one-click unsubscribe link.
+func (f *Fanout) parcel(post cityPost, n notice) parcel {
+	return parcel{campaign: string(email.Notifications), event: fmt.Sprintf("notification:%d", n.ID), to: n.Email, userID: n.UserID,
+		compose: func(ledger int64) (email.Message, error) {
+			locale := n.Locale
+			if locale == "" {
+				locale = post.t.DefaultLocale()
+			}
+			link := post.base + "/notifications"
+			if n.IdeaID != nil {
+				link = fmt.Sprintf("%s/ideas/%d", post.base, *n.IdeaID)
+			}
+			d := noticeData{Kind: n.Kind, Actor: n.Actor, IdeaTitle: n.IdeaTitle}
+			if n.Note != nil {
+				d.Note = *n.Note
+			}
+			if d.Actor == "" {
+				d.Actor = f.composer.String(locale, "notification.someone")
+			}
+			unsubscribe := post.unsubscribe(n.UserID, email.Notifications)
+			subject, text, html, err := f.composer.Compose(post.branding(),
+				email.Content{Kind: "notification", Locale: locale, FirstName: n.FirstName, Link: link, Data: d,
+					Unsubscribe: unsubscribe, Preferences: post.preferences()})
+			if err != nil {
+				return email.Message{}, err
+			}
+			return post.message("notification", ledger, n.Email, subject, text, html, unsubscribe), nil
+		}}
 }
