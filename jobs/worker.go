@@ -94,6 +94,11 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 		return nil, err
 	}
 	digests.Handle(mux)
+	campaigns, err := NewCampaigns(d)
+	if err != nil {
+		return nil, err
+	}
+	campaigns.Handle(mux)
 	sched := asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Location: d.Location, Logger: asynqLogger{log}})
 	return &Worker{server: srv, scheduler: sched, mux: mux, log: log, dsn: d.DSN,
 		relay: NewRelay(d.DB.Platform(), d.Client, d.Log)}, nil
