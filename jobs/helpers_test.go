@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/url"
@@ -10,10 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -35,19 +32,11 @@ func redisOpt() asynq.RedisClientOpt {
 	return asynq.RedisClientOpt{Addr: redisAddr(), DB: redisDB}
 }
 
-// flushRedis empties redisDB now and again when the test ends.
+// flushRedis gives the test redisDB to itself (see exclusiveRedis): every
+// test that uses it takes the lock, so two test processes never share it.
 func flushRedis(t *testing.T) {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr(), DB: redisDB})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	require.NoError(t, rdb.FlushDB(ctx).Err(), "flush Redis db %d at %s (is Redis running?)", redisDB, redisAddr())
-	t.Cleanup(func() {
-		defer rdb.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = rdb.FlushDB(ctx).Err()
-	})
+	exclusiveRedis(t)
 }
 
 // logBuffer collects JSON log lines from any goroutine.
