@@ -4,9 +4,9 @@
 package export
 
 import (
+	"agora/domain/jsonb"
 	"database/sql/driver"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,16 +71,8 @@ type Filters struct {
 
 // Scan reads the jsonb column.
 func (f *Filters) Scan(src any) error {
-	switch v := src.(type) {
-	case []byte:
-		return json.Unmarshal(v, f)
-	case string:
-		return json.Unmarshal([]byte(v), f)
-	case nil:
-		*f = Filters{}
-		return nil
-	}
-	return fmt.Errorf("export filters: cannot scan %T", src)
+	*f = Filters{}
+	return jsonb.Scan("export filters", src, f)
 }
 
 // Value writes the jsonb column.

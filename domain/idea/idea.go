@@ -3,8 +3,7 @@
 package idea
 
 import (
-	"encoding/json"
-	"fmt"
+	"agora/domain/jsonb"
 
 	"strings"
 	"time"
@@ -61,20 +60,8 @@ type Images []Image
 
 // Scan reads the JSON array.
 func (m *Images) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case []byte:
-		b = v
-	case string:
-		b = []byte(v)
-	case nil:
-		*m = Images{}
-		return nil
-	default:
-		return fmt.Errorf("images: cannot scan %T", src)
-	}
 	out := Images{}
-	if err := json.Unmarshal(b, &out); err != nil {
+	if err := jsonb.Scan("images", src, &out); err != nil {
 		return err
 	}
 	*m = out

@@ -3,9 +3,9 @@
 package locale
 
 import (
+	"agora/domain/jsonb"
 	"database/sql/driver"
 	"encoding/json"
-	"fmt"
 )
 
 // Text is a multilingual value stored as a JSON object {"en": "...", "fr": "..."}.
@@ -38,21 +38,9 @@ func (t Text) Pick(prefs ...string) string {
 
 // Scan reads a jsonb value.
 func (t *Text) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case []byte:
-		b = v
-	case string:
-		b = []byte(v)
-	case nil:
-		*t = Text{}
-		return nil
-	default:
-		return fmt.Errorf("locale.Text: cannot scan %T", src)
-	}
 	m := Text{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("locale.Text: %w", err)
+	if err := jsonb.Scan("locale.Text", src, &m); err != nil {
+		return err
 	}
 	*t = m
 	return nil

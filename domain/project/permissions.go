@@ -1,9 +1,9 @@
 package project
 
 import (
+	"agora/domain/jsonb"
 	"database/sql/driver"
 	"encoding/json"
-	"fmt"
 	"slices"
 
 	"agora/domain/errs"
@@ -52,20 +52,8 @@ func (p Phase) Scope(pr Project) permission.Scope {
 
 // Scan reads the jsonb column.
 func (ps *Permissions) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case []byte:
-		b = v
-	case string:
-		b = []byte(v)
-	case nil:
-		*ps = Permissions{}
-		return nil
-	default:
-		return fmt.Errorf("permissions: cannot scan %T", src)
-	}
 	m := Permissions{}
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := jsonb.Scan("permissions", src, &m); err != nil {
 		return err
 	}
 	*ps = m
