@@ -14,9 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
-	"agora/config"
 	"agora/domain/user"
 	"agora/tenant"
 	"agora/web"
@@ -52,32 +49,17 @@ func runBenchAuth(ctx context.Context, o benchAuthOptions) error {
 	if o.users < 1 || o.clients < 1 || o.conns < 1 {
 		return usagef("--users, --clients and --conns must be positive")
 	}
-	cfg, err := config.Load(nil)
+	env, closeEnv, err := openBench(ctx, false, tenant.PoolOptions{MaxConns: o.conns, ConnMaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return err
 	}
-	gin.SetMode(gin.ReleaseMode)
-	dsn, drop, err := benchDatabase(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer drop()
-	pool, err := tenant.OpenPool(dsn, tenant.PoolOptions{MaxConns: o.conns, ConnMaxLifetime: 30 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if _, err := tenant.MigratePlatform(ctx, pool); err != nil {
-		return err
-	}
-	db := tenant.NewDB(pool, nil)
-	reg := tenant.NewRegistry(pool, cfg.BaseDomain, time.Hour)
-	created, err := tenant.NewProvisioner(db, cfg.BaseDomain, cfg.PlatformHost).Create(ctx, tenant.Spec{
+	defer closeEnv()
+	cfg, db, reg := env.cfg, env.db, env.reg
+	city, err := env.city(ctx, tenant.Spec{
 		Slug: "authbench", Name: "Auth bench", Plan: tenant.PlanStandard, Lifecycle: tenant.Active, Locales: []string{"en"}})
 	if err != nil {
 		return err
 	}
-	city := created.Tenant
 	users := user.NewService(db)
 	cctx := tenant.WithTenant(ctx, city)
 	emails := make([]string, o.users)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"agora/config"
 	"agora/domain/digest"
 	"agora/domain/email"
 	"agora/domain/email/devsmtp"
@@ -68,36 +67,18 @@ func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
 	if o.users < 1 || o.parallel < 1 || o.page < 1 {
 		return usagef("--users, --parallel and --page must be positive")
 	}
-	cfg, err := config.Load(nil)
+	env, closeEnv, err := openBench(ctx, o.keep, tenant.PoolOptions{MaxConns: 8, ConnMaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return err
 	}
-	dsn, drop, err := benchDatabase(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	if !o.keep {
-		defer drop()
-	} else {
-		fmt.Printf("keeping benchmark database: %s\n", config.MaskURL(dsn))
-	}
-	pool, err := tenant.OpenPool(dsn, tenant.PoolOptions{MaxConns: 8, ConnMaxLifetime: 30 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if _, err := tenant.MigratePlatform(ctx, pool); err != nil {
-		return err
-	}
-	db := tenant.NewDB(pool, nil)
-	reg := tenant.NewRegistry(pool, cfg.BaseDomain, time.Minute)
-	created, err := tenant.NewProvisioner(db, cfg.BaseDomain, cfg.PlatformHost).Create(ctx, tenant.Spec{
+	defer closeEnv()
+	cfg, db, reg := env.cfg, env.db, env.reg
+	city, err := env.city(ctx, tenant.Spec{
 		Slug: "digestbench", Name: "Digest bench", Plan: tenant.PlanStandard, Lifecycle: tenant.Active,
 		Locales: []string{"en", "fr", "nl"}, TimeZone: "Europe/Brussels"})
 	if err != nil {
 		return err
 	}
-	city := created.Tenant
 	cctx := tenant.WithTenant(ctx, city)
 
 	began := time.Now()
@@ -129,7 +110,7 @@ func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
 			return err
 		}
 		if _, err := tx.ExecContext(cctx, `INSERT INTO ideas (project_id, author_id, title, status_id, created_at)
-			SELECT $1, (SELECT min(id) FROM users) + g, 'Idea ' || g || ': more trees and benches along the river',
+			SELECT $1, (SELECT min(id) FROM users) + g % (SELECT count(*) FROM users), 'Idea ' || g || ': more trees and benches along the river',
 			       (SELECT id FROM idea_statuses WHERE code = 'proposed'), now() - (g % 6 + 1) * interval '1 day'
 			  FROM generate_series(1, 50) g`, project); err != nil {
 			return err
@@ -142,7 +123,7 @@ func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
 			return err
 		}
 		if _, err := tx.ExecContext(cctx, `INSERT INTO comments (idea_id, author_id, body, created_at)
-			SELECT i.id, (SELECT min(id) FROM users) + g, '<p>Good idea!</p>', now() - interval '1 day'
+			SELECT i.id, (SELECT min(id) FROM users) + g % (SELECT count(*) FROM users), '<p>Good idea!</p>', now() - interval '1 day'
 			  FROM ideas i, generate_series(1, 20) g WHERE i.id % 3 = 0`); err != nil {
 			return err
 		}

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"agora/config"
 	"agora/domain/export"
 	"agora/domain/permission"
 	"agora/domain/user"
@@ -59,35 +58,18 @@ func runBenchExport(ctx context.Context, o benchExportOptions) error {
 	case o.format != string(export.XLSX) && o.format != string(export.CSV):
 		return usagef("--format must be xlsx or csv")
 	}
-	cfg, err := config.Load(nil)
+	env, closeEnv, err := openBench(ctx, o.keep, tenant.PoolOptions{MaxConns: 4, ConnMaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return err
 	}
-	dsn, drop, err := benchDatabase(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	if !o.keep {
-		defer drop()
-	} else {
-		fmt.Printf("keeping benchmark database: %s\n", config.MaskURL(dsn))
-	}
-	pool, err := tenant.OpenPool(dsn, tenant.PoolOptions{MaxConns: 4, ConnMaxLifetime: 30 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if _, err := tenant.MigratePlatform(ctx, pool); err != nil {
-		return err
-	}
-	db := tenant.NewDB(pool, nil)
-	created, err := tenant.NewProvisioner(db, cfg.BaseDomain, cfg.PlatformHost).Create(ctx, tenant.Spec{
+	defer closeEnv()
+	cfg, db := env.cfg, env.db
+	city, err := env.city(ctx, tenant.Spec{
 		Slug: "exportbench", Name: "Export bench", Plan: tenant.PlanStandard, Lifecycle: tenant.Active,
 		Locales: []string{"en", "fr"}, TimeZone: "Europe/Brussels"})
 	if err != nil {
 		return err
 	}
-	city := created.Tenant
 	cctx := tenant.WithTenant(ctx, city)
 	admin, err := user.NewService(db).Create(cctx, user.Registration{Email: "admin@exportbench.example.org",
 		Password: "correct horse battery", FirstName: "Bench", LastName: "Admin"}, user.RoleAdmin)

@@ -22,7 +22,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/lib/pq"
 
-	"agora/config"
 	"agora/domain/locale"
 	"agora/domain/project"
 	"agora/domain/user"
@@ -86,37 +85,18 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 		return usagef("--reactions: at most half of --users × --ideas (one reaction per citizen and idea)")
 	}
 	o.users = max(o.users, o.clients) // each client reacts with a citizen of its own
-	cfg, err := config.Load(nil)
+	env, closeEnv, err := openBench(ctx, o.keep, tenant.PoolOptions{MaxConns: o.conns, ConnMaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return err
 	}
-	gin.SetMode(gin.ReleaseMode)
-	dsn, drop, err := benchDatabase(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	if !o.keep {
-		defer drop()
-	} else {
-		fmt.Printf("keeping benchmark database: %s\n", config.MaskURL(dsn))
-	}
-	pool, err := tenant.OpenPool(dsn, tenant.PoolOptions{MaxConns: o.conns, ConnMaxLifetime: 30 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if _, err := tenant.MigratePlatform(ctx, pool); err != nil {
-		return err
-	}
-	db := tenant.NewDB(pool, nil)
-	reg := tenant.NewRegistry(pool, cfg.BaseDomain, time.Hour)
-	created, err := tenant.NewProvisioner(db, cfg.BaseDomain, cfg.PlatformHost).Create(ctx, tenant.Spec{
+	defer closeEnv()
+	cfg, pool, db, reg := env.cfg, env.pool, env.db, env.reg
+	city, err := env.city(ctx, tenant.Spec{
 		Slug: "portalbench", Name: "Portal bench", Plan: tenant.PlanStandard, Lifecycle: tenant.Active,
 		Locales: []string{"en"}, TimeZone: "Europe/Brussels"})
 	if err != nil {
 		return err
 	}
-	city := created.Tenant
 	began := time.Now()
 	seeded, err := seedPortal(tenant.WithTenant(ctx, city), db, o)
 	if err != nil {

@@ -60,30 +60,12 @@ func runBenchTenants(ctx context.Context, o benchTenantsOptions) error {
 	if o.cities < 1 || o.clients < 1 || o.conns < 1 || o.jobs < 1 || o.rounds < 1 {
 		return usagef("--cities, --clients, --conns, --jobs and --rounds must be positive")
 	}
-	cfg, err := config.Load(nil)
+	env, closeEnv, err := openBench(ctx, o.keep, tenant.PoolOptions{MaxConns: max(o.jobs, o.conns) + 2, ConnMaxLifetime: 10 * time.Minute})
 	if err != nil {
 		return err
 	}
-	gin.SetMode(gin.ReleaseMode)
-	dsn, drop, err := benchDatabase(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	if !o.keep {
-		defer drop()
-	} else {
-		fmt.Printf("keeping benchmark database: %s\n", config.MaskURL(dsn))
-	}
-	pool, err := tenant.OpenPool(dsn, tenant.PoolOptions{MaxConns: max(o.jobs, o.conns) + 2, ConnMaxLifetime: 10 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if _, err := tenant.MigratePlatform(ctx, pool); err != nil {
-		return err
-	}
-	db := tenant.NewDB(pool, nil)
-	reg := tenant.NewRegistry(pool, cfg.BaseDomain, time.Minute)
+	defer closeEnv()
+	cfg, pool, db, reg := env.cfg, env.pool, env.db, env.reg
 	prov := tenant.NewProvisioner(db, cfg.BaseDomain, cfg.PlatformHost)
 	fmt.Printf("Agora tenant benchmark: %d cities, %d CPU cores, PostgreSQL %s\n\n", o.cities, numCPU(), serverVersion(ctx, pool))
 
@@ -128,7 +110,7 @@ func runBenchTenants(ctx context.Context, o benchTenantsOptions) error {
 	if err != nil {
 		return err
 	}
-	reads, err := benchReads(ctx, cfg, dsn, ts, o)
+	reads, err := benchReads(ctx, cfg, env.dsn, ts, o)
 	if err != nil {
 		return err
 	}
