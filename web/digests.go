@@ -328,28 +328,9 @@ func (s *Server) adminDigestPreview(c *gin.Context) {
 		s.html(c, http.StatusOK, "message", view{Title: s.i18n.T(loc, "admin.digests.title"), Notice: s.i18n.T(loc, "admin.digests.empty")})
 		return
 	}
-	settings, err := s.site.Settings(ctx)
-	if err != nil {
-		s.pageError(c, err)
-		return
-	}
-	composer, err := email.NewComposer()
-	if err != nil {
-		s.pageError(c, err)
-		return
-	}
-	t := city(c)
-	base := s.scheme(c.Request) + "://" + c.Request.Host
-	token := email.Unsubscribe{TenantID: t.ID, UserID: int64(me.ID), Campaign: email.Campaign(kind.Campaign())}.Token(s.cfg.SecretKey)
-	_, _, html, err := composer.Compose(
-		email.Branding{CityName: settings.Name, PrimaryColor: settings.PrimaryColor, PortalURL: base},
-		email.Content{Kind: kind.Campaign(), Locale: loc, FirstName: me.FirstName, Data: data,
-			Unsubscribe: base + "/unsubscribe?token=" + token, Preferences: base + "/profile#email-consents"})
-	if err != nil {
-		s.pageError(c, err)
-		return
-	}
-	// The email styles itself inline and runs no script.
-	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
-	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(html))
+	s.emailPreview(c, email.Campaign(kind.Campaign()), func(m *email.Composer, b email.Branding, unsubscribe, preferences string) (string, error) {
+		_, _, html, err := m.Compose(b, email.Content{Kind: kind.Campaign(), Locale: loc, FirstName: me.FirstName, Data: data,
+			Unsubscribe: unsubscribe, Preferences: preferences})
+		return html, err
+	})
 }

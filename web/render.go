@@ -148,6 +148,7 @@ type view struct {
 	Digests       *digestsView     // /admin/digests
 	Unsubscribe   *unsubscribeView // /unsubscribe
 	CityExports   *exportsView
+	Campaigns     *campaignsView
 	Jobs          *jobsView // the console's /jobs page
 
 	port  string // ":8080" when the request came on a non-default port

@@ -307,6 +307,16 @@ var adminOnlyRoutes = []adminOnlyRoute{
 	{"DELETE", "/api/v1/folders/:id", "", "project folders"},
 	{"POST", "/api/v1/statuses", `{}`, "idea statuses"},
 	{"DELETE", "/api/v1/statuses/:code", "", "idea statuses"},
+	{"POST", "/admin/campaigns", "", "back office: write an email campaign"},
+	{"POST", "/admin/campaigns/:id", "", "back office: edit a draft campaign"},
+	{"POST", "/admin/campaigns/:id/test", "", "back office: a campaign's test email to oneself"},
+	{"POST", "/admin/campaigns/:id/send", "", "back office: send a campaign to its audience"},
+	{"POST", "/admin/campaign-settings", "", "back office: how fast campaigns leave"},
+	{"POST", "/api/v1/campaigns", `{"subject":{"en":"Nope"}}`, "email campaigns are written by city admins"},
+	{"PATCH", "/api/v1/campaigns/:id", `{}`, "email campaigns are edited by city admins"},
+	{"POST", "/api/v1/campaigns/:id/test", "", "a campaign's test email to oneself"},
+	{"POST", "/api/v1/campaigns/:id/send", "", "sending an email campaign to its audience"},
+	{"PATCH", "/api/v1/campaign-settings", `{"per_second":5}`, "how fast the city's campaigns leave"},
 }
 
 // accountRoutes act on the caller's own account or session; they do not

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"agora/config"
+	"agora/domain/campaign"
 	"agora/domain/email/devsmtp"
 	"agora/domain/export"
 	"agora/domain/feature"
@@ -65,6 +66,7 @@ type Server struct {
 	ideas         *idea.Service
 	features      *feature.Service
 	exports       *export.Service
+	campaigns     *campaign.Service
 	follows       *follow.Service
 	notifications *notify.Service
 	moderation    *moderation.Service
@@ -98,6 +100,7 @@ func New(d Deps) (*Server, error) {
 	if d.Inspector != nil {
 		s.jobs = jobs.NewMonitor(d.Inspector, d.Registry)
 	}
+	s.campaigns = campaign.NewService(d.DB)
 	s.city = s.engine()
 	s.platform = s.engine()
 	s.routes()

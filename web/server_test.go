@@ -227,7 +227,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	h := newHarness(t, env, serverOpts{})
-	c := env.City(t, "ieper")
+	// Premium: every documented GET, plan-bound ones included, answers.
+	c := env.CityOnPlan(t, "ieper", "premium")
 
 	r := h.get(t, c.DefaultHost, "/api/v1/openapi.json")
 	require.Equal(t, http.StatusOK, r.Status, r.Body)

@@ -1,0 +1,39 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/email"
+)
+
+// emailPreview answers a back-office preview of an email of campaign k as
+// the signed-in staff member would get it: render builds its HTML from the
+// city's branding and the staff member's own unsubscribe and preferences
+// links. The page is the email itself, which styles itself inline and runs
+// no script.
+func (s *Server) emailPreview(c *gin.Context, k email.Campaign,
+	render func(m *email.Composer, b email.Branding, unsubscribe, preferences string) (string, error)) {
+	settings, err := s.site.Settings(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	composer, err := email.NewComposer()
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	me, _ := currentUser(c)
+	base := s.scheme(c.Request) + "://" + c.Request.Host
+	token := email.Unsubscribe{TenantID: city(c).ID, UserID: int64(me.ID), Campaign: k}.Token(s.cfg.SecretKey)
+	html, err := render(composer, email.Branding{CityName: settings.Name, PrimaryColor: settings.PrimaryColor, PortalURL: base},
+		base+"/unsubscribe?token="+token, base+"/profile#email-consents")
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(html))
+}
