@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"agora/domain/feature"
 	"agora/domain/follow"
 	"agora/domain/user"
 )
@@ -32,7 +33,10 @@ func (s *Server) apiFollow(c *gin.Context) {
 
 // setFollow follows (on) what the user may see, or unfollows anything.
 func (s *Server) setFollow(c *gin.Context, u *user.User, itemType string, id int64, on bool) error {
-	if on && itemType != "comment" {
+	if on {
+		if err := s.features.Enabled(c.Request.Context(), feature.Follows); err != nil {
+			return err
+		}
 		a, err := s.actor(c)
 		if err == nil {
 			err = s.visibleItem(c, a, itemType, id)

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/idea"
 	"agora/domain/permission"
 	"agora/domain/project"
@@ -33,6 +34,15 @@ type ideasView struct {
 // denialView is a call to action for a refused participation.
 type denialView struct {
 	Text, Link, LinkText string
+}
+
+// featureDenial explains that a feature is off for the city (plan or
+// admins), or is nil when it is on.
+func (s *Server) featureDenial(c *gin.Context, k feature.Key) *denialView {
+	if s.features.Enabled(c.Request.Context(), k) == nil {
+		return nil
+	}
+	return &denialView{Text: s.i18n.T(c.GetString(keyLocale), "denied.feature_off")}
 }
 
 // denial explains a refusal in the visitor's language with the step that
@@ -86,6 +96,9 @@ func (s *Server) projectIdeas(c *gin.Context, p *project.Project, a permission.A
 	iv.CanPost = d.OK()
 	if !d.OK() {
 		iv.Denial = s.denial(c, d)
+	}
+	if off := s.featureDenial(c, feature.Ideation); off != nil {
+		iv.CanPost, iv.Denial = false, off
 	}
 	return iv, nil
 }
@@ -258,6 +271,12 @@ func (s *Server) ideaPage(c *gin.Context) {
 		}
 	} else {
 		v.CommentDenial = s.denial(c, permission.Decision{Reason: permission.Disabled})
+	}
+	if off := s.featureDenial(c, feature.Comments); off != nil {
+		v.CommentDenial = off
+	}
+	if off := s.featureDenial(c, feature.Reactions); off != nil {
+		v.ReactDenial = off
 	}
 	s.html(c, http.StatusOK, "idea", v)
 }

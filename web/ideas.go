@@ -9,16 +9,28 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/idea"
 	"agora/domain/permission"
 	"agora/domain/project"
 )
+
+// actionFeatures are the features participation actions belong to.
+var actionFeatures = map[permission.Action]feature.Key{
+	permission.Post: feature.Ideation, permission.Comment: feature.Comments, permission.React: feature.Reactions,
+}
 
 // ideaScope loads the project an action happens in and decides, with the
 // one Can, whether actor may do action in its current phase. It returns the
 // phase (nil when none runs) or the error that tells the user what to do.
 func (s *Server) ideaScope(c *gin.Context, a permission.Actor, projectID int64, action permission.Action) (*project.Project, *project.Phase, error) {
 	const op = "ideas"
+	// The feature itself first: the plan has it and the admins left it on.
+	if k, ok := actionFeatures[action]; ok {
+		if err := s.features.Enabled(c.Request.Context(), k); err != nil {
+			return nil, nil, err
+		}
+	}
 	p, err := s.project(c, projectID)
 	if err != nil {
 		if errs.CodeOf(err) == errs.NotFound {

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/moderation"
 	"agora/domain/permission"
 	"agora/tenant"
@@ -37,6 +38,9 @@ func (s *Server) apiReport(c *gin.Context) {
 
 // report records a report on an idea or comment the caller may see.
 func (s *Server) report(c *gin.Context, reporter int64, itemType string, itemID int64, reason, note string) error {
+	if err := s.features.Enabled(c.Request.Context(), feature.BasicModeration); err != nil {
+		return err
+	}
 	a, err := s.actor(c)
 	if err == nil && (itemType == "idea" || itemType == "comment") {
 		err = s.visibleItem(c, a, itemType, itemID)

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/group"
 	"agora/domain/permission"
 	"agora/domain/project"
@@ -139,6 +140,10 @@ func (s *Server) apiAddPhase(c *gin.Context) {
 	}
 	ph := project.Phase{PostingEnabled: true, CommentingEnabled: true, ReactingEnabled: true, DislikesEnabled: true}
 	if !s.bindJSON(c, &ph) {
+		return
+	}
+	// Rules per action other than the defaults are a plan feature.
+	if len(ph.Permissions) > 0 && !s.gate(c, feature.GranularPermissions) {
 		return
 	}
 	out, err := s.projects.AddPhase(c.Request.Context(), a.UserID, id, ph)
