@@ -30,6 +30,8 @@ type CampaignPayload struct {
 	Payload
 	CampaignID int64 `json:"campaign_id"`
 	TestID     int64 `json:"test_id,omitempty"`
+	// Round counts the runs that handed a campaign over (see Handoff).
+	Round int `json:"round,omitempty"`
 }
 
 // Campaigns sends the manual email campaigns of the cities whose plan has
@@ -51,6 +53,11 @@ type Campaigns struct {
 	// StopAfter ends a run after this many failed sends in a row (10): the
 	// mail server is most likely down, and the retry comes later.
 	StopAfter int
+	// Handoff: a run whose deadline (the task's timeout) is nearer than
+	// this, once it has sent a page, queues the next round of the task
+	// through the outbox and ends, instead of being cut off (2 minutes).
+	// A large audience at a slow pace takes several rounds.
+	Handoff time.Duration
 	// Now and Sleep are the pacing's clock (time.Now and a timer).
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -67,7 +74,7 @@ func NewCampaigns(d WorkerDeps) (*Campaigns, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Campaigns{db: d.DB, sender: d.Sender, composer: c, features: feature.NewService(d.DB), portalURL: d.PortalURL,
-		secret: d.SecretKey, log: log, PageSize: 200, Parallel: 4, StopAfter: 10, Now: time.Now, Sleep: sleep}, nil
+		secret: d.SecretKey, log: log, PageSize: 200, Parallel: 4, StopAfter: 10, Handoff: 2 * time.Minute, Now: time.Now, Sleep: sleep}, nil
 }
 
 // Handle registers the campaign tasks on mux.
@@ -201,6 +208,13 @@ func (h *Campaigns) Send(ctx context.Context, task *asynq.Task) error {
 		if err := ctx.Err(); err != nil {
 			log.Info("campaign interrupted", "sent", sent, "pages", pages)
 			return err
+		}
+		if dl, ok := ctx.Deadline(); ok && pages > 0 && time.Until(dl) < h.Handoff {
+			if err := h.db.InTx(ctx, func(tx *tenant.Tx) error { return campaign.Continue(ctx, tx, c.ID, p.Round+1) }); err != nil {
+				return err
+			}
+			log.Info("campaign handed over to its next round", "round", p.Round+1, "sent", sent, "failed", failed, "pages", pages)
+			return nil
 		}
 		var (
 			page []campaign.Recipient

@@ -325,6 +325,22 @@ func TestCampaignIsExactlyOnce(t *testing.T) {
 		require.Equal(t, campaign.Stats{Recipients: 23, Sent: 23}, campaignStats(t, env, c, camp.ID).Stats)
 	})
 
+	t.Run("a run near its deadline hands over to its next round", func(t *testing.T) {
+		mailSrv, smtp := startMail(t)
+		camp, task := cc.newCampaign(t, env, "rounds")
+		send, _, _ := campaignHandlers(t, env, smtp, func(h *jobs.Campaigns) { h.PageSize, h.Parallel, h.Handoff = 4, 3, time.Hour })
+		short, cancel := context.WithTimeout(ctx, 10*time.Minute) // asynq's timeout: nearer than the handoff
+		defer cancel()
+		require.NoError(t, send.ProcessTask(short, task))
+		require.Len(t, mailSrv.Messages(), 4, "one page, then the hand-over")
+		require.Equal(t, campaign.Sending, campaignStats(t, env, c, camp.ID).Status)
+		next := outboxCampaignTask(t, env, c, fmt.Sprintf("campaign:%d:1", camp.ID), jobs.TypeCampaignSend)
+		require.NoError(t, send.ProcessTask(short, task), "the same round again hands over to the same next round")
+		require.NoError(t, send.ProcessTask(ctx, next))
+		requireOnceEach(t, mailSrv, "rounds", want)
+		require.Equal(t, campaign.Stats{Recipients: 23, Sent: 23}, campaignStats(t, env, c, camp.ID).Stats)
+	})
+
 	t.Run("a mail server that is down stops the run", func(t *testing.T) {
 		_, task := cc.newCampaign(t, env, "down")
 		var sends atomic.Int32

@@ -174,8 +174,7 @@ func (s *Service) Send(ctx context.Context, actor, id int64) (*Campaign, error) 
 			updated_at = now() WHERE id = $1`, id, actor); err != nil {
 			return err
 		}
-		if err := tx.Enqueue(ctx, tenant.Task{Type: TaskSend, Queue: "low", ID: fmt.Sprintf("campaign:%d", id),
-			Payload: map[string]any{"campaign_id": id}}); err != nil {
+		if err := Continue(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		out, err = Load(ctx, tx, id)

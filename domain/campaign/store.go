@@ -154,6 +154,19 @@ func Begin(ctx context.Context, tx *tenant.Tx, id int64) (Campaign, error) {
 	return r.campaign(), err
 }
 
+// Continue queues, on tx, round n of campaign id's sending task: round 0
+// when Send is pressed, the next round when a run hands the rest over
+// before its deadline. Each round's task id is deterministic, so a round is
+// queued once however many runs ask for it.
+func Continue(ctx context.Context, tx *tenant.Tx, id int64, round int) error {
+	taskID := fmt.Sprintf("campaign:%d", id)
+	if round > 0 {
+		taskID = fmt.Sprintf("campaign:%d:%d", id, round)
+	}
+	return tx.Enqueue(ctx, tenant.Task{Type: TaskSend, Queue: "low", ID: taskID,
+		Payload: map[string]any{"campaign_id": id, "round": round}})
+}
+
 // Recipient is one person a campaign is still to reach.
 type Recipient struct {
 	UserID       int64  `db:"user_id"`
