@@ -127,18 +127,8 @@ func (h *Campaigns) start(ctx context.Context, task *asynq.Task) (p CampaignPayl
 		return p, nil, nil, false, fmt.Errorf("%s: %w: %w", task.Type(), ErrNoTenant, asynq.SkipRetry)
 	}
 	log = h.log.With("tenant", t.Slug, "tenant_id", int64(t.ID), "task_type", task.Type(), "campaign", p.CampaignID)
-	if !sends(t.Lifecycle) {
-		log.Info("campaign skipped: the city is " + string(t.Lifecycle))
-		return p, t, log, false, nil
-	}
-	if err := h.features.Enabled(ctx, feature.ManualEmailCampaigns); err != nil {
-		if errs.CodeOf(err) == errs.FeatureUnavailable {
-			log.Info("campaign skipped: feature unavailable", "reason", err.Error())
-			return p, t, log, false, nil
-		}
-		return p, t, log, false, err
-	}
-	return p, t, log, true, nil
+	ok, err = maySend(ctx, h.features, t, feature.ManualEmailCampaigns, log)
+	return p, t, log, ok, err
 }
 
 // post reads what the city's emails share.

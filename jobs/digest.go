@@ -13,7 +13,6 @@ import (
 
 	"agora/domain/digest"
 	"agora/domain/email"
-	"agora/domain/errs"
 	"agora/domain/feature"
 	"agora/domain/site"
 	"agora/tenant"
@@ -206,15 +205,7 @@ func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
 		return fmt.Errorf("%s: %w: %w", task.Type(), ErrNoTenant, asynq.SkipRetry)
 	}
 	log := d.log.With("tenant", t.Slug, "tenant_id", int64(t.ID), "digest", string(kind), "period", p.Period)
-	if !sends(t.Lifecycle) {
-		log.Info("digest skipped: the city is " + string(t.Lifecycle))
-		return nil
-	}
-	if err := d.features.Enabled(ctx, kind.Feature()); err != nil {
-		if errs.CodeOf(err) == errs.FeatureUnavailable {
-			log.Info("digest skipped: feature unavailable", "reason", err.Error())
-			return nil
-		}
+	if ok, err := maySend(ctx, d.features, t, kind.Feature(), log); !ok {
 		return err
 	}
 	run := digestRun{t: t, kind: kind, period: digest.Period{Key: p.Period, From: p.From, To: p.To}, base: d.portalURL(t.PrimaryHost)}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"agora/domain/email"
+	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/site"
 	"agora/tenant"
 )
@@ -175,6 +178,24 @@ func (p postman) deliverOne(ctx context.Context, pc parcel) delivery {
 		return delivery{tried: true, err: err}
 	}
 	return delivery{tried: true, ledger: ledger}
+}
+
+// maySend reports whether city t sends the emails of feature k now: the
+// city is active (or on trial) and k is on (plan and admins' choice). It
+// logs why not; err is for a failure to tell.
+func maySend(ctx context.Context, f *feature.Service, t *tenant.Tenant, k feature.Key, log *slog.Logger) (bool, error) {
+	if !sends(t.Lifecycle) {
+		log.Info("skipped: the city is " + string(t.Lifecycle))
+		return false, nil
+	}
+	if err := f.Enabled(ctx, k); err != nil {
+		if errs.CodeOf(err) == errs.FeatureUnavailable {
+			log.Info("skipped: feature unavailable", "reason", err.Error())
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
 }
 
 // cityPost is what every email of one city shares: its branding, its
