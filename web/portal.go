@@ -141,7 +141,8 @@ func (s *Server) renderProject(c *gin.Context, status int, p *project.Project, a
 	if f == nil {
 		f = &form{Values: map[string]string{}, Errors: map[string]string{}}
 	}
-	v := view{Settings: &h.Settings, Home: &h, Project: p, Ideas: iv, Form: f, ViewerID: a.UserID}
+	v := view{Settings: &h.Settings, Home: &h, Project: p, Ideas: iv, Form: f, ViewerID: a.UserID,
+		CheckedTopics: checkedIDs(c, "topics")} // kept when a post is refused
 	if !a.Anonymous() {
 		if _, v.Following, err = s.follows.Status(c.Request.Context(), a.UserID, "project", p.ID); err != nil {
 			s.pageError(c, err)

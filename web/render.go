@@ -37,7 +37,7 @@ var staticFiles embed.FS
 
 // partials are the templates every page may use; every other file in
 // templates/ is a page, rendered inside layout.html.
-var partials = []string{"layout.html", "field.html", "project_fields.html"}
+var partials = []string{"layout.html", "field.html", "project_fields.html", "idea_fields.html"}
 
 // templateFuncs are the few helpers templates need beyond view's methods.
 var templateFuncs = template.FuncMap{
@@ -76,7 +76,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		}
 		name := strings.TrimSuffix(path.Base(f), ".html")
 		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles,
-			"templates/layout.html", "templates/field.html", "templates/project_fields.html", f)
+			"templates/layout.html", "templates/field.html", "templates/project_fields.html", "templates/idea_fields.html", f)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}

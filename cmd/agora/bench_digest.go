@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -170,34 +169,8 @@ func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
 
 	for run := 1; run <= 2; run++ {
 		before := sender.n.Load()
-		runtime.GC()
-		resetPeakRSS()
-		var base runtime.MemStats
-		runtime.ReadMemStats(&base)
-		var peak atomic.Uint64
-		stop, sampled := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(sampled)
-			tick := time.NewTicker(5 * time.Millisecond)
-			defer tick.Stop()
-			var m runtime.MemStats
-			for {
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > peak.Load() {
-					peak.Store(m.HeapInuse)
-				}
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-				}
-			}
-		}()
-		t0 := time.Now()
-		err := handler.ProcessTask(ctx, task)
-		secs := time.Since(t0).Seconds()
-		close(stop)
-		<-sampled
+		m, err := measure(func() error { return handler.ProcessTask(ctx, task) })
+		secs := m.secs
 		if err != nil {
 			return fmt.Errorf("run %d: %w", run, err)
 		}
@@ -214,7 +187,7 @@ func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
 				return fmt.Errorf("sent %d digests (ledger: %d) to %d users", sent, ledger, o.users)
 			}
 			fmt.Printf("digest: %d emails in %.2f s = %.0f emails/s (%d in flight, pages of %d); Go heap in use at peak %.1f MB (%.1f MB before); process peak RSS %s\n",
-				sent, secs, float64(sent)/secs, o.parallel, o.page, mb(peak.Load()), mb(base.HeapInuse), rss(peakRSS()))
+				sent, secs, float64(sent)/secs, o.parallel, o.page, mb(m.heapPeak), mb(m.heapBase), rss(peakRSS()))
 		case 2:
 			if sent != 0 {
 				return fmt.Errorf("the re-run sent %d digests again", sent)

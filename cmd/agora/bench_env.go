@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -59,4 +61,45 @@ func (e *benchEnv) city(ctx context.Context, s tenant.Spec) (*tenant.Tenant, err
 		return nil, err
 	}
 	return created.Tenant, nil
+}
+
+// measured is what measure saw of one run.
+type measured struct {
+	secs     float64
+	heapBase uint64 // Go heap in use before the run
+	heapPeak uint64 // the highest Go heap in use during it, sampled every 5 ms
+}
+
+// measure runs fn after a GC and a reset of the process's peak RSS, timing
+// it and sampling the Go heap; read peakRSS() afterwards for the process.
+func measure(fn func() error) (measured, error) {
+	runtime.GC()
+	resetPeakRSS()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak atomic.Uint64
+	stop, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	t0 := time.Now()
+	err := fn()
+	secs := time.Since(t0).Seconds()
+	close(stop)
+	<-sampled
+	return measured{secs: secs, heapBase: base.HeapInuse, heapPeak: peak.Load()}, err
 }

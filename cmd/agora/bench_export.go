@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"agora/domain/export"
@@ -137,35 +135,8 @@ func runBenchExport(ctx context.Context, o benchExportOptions) error {
 		if err != nil {
 			return err
 		}
-		runtime.GC()
-		resetPeakRSS()
-		var base runtime.MemStats
-		runtime.ReadMemStats(&base)
-		var peak atomic.Uint64
-		stop := make(chan struct{})
-		sampled := make(chan struct{})
-		go func() {
-			defer close(sampled)
-			tick := time.NewTicker(5 * time.Millisecond)
-			defer tick.Stop()
-			var m runtime.MemStats
-			for {
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > peak.Load() {
-					peak.Store(m.HeapInuse)
-				}
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-				}
-			}
-		}()
-		t0 := time.Now()
-		err = svc.Build(cctx, e.ID)
-		secs := time.Since(t0).Seconds()
-		close(stop)
-		<-sampled
+		m, err := measure(func() error { return svc.Build(cctx, e.ID) })
+		secs := m.secs
 		if err != nil {
 			return fmt.Errorf("build: %w", err)
 		}
@@ -176,10 +147,10 @@ func runBenchExport(ctx context.Context, o benchExportOptions) error {
 		if done.Status != export.Done || done.RowsDone != int64(o.ideas) {
 			return fmt.Errorf("export %d: status %s, %d rows of %d", e.ID, done.Status, done.RowsDone, o.ideas)
 		}
-		r := result{secs: secs, heapPeak: peak.Load(), hwm: peakRSS(), size: done.SizeBytes}
+		r := result{secs: secs, heapPeak: m.heapPeak, hwm: peakRSS(), size: done.SizeBytes}
 		results = append(results, r)
 		fmt.Printf("run %d: %d ideas as %s in %.2f s (%.0f rows/s), file %.1f MB, Go heap in use at peak %.1f MB (%.1f MB before), process peak RSS %s\n",
-			run, o.ideas, o.format, secs, float64(o.ideas)/secs, float64(r.size)/(1<<20), mb(r.heapPeak), mb(base.HeapInuse), rss(r.hwm))
+			run, o.ideas, o.format, secs, float64(o.ideas)/secs, float64(r.size)/(1<<20), mb(r.heapPeak), mb(m.heapBase), rss(r.hwm))
 	}
 	slices.SortFunc(results, func(a, b result) int {
 		switch {
