@@ -232,7 +232,7 @@ func TestAccountInBrowser(t *testing.T) {
 	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(png), "\x89PNG"), "a PNG screenshot")
-	f, err := os.CreateTemp("", "agora-profile-*.png")
+	f, err := os.CreateTemp(t.TempDir(), "agora-profile-*.png")
 	require.NoError(t, err)
 	_, err = f.Write(png)
 	require.NoError(t, err)

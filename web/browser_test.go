@@ -95,7 +95,7 @@ func TestPortalInBrowser(t *testing.T) {
 	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(png), "\x89PNG"), "a PNG screenshot")
-	f, err := os.CreateTemp("", "agora-portal-*.png")
+	f, err := os.CreateTemp(t.TempDir(), "agora-portal-*.png")
 	require.NoError(t, err)
 	_, err = f.Write(png)
 	require.NoError(t, err)

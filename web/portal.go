@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -209,7 +210,21 @@ func (s *Server) theme(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	etag := fmt.Sprintf(`"%x"`, st.UpdatedAt.UnixNano())
+	statuses, err := s.ideas.Statuses(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	var css strings.Builder
+	fmt.Fprintf(&css, ":root { --primary: %s; --accent: %s; }\n", st.PrimaryColor, st.AccentColor)
+	// Each idea status in its colour (codes and colours are checked by the
+	// database: [a-z0-9_] and #rrggbb).
+	for _, x := range statuses {
+		fmt.Fprintf(&css, "[data-status=%q] { --status: %s; }\n", x.Code, x.Color)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(css.String()))
+	etag := fmt.Sprintf(`"%x"`, h.Sum64())
 	if c.GetHeader("If-None-Match") == etag {
 		c.Status(http.StatusNotModified)
 		return
@@ -217,8 +232,7 @@ func (s *Server) theme(c *gin.Context) {
 	c.Header("ETag", etag)
 	c.Header("Cache-Control", "public, max-age=300")
 	// Colours are guaranteed #rrggbb by the database CHECK constraints.
-	c.Data(http.StatusOK, "text/css; charset=utf-8",
-		[]byte(fmt.Sprintf(":root { --primary: %s; --accent: %s; }\n", st.PrimaryColor, st.AccentColor)))
+	c.Data(http.StatusOK, "text/css; charset=utf-8", []byte(css.String()))
 }
 
 func (s *Server) notFound(c *gin.Context) {
