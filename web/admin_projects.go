@@ -147,17 +147,14 @@ func (s *Server) adminUpdateProject(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(id, 10)+"?msg=saved")
 }
 
-// adminAddPhase adds a phase from the back office form; timeline conflicts
-// come back as a 422 naming the phases.
-func (s *Server) adminAddPhase(c *gin.Context) {
-	me, _ := currentUser(c)
-	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+// phaseFromForm reads the phase form (add or edit); f collects the fields'
+// errors. Dates are days in the city's time zone.
+func (s *Server) phaseFromForm(c *gin.Context) (project.Phase, *form) {
 	f := newForm(c, "method", "starts_at", "ends_at", "reaction_limit")
 	ph := project.Phase{Title: textFromForm(c, "phase_title"), Description: textFromForm(c, "phase_description"), Method: f.Values["method"],
 		PostingEnabled: c.PostForm("posting") != "", CommentingEnabled: c.PostForm("commenting") != "",
 		ReactingEnabled: c.PostForm("reacting") != "", DislikesEnabled: c.PostForm("dislikes") != ""}
-	t, _ := tenant.FromContext(c.Request.Context())
-	tz, err := time.LoadLocation(t.TimeZone)
+	tz, err := time.LoadLocation(city(c).TimeZone)
 	if err != nil {
 		tz = time.UTC
 	}
@@ -180,15 +177,54 @@ func (s *Server) adminAddPhase(c *gin.Context) {
 		}
 		ph.ReactionLimit = &n
 	}
-	if len(f.Errors) == 0 {
-		if _, err = s.projects.AddPhase(c.Request.Context(), int64(me.ID), id, ph); err == nil {
-			c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(id, 10)+"?msg=phase_added")
-			return
-		}
+	return ph, f
+}
+
+// adminAddPhase adds a phase from the back office form; timeline conflicts
+// come back as a 422 naming the phases.
+func (s *Server) adminAddPhase(c *gin.Context) {
+	s.savePhase(c, "phase_added", func(actor, project int64, ph project.Phase) error {
+		_, err := s.projects.AddPhase(c.Request.Context(), actor, project, ph)
+		return err
+	})
+}
+
+// adminUpdatePhase saves a phase's edit form, under the same rules.
+func (s *Server) adminUpdatePhase(c *gin.Context) {
+	phaseID, _ := strconv.ParseInt(c.Param("phase"), 10, 64)
+	s.savePhase(c, "phase_saved", func(actor, project int64, ph project.Phase) error {
+		_, err := s.projects.UpdatePhase(c.Request.Context(), actor, project, phaseID, ph)
+		return err
+	})
+}
+
+// savePhase reads the phase form and saves it with save, then returns to
+// the project page with msg, or shows it again with the errors.
+func (s *Server) savePhase(c *gin.Context, msg string, save func(actor, project int64, ph project.Phase) error) {
+	me, _ := currentUser(c)
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	ph, f := s.phaseFromForm(c)
+	if len(f.Errors) > 0 {
+		s.adminProjectError(c, id, f, nil)
+		return
+	}
+	if err := save(int64(me.ID), id, ph); err != nil {
 		s.adminProjectError(c, id, f, err)
 		return
 	}
-	s.adminProjectError(c, id, f, nil)
+	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(id, 10)+"?msg="+msg)
+}
+
+// adminDeletePhase removes a phase from the timeline.
+func (s *Server) adminDeletePhase(c *gin.Context) {
+	me, _ := currentUser(c)
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	phaseID, _ := strconv.ParseInt(c.Param("phase"), 10, 64)
+	if err := s.projects.DeletePhase(c.Request.Context(), int64(me.ID), id, phaseID); err != nil {
+		s.pageError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(id, 10)+"?msg=phase_deleted")
 }
 
 // adminProjectError shows the project page again with the form's errors.

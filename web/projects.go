@@ -133,6 +133,58 @@ func (s *Server) apiUpdateProject(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// apiUpdatePhase changes a phase: the fields sent replace the phase's, the
+// others stay; the timeline rules apply as when adding.
+func (s *Server) apiUpdatePhase(c *gin.Context) {
+	a, id, ok := s.requireProjectStaff(c)
+	if !ok {
+		return
+	}
+	p, err := s.project(c, id)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	phaseID, _ := strconv.ParseInt(c.Param("phase"), 10, 64)
+	var ph *project.Phase
+	for i := range p.Phases {
+		if p.Phases[i].ID == phaseID {
+			ph = &p.Phases[i]
+		}
+	}
+	if ph == nil {
+		s.apiError(c, errs.E("projects", errs.NotFound, "no phase %d in project %d", phaseID, id))
+		return
+	}
+	had := len(ph.Permissions)
+	if !s.bindJSON(c, ph) {
+		return
+	}
+	if len(ph.Permissions) > 0 && len(ph.Permissions) != had && !s.gate(c, feature.GranularPermissions) {
+		return
+	}
+	out, err := s.projects.UpdatePhase(c.Request.Context(), a.UserID, id, phaseID, *ph)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// apiDeletePhase removes a phase; its ideas stay in the project.
+func (s *Server) apiDeletePhase(c *gin.Context) {
+	a, id, ok := s.requireProjectStaff(c)
+	if !ok {
+		return
+	}
+	phaseID, _ := strconv.ParseInt(c.Param("phase"), 10, 64)
+	if err := s.projects.DeletePhase(c.Request.Context(), a.UserID, id, phaseID); err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
 func (s *Server) apiAddPhase(c *gin.Context) {
 	a, id, ok := s.requireProjectStaff(c)
 	if !ok {

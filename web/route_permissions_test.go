@@ -282,6 +282,8 @@ var adminOnlyRoutes = []adminOnlyRoute{
 	{"POST", "/admin/projects", "", "back office: create a project"},
 	{"POST", "/admin/projects/:id", "", "back office: edit a project"},
 	{"POST", "/admin/projects/:id/phases", "", "back office: add a phase"},
+	{"POST", "/admin/projects/:id/phases/:phase", "", "back office: edit a phase"},
+	{"POST", "/admin/projects/:id/phases/:phase/delete", "", "back office: delete a phase"},
 	{"POST", "/admin/projects/:id/header", "", "back office: a project's header image"},
 	{"POST", "/admin/projects/:id/move", "", "back office: the order of projects"},
 	{"POST", "/admin/projects/:id/moderators", "", "back office: a project's moderators"},
@@ -1048,6 +1050,14 @@ func (f *permFixture) rows() []permRow {
 		{method: "POST", route: "/api/v1/projects/:id/phases", label: " (an invalid phase: staff get past the gate to 422)",
 			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(staffOnlyRoute(v, c), outInvalid) }, call: func(t *testing.T, v permVariant, c permCaller) response {
 				return f.api(t, c, "POST", "/api/v1/projects/"+id(f.projectA)+"/phases", `{"title":{"en":"X"},"method":"dance","starts_at":"2030-01-01T00:00:00Z"}`)
+			}},
+		{method: "PATCH", route: "/api/v1/projects/:id/phases/:phase", label: " (no such phase: staff get past the gate to 404)",
+			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(staffOnlyRoute(v, c), outNotFound) }, call: func(t *testing.T, v permVariant, c permCaller) response {
+				return f.api(t, c, "PATCH", "/api/v1/projects/"+id(f.projectA)+"/phases/999999", `{"method":"ideation"}`)
+			}},
+		{method: "DELETE", route: "/api/v1/projects/:id/phases/:phase", label: " (no such phase: staff get past the gate to 404)",
+			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(staffOnlyRoute(v, c), outNotFound) }, call: func(t *testing.T, v permVariant, c permCaller) response {
+				return f.api(t, c, "DELETE", "/api/v1/projects/"+id(f.projectA)+"/phases/999999", "")
 			}},
 		{method: "PUT", route: "/api/v1/projects/:id/header", label: " (no file: staff get past the gate to 422)",
 			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(staffOnlyRoute(v, c), outInvalid) },
