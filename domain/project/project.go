@@ -3,6 +3,9 @@
 package project
 
 import (
+	"github.com/lib/pq"
+
+	"agora/domain/jsonb"
 	"fmt"
 	"regexp"
 	"slices"
@@ -39,14 +42,27 @@ type Project struct {
 	FolderID    *int64      `db:"folder_id" json:"folder_id"`
 	// HeaderImage is the header image's file name ("" when none), served at
 	// HeaderURL.
-	HeaderImage string     `db:"header_image" json:"header_image"`
-	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
-	PublishedAt *time.Time `db:"published_at" json:"published_at"`
-	Topics      []int64    `db:"-" json:"topics"`
-	Areas       []int64    `db:"-" json:"areas"`
-	Groups      []int64    `db:"-" json:"groups"`
-	Moderators  []int64    `db:"-" json:"moderators"`
-	Phases      []Phase    `db:"-" json:"phases"`
+	HeaderImage string        `db:"header_image" json:"header_image"`
+	CreatedAt   time.Time     `db:"created_at" json:"created_at"`
+	PublishedAt *time.Time    `db:"published_at" json:"published_at"`
+	Topics      pq.Int64Array `db:"topics" json:"topics"`
+	Areas       pq.Int64Array `db:"areas" json:"areas"`
+	Groups      pq.Int64Array `db:"groups" json:"groups"`
+	Moderators  pq.Int64Array `db:"moderators" json:"moderators"`
+	Phases      Phases        `db:"phases" json:"phases"`
+}
+
+// Phases are a project's timeline, read as one JSON array with the project.
+type Phases []Phase
+
+// Scan reads the JSON array.
+func (ps *Phases) Scan(src any) error {
+	out := Phases{}
+	if err := jsonb.Scan("phases", src, &out); err != nil {
+		return err
+	}
+	*ps = out
+	return nil
 }
 
 // HeaderURL is where the project's header image is served ("" when none).

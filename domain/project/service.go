@@ -275,71 +275,51 @@ func (s *Service) AddPhase(ctx context.Context, actor, projectID int64, ph Phase
 const selectPhases = `SELECT id, project_id, title, description, method, starts_at, ends_at, posting_enabled, commenting_enabled,
 	reacting_enabled, dislikes_enabled, reaction_limit, permissions FROM phases`
 
-// Get returns a project by id or slug, with its phases and links (four
-// queries). Errors: errs.NotFound.
+// selectProject reads projects with their phases and links in one query:
+// the phases as one JSON array (columns named as the Phase's JSON fields),
+// the links as arrays.
+const selectProject = `SELECT ` + projectColumns + `,
+	coalesce((SELECT json_agg(json_build_object('id', ph.id, 'project_id', ph.project_id, 'title', ph.title,
+			'description', ph.description, 'method', ph.method, 'starts_at', ph.starts_at, 'ends_at', ph.ends_at,
+			'posting_enabled', ph.posting_enabled, 'commenting_enabled', ph.commenting_enabled,
+			'reacting_enabled', ph.reacting_enabled, 'dislikes_enabled', ph.dislikes_enabled,
+			'reaction_limit', ph.reaction_limit, 'permissions', ph.permissions) ORDER BY ph.starts_at)
+		FROM phases ph WHERE ph.project_id = projects.id), '[]') AS phases,
+	ARRAY(SELECT topic_id FROM project_topics WHERE project_id = projects.id ORDER BY 1) AS topics,
+	ARRAY(SELECT area_id FROM project_areas WHERE project_id = projects.id ORDER BY 1) AS areas,
+	ARRAY(SELECT group_id FROM project_groups WHERE project_id = projects.id ORDER BY 1) AS groups,
+	ARRAY(SELECT user_id FROM project_moderators WHERE project_id = projects.id ORDER BY 1) AS moderators
+	FROM projects`
+
+// Get returns a project by id or slug, with its phases and links (one
+// query). Errors: errs.NotFound.
 func (s *Service) Get(ctx context.Context, idOrSlug string) (*Project, error) {
 	var p Project
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		id, _ := strconv.ParseInt(idOrSlug, 10, 64)
-		err := tx.GetContext(ctx, &p, `SELECT `+projectColumns+` FROM projects WHERE id = $1 OR slug = $2
-			ORDER BY id = $1 DESC LIMIT 1`, id, idOrSlug)
+		err := tx.GetContext(ctx, &p, selectProject+` WHERE id = $1 OR slug = $2 ORDER BY id = $1 DESC LIMIT 1`, id, idOrSlug)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.E("project.Get", errs.NotFound, "no project %q", idOrSlug)
 		}
-		if err != nil {
-			return err
-		}
-		if err := tx.SelectContext(ctx, &p.Phases, selectPhases+` WHERE project_id = $1 ORDER BY starts_at`, p.ID); err != nil {
-			return err
-		}
-		ps := []*Project{&p}
-		return loadLinks(ctx, tx, ps)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	p.ready()
 	return &p, nil
 }
 
-// loadLinks fills topics, areas, groups and moderators of projects in one query.
-func loadLinks(ctx context.Context, tx *tenant.Tx, ps []*Project) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(ps))
-	byID := map[int64]*Project{}
-	for i, p := range ps {
-		ids[i] = p.ID
-		byID[p.ID] = p
-		p.Topics, p.Areas, p.Groups, p.Moderators = []int64{}, []int64{}, []int64{}, []int64{}
-	}
-	var rows []struct {
-		Kind      string `db:"kind"`
-		ProjectID int64  `db:"project_id"`
-		ID        int64  `db:"id"`
-	}
-	if err := tx.SelectContext(ctx, &rows, `
-		SELECT 'topics' AS kind, project_id, topic_id AS id FROM project_topics WHERE project_id = ANY($1)
-		UNION ALL SELECT 'areas', project_id, area_id FROM project_areas WHERE project_id = ANY($1)
-		UNION ALL SELECT 'groups', project_id, group_id FROM project_groups WHERE project_id = ANY($1)
-		UNION ALL SELECT 'moderators', project_id, user_id FROM project_moderators WHERE project_id = ANY($1)
-		ORDER BY 1, 2, 3`, pq.Int64Array(ids)); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		p := byID[r.ProjectID]
-		switch r.Kind {
-		case "topics":
-			p.Topics = append(p.Topics, r.ID)
-		case "areas":
-			p.Areas = append(p.Areas, r.ID)
-		case "groups":
-			p.Groups = append(p.Groups, r.ID)
-		case "moderators":
-			p.Moderators = append(p.Moderators, r.ID)
+// ready makes a project read from the database whole: lists never nil.
+func (p *Project) ready() {
+	for _, l := range []*pq.Int64Array{&p.Topics, &p.Areas, &p.Groups, &p.Moderators} {
+		if *l == nil {
+			*l = pq.Int64Array{}
 		}
 	}
-	return nil
+	if p.Phases == nil {
+		p.Phases = Phases{}
+	}
 }
 
 // Filter narrows a project list.
@@ -350,38 +330,21 @@ type Filter struct {
 	Folder int64
 }
 
-// List returns projects in manual order with their phases and links, in a
-// fixed number of queries whatever their number.
+// List returns projects in manual order with their phases and links, in
+// one query whatever their number.
 func (s *Service) List(ctx context.Context, f Filter) ([]Project, error) {
 	var out []Project
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		if err := tx.SelectContext(ctx, &out, `SELECT `+projectColumns+` FROM projects
+		return tx.SelectContext(ctx, &out, selectProject+`
 			WHERE ($1 = '' OR status = $1)
 			  AND ($2 = 0 OR id IN (SELECT project_id FROM project_topics WHERE topic_id = $2))
 			  AND ($3 = 0 OR id IN (SELECT project_id FROM project_areas WHERE area_id = $3))
 			  AND ($4 = 0 OR folder_id = $4)
-			ORDER BY position, id`, string(f.Status), f.Topic, f.Area, f.Folder); err != nil {
-			return err
-		}
-		if len(out) == 0 {
-			return nil
-		}
-		ps := make([]*Project, len(out))
-		ids := make([]int64, len(out))
-		byID := map[int64]*Project{}
-		for i := range out {
-			ps[i], ids[i], byID[out[i].ID] = &out[i], out[i].ID, &out[i]
-			out[i].Phases = []Phase{}
-		}
-		var phases []Phase
-		if err := tx.SelectContext(ctx, &phases, selectPhases+` WHERE project_id = ANY($1) ORDER BY starts_at`, pq.Int64Array(ids)); err != nil {
-			return err
-		}
-		for _, ph := range phases {
-			byID[ph.ProjectID].Phases = append(byID[ph.ProjectID].Phases, ph)
-		}
-		return loadLinks(ctx, tx, ps)
+			ORDER BY position, id`, string(f.Status), f.Topic, f.Area, f.Folder)
 	})
+	for i := range out {
+		out[i].ready()
+	}
 	return out, err
 }
 
