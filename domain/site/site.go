@@ -5,7 +5,9 @@ package site
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -94,23 +96,39 @@ func (s *Service) Settings(ctx context.Context) (Settings, error) {
 	return out, err
 }
 
-// Home returns settings, pages and topics in one read transaction.
+// Home returns settings, pages, topics and areas in one query (the lists
+// as JSON arrays).
 func (s *Service) Home(ctx context.Context) (Home, error) {
-	var h Home
+	var row struct {
+		Settings
+		Pages  json.RawMessage `db:"pages"`
+		Topics json.RawMessage `db:"topics"`
+		Areas  json.RawMessage `db:"areas"`
+	}
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		var err error
-		if h.Settings, err = GetSettings(ctx, tx); err != nil {
-			return err
-		}
-		if err := tx.SelectContext(ctx, &h.Pages, selectPages); err != nil {
-			return err
-		}
-		if err := tx.SelectContext(ctx, &h.Topics, selectTopics); err != nil {
-			return err
-		}
-		return tx.SelectContext(ctx, &h.Areas, selectAreas)
+		return tx.GetContext(ctx, &row, `SELECT name, welcome, primary_color, accent_color, logo_path, registration_mode,
+			force_login, password_min_length, updated_at,
+			coalesce((SELECT json_agg(json_build_object('id', id, 'slug', slug, 'title', title, 'body', body, 'position', position)
+				ORDER BY position, id) FROM pages), '[]') AS pages,
+			coalesce((SELECT json_agg(json_build_object('id', id, 'code', code, 'title', title, 'position', position)
+				ORDER BY position, id) FROM topics), '[]') AS topics,
+			coalesce((SELECT json_agg(json_build_object('id', id, 'title', title)
+				ORDER BY position, id) FROM areas), '[]') AS areas
+			FROM settings`)
 	})
-	return h, err
+	if err != nil {
+		return Home{}, err
+	}
+	h := Home{Settings: row.Settings}
+	for _, l := range []struct {
+		raw json.RawMessage
+		dst any
+	}{{row.Pages, &h.Pages}, {row.Topics, &h.Topics}, {row.Areas, &h.Areas}} {
+		if err := json.Unmarshal(l.raw, l.dst); err != nil {
+			return Home{}, fmt.Errorf("site.Home: %w", err)
+		}
+	}
+	return h, nil
 }
 
 // Areas lists the city's areas.
