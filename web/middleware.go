@@ -1,6 +1,7 @@
 package web
 
 import (
+	"agora/domain/feature"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -167,6 +168,7 @@ func (s *Server) platformLocale(c *gin.Context) {
 func (s *Server) readScope(c *gin.Context) {
 	ctx, end := s.db.ReadScope(c.Request.Context())
 	defer end()
-	c.Request = c.Request.WithContext(ctx)
+	// The city's feature switches are read once per request too.
+	c.Request = c.Request.WithContext(feature.WithMemo(ctx))
 	c.Next()
 }

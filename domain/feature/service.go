@@ -47,6 +47,34 @@ func (s *Service) off(ctx context.Context) ([]string, error) {
 	return off, err
 }
 
+// memoKey holds, in a request's context, the features its city turned off,
+// read once for the whole request.
+type memoKey struct{}
+
+type memo struct {
+	off    []string
+	loaded bool
+}
+
+// WithMemo returns a context in which Enabled reads the admins' choices at
+// most once (a request's context: the choices do not change within it).
+func WithMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, memoKey{}, &memo{})
+}
+
+// offOnce is off, memoised in the context when it has a memo.
+func (s *Service) offOnce(ctx context.Context) ([]string, error) {
+	m, _ := ctx.Value(memoKey{}).(*memo)
+	if m != nil && m.loaded {
+		return m.off, nil
+	}
+	off, err := s.off(ctx)
+	if err == nil && m != nil {
+		m.off, m.loaded = off, true
+	}
+	return off, err
+}
+
 // Enabled returns nil when the city may use k now: the plan allows it and
 // its admins did not turn it off. Otherwise errs.FeatureUnavailable.
 func (s *Service) Enabled(ctx context.Context, k Key) error {
@@ -54,14 +82,11 @@ func (s *Service) Enabled(ctx context.Context, k Key) error {
 	if err := Require(t, k); err != nil {
 		return err
 	}
-	var on bool
-	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		return tx.GetContext(ctx, &on, `SELECT NOT EXISTS (SELECT 1 FROM feature_settings WHERE feature = $1 AND NOT enabled)`, string(k))
-	})
+	off, err := s.offOnce(ctx)
 	if err != nil {
 		return err
 	}
-	if !on {
+	if slices.Contains(off, string(k)) {
 		return errs.E("feature.Enabled", errs.FeatureUnavailable, "%s is turned off by this city's admins", k).WithRule("feature_off", string(k))
 	}
 	return nil
