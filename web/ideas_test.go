@@ -105,6 +105,14 @@ func TestReactionCountsStayExactUnderConcurrency(t *testing.T) {
 	require.Equal(t, counts.RowLikes, counts.Likes, "likes counter equals the like rows")
 	require.Equal(t, counts.RowDislikes, counts.Dislikes, "dislikes counter equals the dislike rows")
 	require.LessOrEqual(t, counts.Likes+counts.Dislikes, n, "one reaction per user")
+	// The list's narrow copy (idea_listing) moved with every change.
+	var listing struct{ Likes, Dislikes int }
+	require.NoError(t, env.DB.InReadTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
+		return tx.QueryRowxContext(context.Background(), `SELECT likes_count, dislikes_count FROM idea_listing WHERE id = $1`, it.ID).
+			Scan(&listing.Likes, &listing.Dislikes)
+	}))
+	require.Equal(t, counts.Likes, listing.Likes, "the listing's likes")
+	require.Equal(t, counts.Dislikes, listing.Dislikes, "the listing's dislikes")
 	t.Logf("after %d concurrent reactions: %d likes, %d dislikes", n*12, counts.Likes, counts.Dislikes)
 }
 

@@ -179,13 +179,15 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		conds = append(conds, "i.status_id = (SELECT id FROM idea_statuses WHERE code = "+arg(f.Status)+")")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		conds = append(conds, "i.search @@ websearch_to_tsquery("+arg(searchConfig(t.DefaultLocale()))+"::regconfig, "+arg(q)+")")
+		conds = append(conds, "i.id IN (SELECT x.id FROM ideas x WHERE x.search @@ websearch_to_tsquery("+arg(searchConfig(t.DefaultLocale()))+"::regconfig, "+arg(q)+"))")
 	}
 	where := strings.Join(conds, " AND ")
 	countArgs := append([]any(nil), args...)
-	from := "ideas i"
+	// The conditions and orders read the narrow listing (see migration
+	// 0025), which has the idea's columns they name under the same names.
+	from := "idea_listing i"
 	if f.Sort == "status" {
-		from = "ideas i JOIN idea_statuses s ON s.id = i.status_id"
+		from = "idea_listing i JOIN idea_statuses s ON s.id = i.status_id"
 	}
 	if f.Sort == "random" {
 		order = strings.Replace(order, "$seed", arg(f.Seed), 1)
@@ -207,7 +209,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 				return nil
 			}
 			// Past the last page: the total still counts.
-			return tx.GetContext(ctx, &total, `SELECT count(*) FROM ideas i WHERE `+where, countArgs...)
+			return tx.GetContext(ctx, &total, `SELECT count(*) FROM idea_listing i WHERE `+where, countArgs...)
 		}
 		total = page[0].Total
 		ids := make([]int64, len(page))
