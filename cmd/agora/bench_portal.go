@@ -431,7 +431,7 @@ func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*port
 	}
 	began := time.Now()
 	err = db.InTx(ctx, func(tx *tenant.Tx) error {
-		for _, t := range []string{"users", "ideas", "idea_topics", "comments", "reactions", "follows"} {
+		for _, t := range []string{"users", "ideas", "idea_listing", "idea_topics", "comments", "reactions", "follows"} {
 			if _, err := tx.ExecContext(ctx, "ANALYZE "+t); err != nil {
 				return fmt.Errorf("analyze %s: %w", t, err)
 			}
