@@ -286,6 +286,22 @@ func TestCLIEndToEnd(t *testing.T) {
 	require.Contains(t, res.stderr, "plan")
 	require.Equal(t, "premium", show().Plan)
 
+	// The operator's overrides and the trial's end.
+	res = agora(t, "tenant", "update", "gent", "--grant", "open_data", "--revoke", "comments", "--trial-ends", "2030-01-31")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Contains(t, res.stdout, "granted     open_data")
+	require.Contains(t, res.stdout, "revoked     comments")
+	require.Contains(t, res.stdout, "trial ends  2030-01-31")
+	res = agora(t, "tenant", "update", "gent", "--grant", "teleportation")
+	require.Equal(t, 1, res.code)
+	require.Contains(t, res.stderr, "overrides")
+	res = agora(t, "tenant", "update", "gent", "--trial-ends", "soon")
+	require.Equal(t, 2, res.code, "a bad date is a usage error: %s", res.stderr)
+	res = agora(t, "tenant", "update", "gent", "--reset-overrides", "open_data,comments", "--trial-ends", "none")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.NotContains(t, res.stdout, "granted")
+	require.NotContains(t, res.stdout, "trial ends")
+
 	res = agora(t, "tenant", "add-host", "gent", "www.gent.example.org")
 	require.Equal(t, 0, res.code, res.stderr)
 	got = show()
