@@ -235,11 +235,23 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 	return out, total, err
 }
 
-// reactable lists what can be reacted to: the table, and the condition
-// that the item is still there.
-var reactable = map[string]struct{ table, live string }{
-	"idea":    {"ideas", "deleted_at IS NULL AND hidden_at IS NULL"},
-	"comment": {"comments", "deleted_by IS NULL AND hidden_at IS NULL"},
+// reactable lists what can be reacted to: the query that locks a live item
+// and reads its project and, for ideas, its phase's reaction rules.
+var reactable = map[string]struct{ table, lock string }{
+	"idea": {"ideas", `SELECT i.project_id, i.phase_id, p.dislikes_enabled, p.reaction_limit
+		FROM ideas i LEFT JOIN phases p ON p.id = i.phase_id
+		WHERE i.id = $1 AND i.deleted_at IS NULL AND i.hidden_at IS NULL FOR UPDATE OF i`},
+	"comment": {"comments", `SELECT i.project_id, NULL::bigint AS phase_id, NULL::boolean AS dislikes_enabled, NULL::int AS reaction_limit
+		FROM comments c JOIN ideas i ON i.id = c.idea_id
+		WHERE c.id = $1 AND c.deleted_by IS NULL AND c.hidden_at IS NULL FOR UPDATE OF c`},
+}
+
+// reactionRules is what the locked item says about reacting to it.
+type reactionRules struct {
+	ProjectID int64  `db:"project_id"`
+	PhaseID   *int64 `db:"phase_id"`
+	Dislikes  *bool  `db:"dislikes_enabled"`
+	Limit     *int   `db:"reaction_limit"`
 }
 
 // React sets the user's reaction on an idea to mode (like or dislike),
@@ -280,15 +292,16 @@ func (s *Service) setReaction(ctx context.Context, userID int64, itemType string
 	}
 	it := reactable[itemType]
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM `+it.table+` WHERE id = $1 AND `+it.live+` FOR UPDATE)`, itemID); err != nil {
-			return err
-		}
-		if !exists {
+		var rules reactionRules
+		err := tx.GetContext(ctx, &rules, it.lock, itemID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return errs.E(op, errs.NotFound, "no %s %d", itemType, itemID)
 		}
+		if err != nil {
+			return err
+		}
 		var old string
-		err := tx.GetContext(ctx, &old, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = $2 AND item_id = $3`, userID, itemType, itemID)
+		err = tx.GetContext(ctx, &old, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = $2 AND item_id = $3`, userID, itemType, itemID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			old = ""
@@ -299,7 +312,7 @@ func (s *Service) setReaction(ctx context.Context, userID int64, itemType string
 			return nil
 		}
 		if itemType == "idea" && mode != "" {
-			if err := checkPhaseReactionRules(ctx, tx, userID, itemID, mode, old == ""); err != nil {
+			if err := checkPhaseReactionRules(ctx, tx, userID, rules, mode, old == ""); err != nil {
 				return err
 			}
 		}
@@ -315,15 +328,13 @@ func (s *Service) setReaction(ctx context.Context, userID int64, itemType string
 		if err != nil {
 			return err
 		}
-		if old != "" {
-			if err := bump(ctx, tx, it.table, itemID, old, -1); err != nil {
-				return err
-			}
-		}
-		if mode != "" {
-			if err := bump(ctx, tx, it.table, itemID, mode, 1); err != nil {
-				return err
-			}
+		// The counters move in one statement, by the old and the new mode.
+		delta := map[string]int{}
+		delta[old]--
+		delta[mode]++
+		if _, err := tx.ExecContext(ctx, `UPDATE `+it.table+` SET likes_count = likes_count + $2, dislikes_count = dislikes_count + $3
+			WHERE id = $1`, itemID, delta["like"], delta["dislike"]); err != nil {
+			return err
 		}
 		action := "reaction.created"
 		switch {
@@ -332,7 +343,9 @@ func (s *Service) setReaction(ctx context.Context, userID int64, itemType string
 		case old != "":
 			action = "reaction.changed"
 		}
-		return recordReaction(ctx, tx, userID, action, itemType, itemID, mode)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: userID, Action: action, ItemType: itemType, ItemID: itemID,
+			ProjectID: rules.ProjectID, Payload: map[string]any{"mode": mode}})
+		return err
 	})
 }
 
@@ -340,17 +353,8 @@ func (s *Service) setReaction(ctx context.Context, userID int64, itemType string
 // dislike: dislikes may be off, and a new reaction may exceed the number
 // each user has in the phase. The user's row is locked while counting, so
 // two reactions of the same user cannot both take the last one.
-func checkPhaseReactionRules(ctx context.Context, tx *tenant.Tx, userID, ideaID int64, mode string, isNew bool) error {
+func checkPhaseReactionRules(ctx context.Context, tx *tenant.Tx, userID int64, rules reactionRules, mode string, isNew bool) error {
 	const op = "idea.React"
-	var rules struct {
-		PhaseID  *int64 `db:"phase_id"`
-		Dislikes *bool  `db:"dislikes_enabled"`
-		Limit    *int   `db:"reaction_limit"`
-	}
-	if err := tx.GetContext(ctx, &rules, `SELECT i.phase_id, p.dislikes_enabled, p.reaction_limit
-		FROM ideas i LEFT JOIN phases p ON p.id = i.phase_id WHERE i.id = $1`, ideaID); err != nil {
-		return err
-	}
 	if mode == "dislike" && rules.Dislikes != nil && !*rules.Dislikes {
 		return errs.InvalidField(op, "mode", "dislikes are off in this phase").WithRule("dislikes_off")
 	}
@@ -395,30 +399,6 @@ func (s *Service) ReactionsLeft(ctx context.Context, userID, phaseID int64) (lef
 		return nil
 	})
 	return left, limited, err
-}
-
-// recordReaction logs a reaction's change with the item's project.
-func recordReaction(ctx context.Context, tx *tenant.Tx, userID int64, action, itemType string, itemID int64, mode string) error {
-	var project int64
-	q := `SELECT project_id FROM ideas WHERE id = $1`
-	if itemType == "comment" {
-		q = `SELECT i.project_id FROM comments c JOIN ideas i ON i.id = c.idea_id WHERE c.id = $1`
-	}
-	if err := tx.GetContext(ctx, &project, q, itemID); err != nil {
-		return err
-	}
-	_, err := activity.Record(ctx, tx, activity.Activity{Actor: userID, Action: action, ItemType: itemType, ItemID: itemID,
-		ProjectID: project, Payload: map[string]any{"mode": mode}})
-	return err
-}
-
-func bump(ctx context.Context, tx *tenant.Tx, table string, id int64, mode string, delta int) error {
-	col := "likes_count"
-	if mode == "dislike" {
-		col = "dislikes_count"
-	}
-	_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET `+col+` = `+col+` + $2 WHERE id = $1`, id, delta)
-	return err
 }
 
 // Update changes an idea's title, body and topics (its author while the
