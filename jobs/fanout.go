@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/hibiken/asynq"
@@ -100,11 +99,7 @@ func (f *Fanout) Send(ctx context.Context, task *asynq.Task) error {
 	}
 	// One at a time, and a failed send does not stop the others.
 	out, err := postman{db: f.db, sender: f.sender, stopAfter: len(parcels) + 1}.deliver(ctx, parcels, nil)
-	errs := []error{err}
-	for _, d := range out {
-		errs = append(errs, d.err)
-	}
-	return errors.Join(errs...)
+	return failures(out, err)
 }
 
 // parcel is one notification email, in the recipient's language, with its

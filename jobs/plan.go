@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -138,48 +137,24 @@ func (p *Plans) Apply(ctx context.Context, task *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	base := p.portalURL(t.PrimaryHost)
-	var errs []error
-	for _, a := range admins {
-		errs = append(errs, p.tell(ctx, t, settings, base, event, ch, a.ID, a.Email, a.FirstName, a.Locale))
-	}
-	return errors.Join(errs...)
-}
-
-// tell emails one admin about the change, at most once per event.
-func (p *Plans) tell(ctx context.Context, t *tenant.Tenant, settings site.Settings, base, event string, ch planChange,
-	userID int64, to, firstName, locale string) error {
-	var ledger int64
-	var claimed bool
-	err := p.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var err error
-		ledger, claimed, err = email.Claim(ctx, tx, "plan_changed", to, event, userID)
-		return err
-	})
-	if err != nil || !claimed {
-		return err
-	}
-	if locale == "" {
-		locale = t.DefaultLocale()
-	}
-	subject, text, html, err := p.composer.Compose(
-		email.Branding{CityName: settings.Name, PrimaryColor: settings.PrimaryColor, PortalURL: base},
-		email.Content{Kind: "plan_changed", Locale: locale, FirstName: firstName, Link: base + "/admin/features", Data: ch.in(p.names, locale)})
-	if err == nil {
-		err = p.sender.Send(ctx, email.Message{
-			FromName: settings.Name, From: "noreply@" + strings.TrimPrefix(t.PrimaryHost, "www."), To: to,
-			Subject: subject, Text: text, HTML: html,
-			MessageID: fmt.Sprintf("plan_changed.%d.%d@%s", ledger, t.ID, t.PrimaryHost),
-		})
-	}
-	bg := context.WithoutCancel(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return err // the server may have it: keep the claim
+	// Each admin once per change (the ledger's event is the change), in
+	// their language; a failed send does not stop the others.
+	post := cityPost{t: t, settings: settings, base: p.portalURL(t.PrimaryHost)}
+	parcels := make([]parcel, len(admins))
+	for i, a := range admins {
+		locale := a.Locale
+		if locale == "" {
+			locale = t.DefaultLocale()
 		}
-		return errors.Join(err, p.db.InTx(bg, func(tx *tenant.Tx) error { return email.Release(bg, tx, ledger) }))
+		parcels[i] = parcel{campaign: "plan_changed", event: event, to: a.Email, userID: a.ID,
+			compose: func(ledger int64) (email.Message, error) {
+				subject, text, html, err := p.composer.Compose(post.branding(), email.Content{Kind: "plan_changed", Locale: locale,
+					FirstName: a.FirstName, Link: post.base + "/admin/features", Data: ch.in(p.names, locale)})
+				return post.message("plan_changed", ledger, a.Email, subject, text, html, ""), err
+			}}
 	}
-	return p.db.InTx(bg, func(tx *tenant.Tx) error { return email.MarkSent(bg, tx, ledger) })
+	out, err := postman{db: p.db, sender: p.sender, stopAfter: len(parcels) + 1}.deliver(ctx, parcels, nil)
+	return failures(out, err)
 }
 
 // TrialTick moves every city whose trial ended to the essential plan, as an

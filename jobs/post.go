@@ -140,6 +140,15 @@ func (p postman) deliver(ctx context.Context, parcels []parcel, record func(ctx 
 	return out, stop
 }
 
+// failures joins why a batch stopped and every failed send of it.
+func failures(out []delivery, stop error) error {
+	errs := []error{stop}
+	for _, d := range out {
+		errs = append(errs, d.err)
+	}
+	return errors.Join(errs...)
+}
+
 // deliverOne claims one parcel's ledger row and sends it. Once begun it is
 // not cut short by ctx: a claim whose send was interrupted would leave the
 // recipient without their email.
@@ -221,13 +230,17 @@ func (c cityPost) unsubscribe(userID int64, k email.Campaign) string {
 func (c cityPost) preferences() string { return c.base + "/profile#email-consents" }
 
 // message addresses one email of kind, whose ledger row is ledger, from the
-// city to to, with the one-click unsubscribe headers of unsubscribe.
+// city to to, with the one-click unsubscribe headers of unsubscribe (none
+// for a transactional email, whose unsubscribe is "").
 func (c cityPost) message(kind string, ledger int64, to, subject, text, html, unsubscribe string) email.Message {
 	host := c.t.PrimaryHost
-	return email.Message{
+	m := email.Message{
 		FromName: c.settings.Name, From: "noreply@" + strings.TrimPrefix(host, "www."), To: to,
 		Subject: subject, Text: text, HTML: html,
 		MessageID: fmt.Sprintf("%s.%d.%d@%s", kind, ledger, c.t.ID, host),
-		Headers:   email.UnsubscribeHeaders(unsubscribe),
 	}
+	if unsubscribe != "" {
+		m.Headers = email.UnsubscribeHeaders(unsubscribe)
+	}
+	return m
 }
