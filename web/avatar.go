@@ -1,39 +1,11 @@
 package web
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 
 	"github.com/gin-gonic/gin"
-
-	"agora/domain/errs"
-	"agora/domain/user"
 )
-
-// readAvatar reads the uploaded "avatar" file, refusing bodies over the limit
-// before reading them whole.
-func readAvatar(c *gin.Context) ([]byte, error) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, user.AvatarMaxBytes+64<<10)
-	fh, err := c.FormFile("avatar")
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, errs.InvalidField("avatar", "avatar", "the image is larger than 2 MB").WithRule("file_size", 2)
-		}
-		return nil, errs.InvalidField("avatar", "avatar", "choose an image file").WithRule("file_missing")
-	}
-	if fh.Size > user.AvatarMaxBytes {
-		return nil, errs.InvalidField("avatar", "avatar", "the image is larger than 2 MB").WithRule("file_size", 2)
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, user.AvatarMaxBytes+1))
-}
 
 // apiSetAvatar replaces the caller's avatar (multipart field "avatar").
 func (s *Server) apiSetAvatar(c *gin.Context) {
@@ -41,7 +13,7 @@ func (s *Server) apiSetAvatar(c *gin.Context) {
 	if !ok {
 		return
 	}
-	data, err := readAvatar(c)
+	data, err := readImage(c, "avatar")
 	if err == nil {
 		var name string
 		if name, err = s.users.SetAvatar(c.Request.Context(), u.ID, data, s.cfg.StorageDir); err == nil {
@@ -58,7 +30,7 @@ func (s *Server) avatarSubmit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	data, err := readAvatar(c)
+	data, err := readImage(c, "avatar")
 	if err == nil {
 		_, err = s.users.SetAvatar(c.Request.Context(), u.ID, data, s.cfg.StorageDir)
 	}

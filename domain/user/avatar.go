@@ -11,14 +11,8 @@ import (
 	"agora/tenant"
 )
 
-// Avatar limits.
-const (
-	AvatarMaxBytes = media.MaxBytes
-	AvatarMaxSide  = media.MaxSide
-)
-
-// SetAvatar stores a PNG or JPEG image (at most AvatarMaxBytes and
-// AvatarMaxSide pixels a side) as the user's avatar, replacing the previous
+// SetAvatar stores a PNG or JPEG image (at most media.MaxBytes and
+// media.MaxSide pixels a side) as the user's avatar, replacing the previous
 // one. Errors: errs.Invalid naming "avatar" and the rule.
 func (s *Service) SetAvatar(ctx context.Context, id ID, data []byte, storageDir string) (string, error) {
 	name, err := media.Save(ctx, "user.SetAvatar", "avatar", storageDir, "avatars", fmt.Sprint(id), data)
