@@ -1,7 +1,9 @@
 package web
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -156,11 +158,14 @@ func (s *Server) apiUpdatePhase(c *gin.Context) {
 		s.apiError(c, errs.E("projects", errs.NotFound, "no phase %d in project %d", phaseID, id))
 		return
 	}
-	had := len(ph.Permissions)
+	before := maps.Clone(ph.Permissions)
 	if !s.bindJSON(c, ph) {
 		return
 	}
-	if len(ph.Permissions) > 0 && len(ph.Permissions) != had && !s.gate(c, feature.GranularPermissions) {
+	// Setting rules per action is the plan feature; keeping a phase's rules
+	// through another edit is not.
+	changed := !maps.EqualFunc(before, ph.Permissions, func(a, b project.Rule) bool { return slices.Equal(a.Groups, b.Groups) && a.Level == b.Level })
+	if changed && len(ph.Permissions) > 0 && !s.gate(c, feature.GranularPermissions) {
 		return
 	}
 	out, err := s.projects.UpdatePhase(c.Request.Context(), a.UserID, id, phaseID, *ph)
