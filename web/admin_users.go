@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/group"
 	"agora/domain/user"
 	"agora/tenant"
@@ -39,9 +40,6 @@ func (s *Server) requireAdmin(c *gin.Context) {
 		c.Next()
 	}
 }
-
-// exportsAllowed reports whether the city's plan includes exports.
-func exportsAllowed(t *tenant.Tenant) bool { return t.Plan != tenant.PlanEssential }
 
 func filterOf(c *gin.Context) user.Filter {
 	page, _ := strconv.Atoi(c.Query("page"))
@@ -73,15 +71,13 @@ func (s *Server) adminUsers(c *gin.Context) {
 	loc := c.GetString(keyLocale)
 	v := view{Title: s.i18n.T(loc, "admin.users.title"), Admin: &adminView{
 		Users: users, Total: total, Filter: f, Groups: groups, Invitations: invitations,
-		ExportsAllowed: exportsAllowed(t), Seats: seatsOf(t.Plan),
+		ExportsAllowed: s.features.Enabled(ctx, feature.Exports) == nil, Seats: seatsOf(t.Plan),
 		Pages: (total + user.PageSize - 1) / user.PageSize,
 	}}
-	if msg := c.Query("msg"); msg != "" {
-		v.Notice = s.i18n.T(loc, "admin.msg."+msg, c.Query("n"))
+	if c.Query("err") != "" {
+		v.Form = &form{Values: map[string]string{}, Errors: map[string]string{}}
 	}
-	if e := c.Query("err"); e != "" {
-		v.Form = &form{Values: map[string]string{}, Errors: map[string]string{}, Error: e}
-	}
+	s.adminNotice(c, &v)
 	s.html(c, http.StatusOK, "admin_users", v)
 }
 
@@ -97,11 +93,7 @@ type adminView struct {
 }
 
 func seatsOf(p tenant.Plan) map[string]int {
-	out := map[string]int{}
-	for r, n := range user.Seats[p] {
-		out[string(r)] = n
-	}
-	return out
+	return map[string]int{"admin": user.SeatsFor(p, user.RoleAdmin), "moderator": user.SeatsFor(p, user.RoleModerator)}
 }
 
 // back returns to the user list with a message or a translated error.
@@ -227,9 +219,7 @@ func csvAddresses(r io.Reader) ([]string, error) {
 // adminExportUsers streams the user list as CSV, with personal fields, to
 // admins of cities whose plan includes exports.
 func (s *Server) adminExportUsers(c *gin.Context) {
-	t, _ := tenant.FromContext(c.Request.Context())
-	if !exportsAllowed(t) {
-		s.fail(c, http.StatusForbidden, "feature_unavailable", "error.feature_unavailable", "standard")
+	if !s.gate(c, feature.Exports) {
 		return
 	}
 	c.Header("Content-Type", "text/csv; charset=utf-8")

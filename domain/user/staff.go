@@ -10,23 +10,30 @@ import (
 
 	"agora/domain/email"
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/token"
 	"agora/tenant"
 )
 
-// Seats are the staff places of each plan (-1: unlimited). Operator staff are
-// platform operators, not city users, so they never take a seat.
-var Seats = map[tenant.Plan]map[Role]int{
-	tenant.PlanEssential: {RoleAdmin: 2, RoleModerator: 5},
-	tenant.PlanStandard:  {RoleAdmin: 5, RoleModerator: 20},
-	tenant.PlanPremium:   {RoleAdmin: -1, RoleModerator: -1},
+// SeatsFor is how many users of role the plan includes (feature.Seats;
+// feature.Unlimited, -1, for no limit). Operator staff are platform
+// operators, not city users, so they never take a seat.
+func SeatsFor(p tenant.Plan, role Role) int {
+	admins, moderators := feature.Seats(p)
+	switch role {
+	case RoleAdmin:
+		return admins
+	case RoleModerator:
+		return moderators
+	}
+	return feature.Unlimited
 }
 
 // checkSeat fails with errs.Forbidden when the city's plan has no free seat
 // for role. Pending invitations hold a seat too.
 func checkSeat(ctx context.Context, tx *tenant.Tx, role Role) error {
-	limit, ok := Seats[tx.Tenant.Plan][role]
-	if !ok || limit < 0 {
+	limit := SeatsFor(tx.Tenant.Plan, role)
+	if limit < 0 {
 		return nil
 	}
 	var used int
