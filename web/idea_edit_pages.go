@@ -15,7 +15,7 @@ import (
 
 // ideaEditPage shows the edit form, filled in.
 func (s *Server) ideaEditPage(c *gin.Context) {
-	_, it, err := s.ideaAuthorOrStaff(c)
+	_, it, err := s.ideaEditable(c)
 	if err != nil {
 		s.pageError(c, err)
 		return
@@ -51,7 +51,7 @@ func (s *Server) renderIdeaEdit(c *gin.Context, status int, it *idea.Idea, f *fo
 // ideaEditSubmit saves the edit form; a refusal shows the form again with
 // what was typed and the reason.
 func (s *Server) ideaEditSubmit(c *gin.Context) {
-	a, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaEditable(c)
 	if err != nil {
 		s.pageError(c, err)
 		return
@@ -87,7 +87,7 @@ func (s *Server) ideaEditSubmit(c *gin.Context) {
 // ideaDeleteSubmit deletes the idea (its author or staff) and returns to
 // the project.
 func (s *Server) ideaDeleteSubmit(c *gin.Context) {
-	a, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaOwned(c)
 	if err == nil {
 		err = s.ideas.Delete(c.Request.Context(), a.UserID, it.ID)
 	}

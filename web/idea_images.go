@@ -14,7 +14,7 @@ import (
 // and remove them, from the idea page or the API.
 
 func (s *Server) apiAddIdeaImage(c *gin.Context) {
-	a, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaEditable(c)
 	var img *idea.Image
 	if err == nil {
 		var data []byte
@@ -30,7 +30,7 @@ func (s *Server) apiAddIdeaImage(c *gin.Context) {
 }
 
 func (s *Server) apiRemoveIdeaImage(c *gin.Context) {
-	a, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaEditable(c)
 	if err == nil {
 		imageID, _ := strconv.ParseInt(c.Param("image"), 10, 64)
 		err = s.ideas.RemoveImage(c.Request.Context(), a.UserID, it.ID, imageID, s.cfg.StorageDir)
@@ -44,7 +44,7 @@ func (s *Server) apiRemoveIdeaImage(c *gin.Context) {
 
 // ideaImageSubmit adds a picture from the idea page's form.
 func (s *Server) ideaImageSubmit(c *gin.Context) {
-	a, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaEditable(c)
 	if err == nil {
 		var data []byte
 		if data, err = readImage(c, "image"); err == nil {
@@ -56,7 +56,7 @@ func (s *Server) ideaImageSubmit(c *gin.Context) {
 
 // ideaImageDeleteSubmit removes a picture from the idea page.
 func (s *Server) ideaImageDeleteSubmit(c *gin.Context) {
-	a, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaEditable(c)
 	if err == nil {
 		imageID, _ := strconv.ParseInt(c.Param("name"), 10, 64)
 		err = s.ideas.RemoveImage(c.Request.Context(), a.UserID, it.ID, imageID, s.cfg.StorageDir)

@@ -154,21 +154,6 @@ func (s *Server) postIdeaSubmit(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(it.ID, 10))
 }
 
-// mayEditIdea reports whether the viewer may change the idea (its pictures):
-// staff always, its author while the phase takes ideas and none answered it.
-func (s *Server) mayEditIdea(c *gin.Context, a permission.Actor, it *idea.Idea) bool {
-	if a.Anonymous() {
-		return false
-	}
-	if a.Staff(it.ProjectID) {
-		return true
-	}
-	if it.AuthorID == nil || *it.AuthorID != a.UserID || it.Status != "proposed" {
-		return false
-	}
-	_, _, err := s.ideaScope(c, a, it.ProjectID, permission.Post)
-	return err == nil
-}
 
 // formCoordinates reads the optional location_lat and location_lng fields.
 func formCoordinates(c *gin.Context) (lat, lng *float64, err error) {
@@ -243,7 +228,7 @@ func (s *Server) ideaPage(c *gin.Context) {
 	if c.Query("reported") != "" {
 		v.Notice = s.i18n.T(c.GetString(keyLocale), "report.thanks")
 	}
-	v.CanEditIdea = s.mayEditIdea(c, a, it)
+	v.CanEditIdea = s.editRule(c, a, it) == nil
 	v.ReactionsLeft = -1
 	if ph, ok := project.CurrentPhase(p.Phases, time.Now()); ok {
 		if d := permission.Can(a, permission.React, ph.Scope(*p), time.Now()); !d.OK() || a.Anonymous() {

@@ -330,10 +330,10 @@ func randomSeed(a permission.Actor) string {
 	return strconv.FormatInt(a.UserID, 10) + "-" + time.Now().UTC().Format("2006-01-02")
 }
 
-// ideaAuthorOrStaff loads a visible idea and says whether the caller may
-// change it: staff of its project always; its author while the current phase
-// takes ideas from them and no one has answered it yet.
-func (s *Server) ideaAuthorOrStaff(c *gin.Context) (permission.Actor, *idea.Idea, error) {
+// ideaOwned loads the :id idea for its author or staff (errs.Forbidden
+// for anyone else). It checks nothing of the phase: enough to delete one's
+// own idea; ideaEditable adds the rules of editing.
+func (s *Server) ideaOwned(c *gin.Context) (permission.Actor, *idea.Idea, error) {
 	a, err := s.actor(c)
 	if err != nil {
 		return a, nil, err
@@ -345,24 +345,39 @@ func (s *Server) ideaAuthorOrStaff(c *gin.Context) (permission.Actor, *idea.Idea
 	if err != nil {
 		return a, nil, err
 	}
-	if a.Staff(it.ProjectID) {
-		return a, it, nil
-	}
-	if it.AuthorID == nil || *it.AuthorID != a.UserID {
+	if !a.Staff(it.ProjectID) && (it.AuthorID == nil || *it.AuthorID != a.UserID) {
 		return a, nil, errs.E("ideas", errs.Forbidden, "only its author or staff can change an idea")
 	}
-	// Deleting one's own idea is always allowed; every other change follows
-	// the phase's rules.
-	deleting := c.Request.Method == http.MethodDelete && c.FullPath() == "/api/v1/ideas/:id" || c.FullPath() == "/ideas/:id/delete"
-	if !deleting {
-		if it.Status != "proposed" {
-			return a, nil, errs.E("ideas", errs.Forbidden, "the city has answered this idea: it can no longer be edited")
-		}
-		if _, _, err := s.ideaScope(c, a, it.ProjectID, permission.Post); err != nil {
-			return a, nil, err
-		}
+	return a, it, nil
+}
+
+// ideaEditable is ideaOwned for changes: see editRule.
+func (s *Server) ideaEditable(c *gin.Context) (permission.Actor, *idea.Idea, error) {
+	a, it, err := s.ideaOwned(c)
+	if err == nil {
+		err = s.editRule(c, a, it)
+	}
+	if err != nil {
+		return a, nil, err
 	}
 	return a, it, nil
+}
+
+// editRule says whether a may change idea it: staff always; its author
+// while the city has not answered it and the phase takes ideas.
+func (s *Server) editRule(c *gin.Context, a permission.Actor, it *idea.Idea) error {
+	switch {
+	case a.Anonymous():
+		return errs.E("ideas", errs.Unauthenticated, "log in first")
+	case a.Staff(it.ProjectID):
+		return nil
+	case it.AuthorID == nil || *it.AuthorID != a.UserID:
+		return errs.E("ideas", errs.Forbidden, "only its author or staff can change an idea")
+	case it.Status != "proposed":
+		return errs.E("ideas", errs.Forbidden, "the city has answered this idea: it can no longer be edited")
+	}
+	_, _, err := s.ideaScope(c, a, it.ProjectID, permission.Post)
+	return err
 }
 
 // apiUpdateIdea edits an idea ({"title", "body", "topics"}).
@@ -371,7 +386,7 @@ func (s *Server) apiUpdateIdea(c *gin.Context) {
 	if !s.bindJSON(c, &n) {
 		return
 	}
-	a, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaEditable(c)
 	if err == nil {
 		err = s.checkLanguage(c, "body", n.Title, n.Body)
 	}
@@ -388,7 +403,7 @@ func (s *Server) apiUpdateIdea(c *gin.Context) {
 
 // apiDeleteIdea deletes an idea (its author or staff).
 func (s *Server) apiDeleteIdea(c *gin.Context) {
-	a, it, err := s.ideaAuthorOrStaff(c)
+	a, it, err := s.ideaOwned(c)
 	if err == nil {
 		err = s.ideas.Delete(c.Request.Context(), a.UserID, it.ID)
 	}
