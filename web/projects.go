@@ -11,7 +11,6 @@ import (
 
 	"agora/domain/errs"
 	"agora/domain/feature"
-	"agora/domain/group"
 	"agora/domain/permission"
 	"agora/domain/project"
 	"agora/tenant"
@@ -29,10 +28,7 @@ func (s *Server) actor(c *gin.Context) (permission.Actor, error) {
 	ctx := c.Request.Context()
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		var err error
-		if a.ModeratorOf, err = project.ModeratedBy(ctx, tx, a.UserID); err != nil {
-			return err
-		}
-		a.Groups, err = group.Of(ctx, tx, a.UserID)
+		a, err = project.WithMemberships(ctx, tx, a)
 		return err
 	})
 	return a, err

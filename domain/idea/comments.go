@@ -10,7 +10,6 @@ import (
 
 	"agora/domain/activity"
 	"agora/domain/errs"
-	"agora/domain/group"
 	"agora/domain/notify"
 	"agora/domain/permission"
 	"agora/domain/project"
@@ -145,12 +144,8 @@ func canSee(ctx context.Context, tx *tenant.Tx, projectID int64, users []int64) 
 		if err := tx.GetContext(ctx, &u, `SELECT role, email_confirmed_at IS NOT NULL AS confirmed, blocked_until FROM users WHERE id = $1`, id); err != nil {
 			return nil, err
 		}
-		a := permission.Actor{UserID: id, Role: u.Role, Confirmed: u.Confirmed, BlockedUntil: u.Blocked}
-		var err error
-		if a.ModeratorOf, err = project.ModeratedBy(ctx, tx, id); err != nil {
-			return nil, err
-		}
-		if a.Groups, err = group.Of(ctx, tx, id); err != nil {
+		a, err := project.WithMemberships(ctx, tx, permission.Actor{UserID: id, Role: u.Role, Confirmed: u.Confirmed, BlockedUntil: u.Blocked})
+		if err != nil {
 			return nil, err
 		}
 		if project.CanView(p, a, now) {

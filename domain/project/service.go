@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"agora/domain/errs"
+	"agora/domain/group"
 	"agora/domain/locale"
 	"agora/domain/permission"
 	"agora/tenant"
@@ -371,6 +372,17 @@ func CanView(p Project, a permission.Actor, now time.Time) bool {
 
 func scopeOf(p Project) permission.Scope {
 	return permission.Scope{ProjectID: p.ID, Visibility: permission.Visibility(p.Visibility), VisibilityGroups: p.Groups}
+}
+
+// WithMemberships completes an actor with the projects they moderate and
+// the groups they belong to (manual and smart), read on q.
+func WithMemberships(ctx context.Context, q sqlx.QueryerContext, a permission.Actor) (permission.Actor, error) {
+	var err error
+	if a.ModeratorOf, err = ModeratedBy(ctx, q, a.UserID); err != nil {
+		return a, err
+	}
+	a.Groups, err = group.Of(ctx, q, a.UserID)
+	return a, err
 }
 
 // ModeratedBy returns the ids of the projects user moderates, on q.
