@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	mrand "math/rand/v2"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -102,4 +104,53 @@ func measure(fn func() error) (measured, error) {
 	close(stop)
 	<-sampled
 	return measured{secs: secs, heapBase: base.HeapInuse, heapPeak: peak.Load()}, err
+}
+
+// driven is what drive measured.
+type driven struct {
+	rps          float64
+	lat          latencies // of the calls that succeeded
+	done, failed int
+	first        error // the first failure
+}
+
+// failure wraps a call's error for an atomic.Value.
+type failure struct{ err error }
+
+// drive runs clients goroutines calling do (with the client's number and
+// its own random source) in a loop for d.
+func drive(clients int, d time.Duration, do func(c int, rng *mrand.Rand) error) driven {
+	deadline := time.Now().Add(d)
+	lats := make([][]time.Duration, clients)
+	var failed atomic.Int64
+	var first atomic.Value
+	var wg sync.WaitGroup
+	began := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := mrand.New(mrand.NewPCG(uint64(c), 7))
+			for time.Now().Before(deadline) {
+				start := time.Now()
+				if err := do(c, rng); err != nil {
+					failed.Add(1)
+					first.CompareAndSwap(nil, failure{err}) // one concrete type, as atomic.Value requires
+					continue
+				}
+				lats[c] = append(lats[c], time.Since(start))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(began)
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	r := driven{rps: float64(len(all)) / elapsed.Seconds(), lat: summarize(all), done: len(all), failed: int(failed.Load())}
+	if f, ok := first.Load().(failure); ok {
+		r.first = f.err
+	}
+	return r
 }

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -636,42 +635,16 @@ func (q *queryCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // load, a failed call does not end the run: failures are counted, and the
 // caller decides whether there were too many.
 func portalLoad(clients int, d time.Duration, do func(c int, rng *mrand.Rand) (int, error)) portalResult {
-	deadline := time.Now().Add(d)
-	lats := make([][]time.Duration, clients)
-	var failed atomic.Int64
-	var first atomic.Value
-	var wg sync.WaitGroup
-	began := time.Now()
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := mrand.New(mrand.NewPCG(uint64(c), 7))
-			for time.Now().Before(deadline) {
-				start := time.Now()
-				status, err := do(c, rng)
-				if err != nil || status < 200 || status > 299 {
-					failed.Add(1)
-					if err == nil {
-						err = fmt.Errorf("HTTP %d", status)
-					}
-					first.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				lats[c] = append(lats[c], time.Since(start))
-			}
-		}()
+	r := drive(clients, d, func(c int, rng *mrand.Rand) error {
+		status, err := do(c, rng)
+		if err == nil && (status < 200 || status > 299) {
+			err = fmt.Errorf("HTTP %d", status)
+		}
+		return err
+	})
+	out := portalResult{rps: r.rps, lat: r.lat, failed: r.failed, total: r.done + r.failed}
+	if r.first != nil {
+		out.first = r.first.Error()
 	}
-	wg.Wait()
-	elapsed := time.Since(began)
-	var all []time.Duration
-	for _, l := range lats {
-		all = append(all, l...)
-	}
-	r := portalResult{rps: float64(len(all)) / elapsed.Seconds(), lat: summarize(all), failed: int(failed.Load())}
-	r.total = len(all) + r.failed
-	if f, ok := first.Load().(string); ok {
-		r.first = f
-	}
-	return r
+	return out
 }

@@ -255,7 +255,7 @@ func benchReads(ctx context.Context, cfg *config.Config, dsn string, ts []*tenan
 	for round := 1; round <= o.rounds; round++ {
 		for i, ph := range phases {
 			fmt.Fprintf(os.Stderr, "round %d/%d: %s (%s)\n", round, o.rounds, ph.name, o.duration)
-			r, err := drive(ctx, client, base+ph.path, ph.cities, o.clients, o.duration)
+			r, err := driveReads(ctx, client, base+ph.path, ph.cities, o.clients, o.duration)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", ph.name, err)
 			}
@@ -273,7 +273,7 @@ func benchReads(ctx context.Context, cfg *config.Config, dsn string, ts []*tenan
 
 // drive runs clients goroutines, each requesting a random city's host in a
 // loop for d, and reports throughput and latency.
-func drive(ctx context.Context, client *http.Client, target string, cities []*tenant.Tenant, clients int, d time.Duration) (readResult, error) {
+func driveReads(ctx context.Context, client *http.Client, target string, cities []*tenant.Tenant, clients int, d time.Duration) (readResult, error) {
 	return load(clients, d, func(rng *mrand.Rand) error {
 		return get(ctx, client, target, cities[rng.IntN(len(cities))].DefaultHost)
 	})
@@ -282,38 +282,11 @@ func drive(ctx context.Context, client *http.Client, target string, cities []*te
 // load runs clients goroutines calling do in a loop for d and reports
 // throughput and latency of the calls. Any failed call fails the run.
 func load(clients int, d time.Duration, do func(rng *mrand.Rand) error) (readResult, error) {
-	deadline := time.Now().Add(d)
-	lats := make([][]time.Duration, clients)
-	var failed atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	began := time.Now()
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := mrand.New(mrand.NewPCG(uint64(c), 42))
-			for time.Now().Before(deadline) {
-				start := time.Now()
-				if err := do(rng); err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-					continue
-				}
-				lats[c] = append(lats[c], time.Since(start))
-			}
-		}()
+	r := drive(clients, d, func(_ int, rng *mrand.Rand) error { return do(rng) })
+	if r.failed > 0 {
+		return readResult{}, fmt.Errorf("%d requests failed, first: %v", r.failed, r.first)
 	}
-	wg.Wait()
-	elapsed := time.Since(began)
-	var all []time.Duration
-	for _, l := range lats {
-		all = append(all, l...)
-	}
-	if f := failed.Load(); f > 0 {
-		return readResult{}, fmt.Errorf("%d requests failed, first: %v", f, firstErr.Load())
-	}
-	return readResult{rps: float64(len(all)) / elapsed.Seconds(), lat: summarize(all)}, nil
+	return readResult{rps: r.rps, lat: r.lat}, nil
 }
 
 func get(ctx context.Context, client *http.Client, target, host string) error {
