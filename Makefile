@@ -39,8 +39,10 @@ lint: ## go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-fuzz: ## fuzz tenant host normalisation for 30s
+fuzz: ## fuzz host normalisation, then the city portal's routes, 30s each
+	$(SERVICES)
 	$(GO) test ./tenant -run '^$$' -fuzz FuzzNormalizeHost -fuzztime 30s
+	$(GO) test ./web -run '^$$' -fuzz FuzzPortal -fuzztime 30s
 
 bench: ## start services if needed, then benchmark 1,000 cities
 	$(SERVICES) --db $(DB_NAME)

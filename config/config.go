@@ -44,6 +44,17 @@ type Config struct {
 	HostCacheTTL time.Duration
 	// Shards maps extra shard names to PostgreSQL URLs; "main" is DatabaseURL.
 	Shards map[string]string
+
+	// DBAcquireTimeout is how long a web request waits for a database
+	// connection (its city's share, then the pool) before it is answered 503.
+	DBAcquireTimeout time.Duration
+	// DBCityMaxConns caps the connections of one pool that one city's web
+	// requests may hold at once, so a busy city cannot take them all; 0 means
+	// three quarters of DBMaxConns.
+	DBCityMaxConns int
+	// HTTPMaxInFlightPerIP caps the requests one client address may have in
+	// progress at once on one web node; more are answered 429.
+	HTTPMaxInFlightPerIP int
 }
 
 // devSecret is the secret used in dev when AGORA_SECRET_KEY is unset. Production
@@ -121,6 +132,15 @@ var variables = []variable{
 	{"AGORA_HOST_CACHE_TTL", "30s", false, "how long a host → city mapping is cached without a change notice", func(c *Config, v string) error {
 		return parseDuration(v, 0, time.Hour, &c.HostCacheTTL)
 	}},
+	{"AGORA_DB_ACQUIRE_TIMEOUT", "5s", false, "how long a web request waits for a database connection before answering 503", func(c *Config, v string) error {
+		return parseDuration(v, 10*time.Millisecond, 5*time.Minute, &c.DBAcquireTimeout)
+	}},
+	{"AGORA_DB_CITY_MAX_CONNS", "0", false, "connections of a pool one city's web requests may hold at once (0: three quarters of AGORA_DB_MAX_CONNS)", func(c *Config, v string) error {
+		return parseInt(v, 0, 1000, &c.DBCityMaxConns)
+	}},
+	{"AGORA_HTTP_MAX_IN_FLIGHT_PER_IP", "64", false, "requests one client address may have in progress at once on a web node (more get 429)", func(c *Config, v string) error {
+		return parseInt(v, 1, 1_000_000, &c.HTTPMaxInFlightPerIP)
+	}},
 	{"AGORA_SHARDS", "", true, "extra database shards: name=postgres-url,name=postgres-url", func(c *Config, v string) error {
 		c.Shards = map[string]string{}
 		for _, kv := range strings.Split(v, ",") {
@@ -166,6 +186,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	case len(c.SecretKey) < 32:
 		return nil, fmt.Errorf("config: AGORA_SECRET_KEY: must be at least 32 characters, got %d", len(c.SecretKey))
 	}
+	if c.DBCityMaxConns == 0 {
+		c.DBCityMaxConns = max(1, c.DBMaxConns*3/4)
+	}
+	if c.DBCityMaxConns > c.DBMaxConns {
+		return nil, fmt.Errorf("config: AGORA_DB_CITY_MAX_CONNS: %d is more than AGORA_DB_MAX_CONNS (%d)", c.DBCityMaxConns, c.DBMaxConns)
+	}
 	if c.Env == EnvProduction && c.SecretKey == devSecret {
 		return nil, errors.New("config: AGORA_SECRET_KEY: the development key cannot be used in production")
 	}
@@ -189,19 +215,22 @@ type Setting struct {
 // passwords inside URLs are masked.
 func (c *Config) Describe() []Setting {
 	vals := map[string]string{
-		"AGORA_DATABASE_URL":         MaskURL(c.DatabaseURL),
-		"AGORA_REDIS_URL":            MaskURL(c.RedisURL),
-		"AGORA_HTTP_ADDR":            c.HTTPAddr,
-		"AGORA_PLATFORM_HOST":        c.PlatformHost,
-		"AGORA_BASE_DOMAIN":          c.BaseDomain,
-		"AGORA_SECRET_KEY":           maskSecret(c.SecretKey),
-		"AGORA_TRUSTED_PROXIES":      strings.Join(c.TrustedProxies, ","),
-		"AGORA_SMTP_URL":             MaskURL(c.SMTPURL),
-		"AGORA_STORAGE_DIR":          c.StorageDir,
-		"AGORA_ENV":                  string(c.Env),
-		"AGORA_DB_MAX_CONNS":         strconv.Itoa(c.DBMaxConns),
-		"AGORA_DB_CONN_MAX_LIFETIME": c.DBConnMaxLifetime.String(),
-		"AGORA_HOST_CACHE_TTL":       c.HostCacheTTL.String(),
+		"AGORA_DATABASE_URL":              MaskURL(c.DatabaseURL),
+		"AGORA_REDIS_URL":                 MaskURL(c.RedisURL),
+		"AGORA_HTTP_ADDR":                 c.HTTPAddr,
+		"AGORA_PLATFORM_HOST":             c.PlatformHost,
+		"AGORA_BASE_DOMAIN":               c.BaseDomain,
+		"AGORA_SECRET_KEY":                maskSecret(c.SecretKey),
+		"AGORA_TRUSTED_PROXIES":           strings.Join(c.TrustedProxies, ","),
+		"AGORA_SMTP_URL":                  MaskURL(c.SMTPURL),
+		"AGORA_STORAGE_DIR":               c.StorageDir,
+		"AGORA_ENV":                       string(c.Env),
+		"AGORA_DB_MAX_CONNS":              strconv.Itoa(c.DBMaxConns),
+		"AGORA_DB_CONN_MAX_LIFETIME":      c.DBConnMaxLifetime.String(),
+		"AGORA_HOST_CACHE_TTL":            c.HostCacheTTL.String(),
+		"AGORA_DB_ACQUIRE_TIMEOUT":        c.DBAcquireTimeout.String(),
+		"AGORA_DB_CITY_MAX_CONNS":         strconv.Itoa(c.DBCityMaxConns),
+		"AGORA_HTTP_MAX_IN_FLIGHT_PER_IP": strconv.Itoa(c.HTTPMaxInFlightPerIP),
 	}
 	names := make([]string, 0, len(c.Shards))
 	for n := range c.Shards {

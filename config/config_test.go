@@ -103,6 +103,9 @@ func TestLoadRejects(t *testing.T) {
 		{"AGORA_DB_CONN_MAX_LIFETIME", "forever"},
 		{"AGORA_DB_CONN_MAX_LIFETIME", "500ms"},
 		{"AGORA_HOST_CACHE_TTL", "-1s"},
+		{"AGORA_DB_ACQUIRE_TIMEOUT", "1ms"},
+		{"AGORA_DB_CITY_MAX_CONNS", "17"}, // more than the pool's 16
+		{"AGORA_HTTP_MAX_IN_FLIGHT_PER_IP", "0"},
 		{"AGORA_SHARDS", "main=postgres://x/y"},
 		{"AGORA_SHARDS", "b=http://x"},
 		{"AGORA_SHARDS", "postgres://x/y"},
@@ -181,6 +184,7 @@ func TestDescribeMasksSecrets(t *testing.T) {
 		"AGORA_DATABASE_URL", "AGORA_REDIS_URL", "AGORA_HTTP_ADDR", "AGORA_PLATFORM_HOST", "AGORA_BASE_DOMAIN",
 		"AGORA_SECRET_KEY", "AGORA_TRUSTED_PROXIES", "AGORA_SMTP_URL", "AGORA_STORAGE_DIR", "AGORA_ENV",
 		"AGORA_DB_MAX_CONNS", "AGORA_DB_CONN_MAX_LIFETIME", "AGORA_HOST_CACHE_TTL", "AGORA_SHARDS",
+		"AGORA_DB_ACQUIRE_TIMEOUT", "AGORA_DB_CITY_MAX_CONNS", "AGORA_HTTP_MAX_IN_FLIGHT_PER_IP",
 	} {
 		require.Contains(t, got, name)
 	}
@@ -190,6 +194,7 @@ func TestDescribeMasksSecrets(t *testing.T) {
 	require.Contains(t, got["AGORA_SHARDS"], "@db-b.internal/agora")
 	require.NotEmpty(t, got["AGORA_SECRET_KEY"], "a set key shows as masked, not as unset")
 	require.Equal(t, "16", got["AGORA_DB_MAX_CONNS"])
+	require.Equal(t, "12", got["AGORA_DB_CITY_MAX_CONNS"], "three quarters of the pool by default")
 
 	// The development key is not a secret worth hiding, but it is not shown either.
 	dev, err := config.Load(env(nil))

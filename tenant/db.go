@@ -65,6 +65,115 @@ func OpenPool(rawURL string, o PoolOptions) (*sqlx.DB, error) {
 type DB struct {
 	platform *sqlx.DB
 	shards   map[string]*sqlx.DB // "main" is the platform database
+	limits   *cityLimits         // nil: wait for connections as long as ctx allows
+}
+
+// Limits bound how city work waits for database connections. The web server
+// sets them so that no request hangs on a busy pool and no city holds every
+// connection; background work waits as long as its context allows.
+type Limits struct {
+	// AcquireTimeout is the longest wait for a connection (the city's share,
+	// then the pool); past it the door fails with ErrBusy.
+	AcquireTimeout time.Duration
+	// CityMaxConns caps the connections one city holds at once through this
+	// DB, per shard pool. 0: no cap.
+	CityMaxConns int
+}
+
+// ErrBusy is returned by the door when no connection could be had within
+// Limits.AcquireTimeout: the city's share or the pool is in use. Callers
+// answer it as "try again shortly" (HTTP 503), never as an internal error.
+var ErrBusy = errors.New("database busy: no connection within the acquire timeout")
+
+// cityLimits holds Limits and each city's share of connections.
+type cityLimits struct {
+	Limits
+	mu    sync.Mutex
+	slots map[ID]chan struct{}
+}
+
+// WithLimits returns a DB over the same pools whose city transactions wait
+// for connections as l says. The receiver is unchanged.
+func (db *DB) WithLimits(l Limits) *DB {
+	out := *db
+	out.limits = &cityLimits{Limits: l, slots: map[ID]chan struct{}{}}
+	return &out
+}
+
+// slot returns the semaphore of city id, or nil when cities are not capped.
+func (l *cityLimits) slot(id ID) chan struct{} {
+	if l.CityMaxConns <= 0 {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch, ok := l.slots[id]
+	if !ok {
+		ch = make(chan struct{}, l.CityMaxConns)
+		l.slots[id] = ch
+	}
+	return ch
+}
+
+// conn is a connection held for one city transaction; Close returns it to
+// the pool and gives back the city's slot.
+type conn struct {
+	*sqlx.Conn
+	slot chan struct{}
+}
+
+func (c *conn) Close() error {
+	err := c.Conn.Close()
+	if c.slot != nil {
+		<-c.slot
+	}
+	return err
+}
+
+// acquire takes a connection of t's shard for one transaction, within the
+// DB's limits: the city's share first, then the pool, both within
+// AcquireTimeout (ErrBusy past it). Without limits it waits as long as ctx.
+func (db *DB) acquire(ctx context.Context, t *Tenant) (*conn, error) {
+	pool, err := db.Shard(t.Shard)
+	if err != nil {
+		return nil, err
+	}
+	actx := ctx
+	var slot chan struct{}
+	if l := db.limits; l != nil {
+		if l.AcquireTimeout > 0 {
+			var cancel context.CancelFunc
+			actx, cancel = context.WithTimeout(ctx, l.AcquireTimeout)
+			defer cancel()
+		}
+		if slot = l.slot(t.ID); slot != nil {
+			select {
+			case slot <- struct{}{}:
+			case <-actx.Done():
+				return nil, busy(ctx, t, actx.Err())
+			}
+		}
+	}
+	c, err := pool.Connx(actx)
+	if err != nil {
+		if slot != nil {
+			<-slot
+		}
+		if actx.Err() != nil {
+			return nil, busy(ctx, t, err)
+		}
+		return nil, fmt.Errorf("city %s: connect: %w", t.Slug, err)
+	}
+	return &conn{Conn: c, slot: slot}, nil
+}
+
+// busy is the error of a wait for a connection that ended: ErrBusy when the
+// acquire timeout passed, the caller's own cancellation otherwise.
+func busy(ctx context.Context, t *Tenant, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("city %s: connect: %w", t.Slug, ctx.Err())
+	}
+	return fmt.Errorf("city %s: %w", t.Slug, ErrBusy)
 }
 
 // NewDB wraps the platform pool and any extra shard pools (by name).
@@ -166,7 +275,7 @@ type readScope struct {
 	mu   sync.Mutex
 	db   *DB
 	t    *Tenant
-	conn *sqlx.Conn // nil until the first read, and after a read failed
+	conn *conn // nil until the first read, and after a read failed
 }
 
 func (db *DB) scopeOf(ctx context.Context, t *Tenant) *readScope {
@@ -183,17 +292,13 @@ func (sc *readScope) run(ctx context.Context, fn func(*Tx) error) (err error) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.conn == nil {
-		pool, err := sc.db.Shard(sc.t.Shard)
+		conn, err := sc.db.acquire(ctx, sc.t)
 		if err != nil {
 			return err
 		}
-		conn, err := pool.Connx(ctx)
-		if err != nil {
-			return fmt.Errorf("city %s: connect: %w", sc.t.Slug, err)
-		}
 		counted(ctx) // the shared transaction itself
 		if _, err := conn.ExecContext(ctx, sc.t.beginReadSQL); err != nil {
-			discard(conn, "ROLLBACK")
+			discard(conn.Conn, "ROLLBACK")
 			conn.Close()
 			return fmt.Errorf("city %s: begin: %w", sc.t.Slug, err)
 		}
@@ -205,7 +310,7 @@ func (sc *readScope) run(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{conn: sc.conn, Tenant: sc.t}); err != nil {
+	if err := fn(&Tx{conn: sc.conn.Conn, Tenant: sc.t}); err != nil {
 		sc.closeLocked(false)
 		return err
 	}
@@ -227,9 +332,9 @@ func (sc *readScope) closeLocked(commit bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if !commit {
-		discard(sc.conn, "ROLLBACK")
+		discard(sc.conn.Conn, "ROLLBACK")
 	} else if _, err := sc.conn.ExecContext(ctx, "COMMIT"); err != nil {
-		discard(sc.conn, "ROLLBACK")
+		discard(sc.conn.Conn, "ROLLBACK")
 	}
 	sc.conn.Close()
 	sc.conn = nil
@@ -253,15 +358,12 @@ func (db *DB) run(ctx context.Context, t *Tenant, begin string, fn func(*Tx) err
 	if t.beginSQL == "" {
 		return fmt.Errorf("city %s was not loaded through the registry", t.Slug)
 	}
-	pool, err := db.Shard(t.Shard)
+	held, err := db.acquire(ctx, t)
 	if err != nil {
 		return err
 	}
-	conn, err := pool.Connx(ctx)
-	if err != nil {
-		return fmt.Errorf("city %s: connect: %w", t.Slug, err)
-	}
-	defer conn.Close()
+	defer held.Close()
+	conn := held.Conn
 	counted(ctx) // the transaction itself
 	if _, err := conn.ExecContext(ctx, begin); err != nil {
 		discard(conn, "ROLLBACK")
@@ -350,4 +452,14 @@ func (tx *Tx) DriverName() string         { return "postgres" }
 func (tx *Tx) Rebind(query string) string { return sqlx.Rebind(sqlx.DOLLAR, query) }
 func (tx *Tx) BindNamed(q string, a any) (string, []any, error) {
 	return sqlx.BindNamed(sqlx.DOLLAR, q, a)
+}
+
+// Lock takes a transaction-level advisory lock named name for the
+// transaction's city alone: two cities never wait on each other's lock,
+// whatever the name. Use it to queue writers that check a limit first
+// (seats, one export at a time).
+func (tx *Tx) Lock(ctx context.Context, name string) error {
+	// A 64-bit hash of the name, seeded with the city's id.
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, $2))`, name, int64(tx.Tenant.ID))
+	return err
 }

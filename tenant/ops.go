@@ -113,6 +113,12 @@ func (o *Operations) Update(ctx context.Context, slug string, u Update) (*Tenant
 		}
 		u.Country = &c
 	}
+	if u.TrialEndsAt != nil {
+		// The years a person could mean; the console shows and mails it.
+		if y := u.TrialEndsAt.UTC().Year(); y < 1900 || y > 2200 {
+			return nil, bad("trial_ends_at", "must be a date between 1900 and 2200")
+		}
+	}
 	for f := range u.Overrides {
 		if !featureRe.MatchString(f) {
 			return nil, bad("overrides", "%q is not a feature key", f)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -17,27 +20,77 @@ import (
 	"agora/tenant"
 )
 
-// bindJSON decodes a JSON body into v, refusing unknown fields, with a 422
-// that says what is wrong.
+// bindJSON decodes a JSON body into v: one JSON value and nothing after it,
+// no unknown fields. Malformed JSON is answered 400 (bad_request) saying
+// where it breaks; a well-formed value of the wrong shape 422 naming the
+// field.
 func (s *Server) bindJSON(c *gin.Context, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(c.Request.Body, 1<<20))
+	dec := json.NewDecoder(c.Request.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		msg := "the body must be a JSON object"
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te):
-			s.apiError(c, errs.InvalidField("decode", te.Field, "must be a %s", te.Type.Kind()))
-			return false
-		case errors.As(err, &se), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		default:
-			msg = err.Error()
+	err := dec.Decode(v)
+	if err == nil {
+		// One value per body: anything after it but white space is an error.
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errTrailingData
 		}
-		s.apiError(c, errs.E("decode", errs.Invalid, "%s", msg))
-		return false
 	}
-	return true
+	if err == nil {
+		return true
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			s.apiError(c, errs.E("decode", errs.Invalid, "the body must be a JSON object"))
+			return false
+		}
+		s.apiError(c, errs.InvalidField("decode", field, "must be a %s", jsonKind(te.Type.Kind())))
+	case errors.As(err, &se):
+		s.malformed(c, fmt.Sprintf("the body is not valid JSON (at byte %d): %s", se.Offset, se.Error()))
+	case errors.Is(err, io.EOF):
+		s.malformed(c, "the body is empty: send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		s.malformed(c, "the body is not valid JSON: it ends too early")
+	case errors.Is(err, errTrailingData):
+		s.malformed(c, "the body must hold one JSON value and nothing after it")
+	default:
+		// Unknown fields and the like: well-formed JSON of the wrong shape.
+		s.apiError(c, errs.E("decode", errs.Invalid, "%s", strings.TrimPrefix(err.Error(), "json: ")))
+	}
+	return false
+}
+
+var errTrailingData = errors.New("trailing data after the JSON value")
+
+// jsonKind names a Go kind the way a JSON author thinks of it.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	if k >= reflect.Int && k <= reflect.Uint64 {
+		return "whole number"
+	}
+	return k.String()
+}
+
+// malformed answers 400: the request's syntax is broken (not a rule).
+func (s *Server) malformed(c *gin.Context, detail string) {
+	c.Render(http.StatusBadRequest, problemRender{Problem{
+		Type: "about:blank", Title: http.StatusText(http.StatusBadRequest), Status: http.StatusBadRequest,
+		Code: "bad_request", Detail: detail, Instance: c.Request.URL.Path,
+	}})
+	c.Abort()
 }
 
 // requireUser ends the request with 401 unless someone is authenticated.
@@ -95,7 +148,7 @@ func (s *Server) apiLogin(c *gin.Context) {
 // new one (rotation: a session token known before login is worthless after).
 // On failure it has already answered.
 func (s *Server) login(c *gin.Context, email, password string) (*user.Session, bool) {
-	if ok, wait := s.allow(c, rateCheck{limitLoginIP, s.clientIP(c.Request)}, rateCheck{limitLoginEmail, email}); !ok {
+	if ok, wait := s.allow(c, rateCheck{limitLoginIP, s.clientIP(c.Request)}, byEmail(limitLoginEmail, email)); !ok {
 		s.tooMany(c, wait)
 		return nil, false
 	}
@@ -252,7 +305,7 @@ func (s *Server) apiRequestReset(c *gin.Context) {
 	if !s.bindJSON(c, &r) {
 		return
 	}
-	if ok, wait := s.allow(c, rateCheck{limitResetIP, s.clientIP(c.Request)}, rateCheck{limitResetEmail, r.Email}); !ok {
+	if ok, wait := s.allow(c, rateCheck{limitResetIP, s.clientIP(c.Request)}, byEmail(limitResetEmail, r.Email)); !ok {
 		s.tooMany(c, wait)
 		return
 	}

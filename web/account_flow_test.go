@@ -431,9 +431,11 @@ func TestConfirmationByLink(t *testing.T) {
 	require.Contains(t, r.Body, "Ce code est erroné ou a expiré")
 	// ... and on the other city too.
 	requireHTML(t, h.get(t, b.DefaultHost, ca.LinkTarget), http.StatusUnprocessableEntity)
-	// A link without a token, or with garbage, is 422 as well, never a 500.
+	// A link without a token, or with a wrong one, is 422 as well; one
+	// that is not even text is a bad request (400): never a 500.
 	requireHTML(t, h.get(t, a.PrimaryHost, "/confirm"), http.StatusUnprocessableEntity)
-	requireHTML(t, h.get(t, a.PrimaryHost, "/confirm?token=%00%ff"), http.StatusUnprocessableEntity)
+	requireHTML(t, h.get(t, a.PrimaryHost, "/confirm?token=nonsense"), http.StatusUnprocessableEntity)
+	requireHTML(t, h.get(t, a.PrimaryHost, "/confirm?token=%00%ff"), http.StatusBadRequest)
 	// The code of the same email was spent with its link.
 	cookie, csrf := login(t, h, a.PrimaryHost, addr)
 	requireProblem(t, confirmCode(t, h, a.PrimaryHost, cookie, csrf, ca.Code), http.StatusUnprocessableEntity, "invalid")

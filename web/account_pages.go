@@ -79,7 +79,7 @@ func (s *Server) loginPage(c *gin.Context) {
 
 func (s *Server) loginSubmit(c *gin.Context) {
 	f := newForm(c, "email", "next")
-	if ok, wait := s.allow(c, rateCheck{limitLoginIP, s.clientIP(c.Request)}, rateCheck{limitLoginEmail, f.Values["email"]}); !ok {
+	if ok, wait := s.allow(c, rateCheck{limitLoginIP, s.clientIP(c.Request)}, byEmail(limitLoginEmail, f.Values["email"])); !ok {
 		s.tooMany(c, wait)
 		return
 	}
@@ -290,7 +290,7 @@ func (s *Server) forgotPage(c *gin.Context) {
 // forgotSubmit shows the same answer whether or not the address has an account.
 func (s *Server) forgotSubmit(c *gin.Context) {
 	f := newForm(c, "email")
-	if ok, wait := s.allow(c, rateCheck{limitResetIP, s.clientIP(c.Request)}, rateCheck{limitResetEmail, f.Values["email"]}); !ok {
+	if ok, wait := s.allow(c, rateCheck{limitResetIP, s.clientIP(c.Request)}, byEmail(limitResetEmail, f.Values["email"])); !ok {
 		s.tooMany(c, wait)
 		return
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // call sends a JSON request with optional cookie jar contents and headers.
-func (h *harness) call(t *testing.T, method, host, target, body string, headers ...string) response {
+func (h *harness) call(t testing.TB, method, host, target, body string, headers ...string) response {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
@@ -190,7 +190,10 @@ func TestRegistrationValidation(t *testing.T) {
 		p := requireProblem(t, r, 422, "invalid")
 		require.Contains(t, p.Detail, tc.field)
 	}
-	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/users", `{"email":`), 422, "invalid")
+	// Malformed JSON is a broken request (400), not a broken rule (422).
+	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/users", `{"email":`), 400, "bad_request")
+	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/users",
+		`{"email":"c@example.org","password":"correct horse battery","first_name":"A","last_name":"B"}}`), 400, "bad_request")
 	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/users", `{"unknown":1}`), 422, "invalid")
 	register(t, h, c.DefaultHost, "a@example.org")
 	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/users",

@@ -20,7 +20,7 @@ import (
 )
 
 // staff creates a confirmed user with a role directly, as `agora user create` does.
-func staff(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, email string, role user.Role) int64 {
+func staff(t testing.TB, env *tenanttest.Env, c *tenant.Tenant, email string, role user.Role) int64 {
 	t.Helper()
 	u, err := user.NewService(env.DB).Create(tenanttest.Ctx(c), user.Registration{
 		Email: email, Password: "correct horse battery", FirstName: "Staff", LastName: string(role)}, role)
@@ -187,7 +187,7 @@ func (h *harness) callForm(t *testing.T, host, target, body string, headers ...s
 	return h.callRaw(t, "POST", host, target, "application/x-www-form-urlencoded", body, headers...)
 }
 
-func (h *harness) callRaw(t *testing.T, method, host, target, ctype, body string, headers ...string) response {
+func (h *harness) callRaw(t testing.TB, method, host, target, ctype, body string, headers ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, h.ts.URL+target, strings.NewReader(body))
 	require.NoError(t, err)

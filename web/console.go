@@ -52,8 +52,7 @@ func (s *Server) authenticateOperator(c *gin.Context) {
 		case errs.CodeOf(err) == errs.Unauthenticated:
 			s.setCookie(c, s.operatorCookie(c.Request), "", -1)
 		default:
-			_ = c.Error(err)
-			s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+			s.unexpected(c, err)
 			return
 		}
 	}
@@ -113,7 +112,7 @@ func (s *Server) consoleLoginPage(c *gin.Context) {
 
 func (s *Server) consoleLoginSubmit(c *gin.Context) {
 	f := newForm(c, "email", "next")
-	if ok, wait := s.allow(c, rateCheck{limitOperatorIP, s.clientIP(c.Request)}, rateCheck{limitOperatorMail, f.Values["email"]}); !ok {
+	if ok, wait := s.allow(c, rateCheck{limitOperatorIP, s.clientIP(c.Request)}, byEmail(limitOperatorMail, f.Values["email"])); !ok {
 		s.tooMany(c, wait)
 		return
 	}

@@ -37,7 +37,7 @@ type exportDoc struct {
 const devSecret = "agora-dev-secret-do-not-use-in-production"
 
 // bearerOf creates an API token for u and returns its Authorization value.
-func bearerOf(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, u int64) string {
+func bearerOf(t testing.TB, env *tenanttest.Env, c *tenant.Tenant, u int64) string {
 	t.Helper()
 	tok, err := user.NewService(env.DB).CreateToken(tenanttest.Ctx(c), user.ID(u), "exports")
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"sort"
 
 	"github.com/gin-gonic/gin"
 
@@ -52,24 +51,13 @@ func (s *Server) apiSetFeatures(c *gin.Context) {
 	s.apiFeatures(c)
 }
 
-// setFeatures checks every change first, so nothing is half-applied.
+// setFeatures applies every change in one transaction, or none.
 func (s *Server) setFeatures(c *gin.Context, actor int64, in map[string]bool) error {
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
+	changes := make(map[feature.Key]bool, len(in))
+	for k, v := range in {
+		changes[feature.Key(k)] = v
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := feature.Check(city(c), feature.Key(k), in[k]); err != nil {
-			return err
-		}
-	}
-	for _, k := range keys {
-		if err := s.features.Set(c.Request.Context(), actor, feature.Key(k), in[k]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.features.SetMany(c.Request.Context(), actor, changes)
 }
 
 // adminFeatures is the back office's feature page: toggles for what the

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/idea"
+	"agora/domain/project"
 )
 
 // Pictures on ideas: their author (while they may edit it) and staff add
@@ -105,9 +106,13 @@ func (s *Server) ideaImage(c *gin.Context) {
 	if err == nil {
 		path, err = s.ideas.ImageFile(c.Request.Context(), it.ID, c.Param("name"), s.cfg.StorageDir)
 	}
+	var p *project.Project
+	if err == nil {
+		p, err = s.project(c, it.ProjectID)
+	}
 	if err != nil {
 		s.pageError(c, err)
 		return
 	}
-	serveImage(c, path)
+	serveImage(c, path, p.Public())
 }

@@ -154,7 +154,6 @@ func (s *Server) postIdeaSubmit(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(it.ID, 10))
 }
 
-
 // formCoordinates reads the optional location_lat and location_lng fields.
 func formCoordinates(c *gin.Context) (lat, lng *float64, err error) {
 	for _, f := range []struct {

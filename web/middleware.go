@@ -116,8 +116,7 @@ func (s *Server) resolveCity(c *gin.Context) {
 	}
 	t, res, err := s.reg.Resolve(c.Request.Context(), host)
 	if err != nil {
-		_ = c.Error(err)
-		s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+		s.unexpected(c, err)
 		return
 	}
 	switch res {

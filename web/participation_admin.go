@@ -267,12 +267,18 @@ func (s *Server) projectHeader(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	serveImage(c, path)
+	serveImage(c, path, p.Public())
 }
 
-// serveImage sends a stored image; names are never reused, so it caches.
-func serveImage(c *gin.Context, path string) {
-	c.Header("Cache-Control", "public, max-age=31536000, immutable")
+// serveImage sends a stored image. Names are never reused, so it may be
+// cached for good; but only the pictures of a project anyone may see may be
+// kept by shared caches (public), the others by the viewer's browser only.
+func serveImage(c *gin.Context, path string, public bool) {
+	if public {
+		c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Header("Cache-Control", "private, max-age=86400")
+	}
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.File(path)
 }

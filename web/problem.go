@@ -1,12 +1,14 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/errs"
+	"agora/tenant"
 )
 
 // Problem is an RFC 7807 problem document with Agora's stable code.
@@ -75,13 +77,26 @@ func statusOf(code errs.Code) int {
 	return http.StatusInternalServerError
 }
 
+// unexpected answers a request that failed with an error that is not the
+// caller's doing: 503 with Retry-After when the database had no connection
+// to spare (tenant.ErrBusy), else a logged 500.
+func (s *Server) unexpected(c *gin.Context, err error) {
+	if errors.Is(err, tenant.ErrBusy) {
+		_ = c.Error(err)
+		c.Header("Retry-After", "2")
+		s.fail(c, http.StatusServiceUnavailable, "busy", "error.busy")
+		return
+	}
+	_ = c.Error(err)
+	s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+}
+
 // apiError answers an API request that failed with err. Application errors
 // show their safe message; anything else is logged and shown as internal.
 func (s *Server) apiError(c *gin.Context, err error) {
 	e, ok := errs.As(err)
 	if !ok || e.Code == errs.Internal {
-		_ = c.Error(err)
-		s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+		s.unexpected(c, err)
 		return
 	}
 	status := statusOf(e.Code)
@@ -102,8 +117,7 @@ func (s *Server) pageError(c *gin.Context, err error) {
 	case errs.NotFound:
 		s.fail(c, http.StatusNotFound, "not_found", "error.not_found")
 	case errs.Internal:
-		_ = c.Error(err)
-		s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+		s.unexpected(c, err)
 	default:
 		// A refused request: say why, in the visitor's language.
 		f := &form{Values: map[string]string{}, Errors: map[string]string{}}

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"agora/domain/email"
 	"agora/tenant"
 )
 
@@ -86,6 +87,10 @@ type rateCheck struct {
 	limit   limit
 	subject string
 }
+
+// byEmail is a check of limit l for an address a person typed, in its one
+// normalised form (email.Key), as the login and reset code sees it.
+func byEmail(l limit, addr string) rateCheck { return rateCheck{l, email.Key(addr)} }
 
 // tooMany answers 429 with Retry-After, as a problem or a readable page.
 func (s *Server) tooMany(c *gin.Context, wait time.Duration) {

@@ -702,6 +702,14 @@ func (f *permFixture) rows() []permRow {
 		}
 		return outOK
 	}
+	// Reporting needs a login, an item one can see, and an account that
+	// is not blocked (a blocked account may read but not take part).
+	reporter := func(v permVariant, c permCaller) permOutcome {
+		if o := visibleLoginOnly(v, c); o != outOK || c != callBlocked {
+			return o
+		}
+		return outBlocked
+	}
 	authorOrStaff := func(v permVariant, c permCaller) permOutcome {
 		switch {
 		case c == callAnon:
@@ -970,13 +978,13 @@ func (f *permFixture) rows() []permRow {
 			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
 				return checkPermPage(r, o, "/ideas/"+id(f.idea), nil)
 			}},
-		{method: "POST", route: "/api/v1/reports", want: visibleLoginOnly,
+		{method: "POST", route: "/api/v1/reports", want: reporter,
 			call: func(t *testing.T, v permVariant, c permCaller) response {
 				return f.api(t, c, "POST", "/api/v1/reports", fmt.Sprintf(`{"item_type":"idea","item_id":%d,"reason":"spam"}`, f.idea))
 			}},
 
 		{method: "POST", route: "/reports", want: func(v permVariant, c permCaller) permOutcome {
-			if o := visibleLoginOnly(v, c); o != outUnauth {
+			if o := reporter(v, c); o != outUnauth {
 				return o
 			}
 			return outLogIn

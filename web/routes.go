@@ -3,6 +3,8 @@ package web
 import (
 	"io/fs"
 	"net/http"
+
+	"github.com/gin-gonic/gin"
 )
 
 // routes is the whole HTTP surface. /healthz and /readyz answer on every host
@@ -14,8 +16,17 @@ func (s *Server) routes() {
 	// handler, so no city route can run without its city; authenticate looks
 	// the caller up in that city's schema; csrf guards unsafe requests;
 	// readScope makes the request's reads share one transaction.
-	c := s.city
-	c.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.resolveCity, s.readScope, s.authenticate, s.csrf)
+	// Every city route first reads its whole body within its group's limit
+	// (readBody), and only then opens the door: no database connection is
+	// held while a client is still sending. text is the default group;
+	// long takes documents with long texts in every language; files takes
+	// multipart uploads, and no other group parses multipart bodies.
+	e := s.city
+	e.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.resolveCity)
+	group := func(l bodyLimit) *gin.RouterGroup {
+		return e.Group("", s.readBody(l), s.checkInput, s.readScope, s.authenticate, s.csrf)
+	}
+	c, long, files := group(textBody), group(longTextBody), group(fileBody)
 	c.GET("/", s.home)
 	c.GET("/pages/:slug", s.page)
 	c.GET("/projects/:slug", s.projectPage)
@@ -32,7 +43,7 @@ func (s *Server) routes() {
 	c.POST("/comments/:id/edit", s.commentEditSubmit)
 	c.POST("/reports", s.reportSubmit)
 	c.GET("/ideas/:id/images/:name", s.ideaImage)
-	c.POST("/ideas/:id/images", s.ideaImageSubmit)
+	files.POST("/ideas/:id/images", s.ideaImageSubmit)
 	c.POST("/ideas/:id/images/:name/delete", s.ideaImageDeleteSubmit)
 	c.POST("/comments/:id/delete", s.commentDeleteSubmit)
 	c.POST("/follows/:type/:id", s.followSubmit)
@@ -63,7 +74,7 @@ func (s *Server) routes() {
 	c.GET("/profile/data-exports/:id", s.dataExportDownload)
 	c.POST("/profile/delete", s.deleteAccountSubmit)
 	c.POST("/profile/email", s.changeEmailSubmit)
-	c.POST("/profile/avatar", s.avatarSubmit)
+	files.POST("/profile/avatar", s.avatarSubmit)
 	c.GET("/avatars/:name", s.avatar)
 	c.GET("/confirm-email", s.confirmEmailChange)
 	c.GET("/invitations/:token", s.invitationPage)
@@ -75,19 +86,21 @@ func (s *Server) routes() {
 
 	// The back office: city admins only.
 	admin := c.Group("/admin", s.requireAdmin)
+	adminLong := long.Group("/admin", s.requireAdmin)
+	adminFiles := files.Group("/admin", s.requireAdmin)
 	admin.GET("/users", s.adminUsers)
 	admin.GET("/users/export.csv", s.adminExportUsers)
 	admin.POST("/users/:id/role", s.adminSetRole)
 	admin.POST("/users/:id/block", s.adminBlock)
-	admin.POST("/invitations", s.adminInvite)
+	adminFiles.POST("/invitations", s.adminInvite)
 	admin.GET("/projects", s.adminProjects)
-	admin.POST("/projects", s.adminCreateProject)
+	adminLong.POST("/projects", s.adminCreateProject)
 	admin.GET("/projects/:id", s.adminProject)
-	admin.POST("/projects/:id", s.adminUpdateProject)
+	adminLong.POST("/projects/:id", s.adminUpdateProject)
 	admin.POST("/projects/:id/phases", s.adminAddPhase)
 	admin.POST("/projects/:id/phases/:phase", s.adminUpdatePhase)
 	admin.POST("/projects/:id/phases/:phase/delete", s.adminDeletePhase)
-	admin.POST("/projects/:id/header", s.adminProjectHeader)
+	adminFiles.POST("/projects/:id/header", s.adminProjectHeader)
 	admin.POST("/projects/:id/move", s.adminMoveProject)
 	admin.POST("/projects/:id/moderators", s.adminAddModerator)
 	admin.POST("/projects/:id/moderators/:user/delete", s.adminRemoveModerator)
@@ -101,9 +114,9 @@ func (s *Server) routes() {
 	admin.GET("/digests/preview", s.adminDigestPreview)
 	// Manual email campaigns (premium).
 	admin.GET("/campaigns", s.adminCampaigns)
-	admin.POST("/campaigns", s.adminCreateCampaign)
+	adminLong.POST("/campaigns", s.adminCreateCampaign)
 	admin.GET("/campaigns/:id", s.adminCampaign)
-	admin.POST("/campaigns/:id", s.adminUpdateCampaign)
+	adminLong.POST("/campaigns/:id", s.adminUpdateCampaign)
 	admin.GET("/campaigns/:id/preview", s.adminCampaignPreview)
 	admin.POST("/campaigns/:id/test", s.adminTestCampaign)
 	admin.GET("/campaigns/:id/send", s.adminConfirmSend)
@@ -115,6 +128,7 @@ func (s *Server) routes() {
 	c.StaticFS("/static", http.FS(static))
 
 	api := c.Group("/api/v1")
+	apiLong, apiFiles := long.Group("/api/v1"), files.Group("/api/v1")
 	api.GET("/openapi.json", s.openAPI)
 	api.GET("/site", s.apiSite)
 	api.GET("/pages", s.apiPages)
@@ -136,18 +150,18 @@ func (s *Server) routes() {
 	api.POST("/password-resets/complete", s.apiCompleteReset)
 	api.DELETE("/me", s.apiDeleteAccount)
 	api.POST("/me/email", s.apiChangeEmail)
-	api.PUT("/me/avatar", s.apiSetAvatar)
+	apiFiles.PUT("/me/avatar", s.apiSetAvatar)
 	api.GET("/me/data-exports", s.apiDataExports)
 	api.POST("/me/data-exports", s.apiRequestDataExport)
 	api.GET("/me/data-exports/:id/download", s.apiDownloadDataExport)
 	api.GET("/projects", s.apiProjects)
-	api.POST("/projects", s.apiCreateProject)
+	apiLong.POST("/projects", s.apiCreateProject)
 	api.GET("/projects/:id", s.apiProject)
-	api.PATCH("/projects/:id", s.apiUpdateProject)
+	apiLong.PATCH("/projects/:id", s.apiUpdateProject)
 	api.POST("/projects/:id/phases", s.apiAddPhase)
 	api.PATCH("/projects/:id/phases/:phase", s.apiUpdatePhase)
 	api.DELETE("/projects/:id/phases/:phase", s.apiDeletePhase)
-	api.PUT("/projects/:id/header", s.apiSetProjectHeader)
+	apiFiles.PUT("/projects/:id/header", s.apiSetProjectHeader)
 	api.GET("/projects/:id/moderators", s.requireAdmin, s.apiModerators)
 	api.POST("/projects/:id/moderators", s.requireAdmin, s.apiAddModerator)
 	api.DELETE("/projects/:id/moderators/:user", s.requireAdmin, s.apiRemoveModerator)
@@ -164,7 +178,7 @@ func (s *Server) routes() {
 	api.GET("/ideas/:id", s.apiIdea)
 	api.PATCH("/ideas/:id", s.apiUpdateIdea)
 	api.DELETE("/ideas/:id", s.apiDeleteIdea)
-	api.POST("/ideas/:id/images", s.apiAddIdeaImage)
+	apiFiles.POST("/ideas/:id/images", s.apiAddIdeaImage)
 	api.DELETE("/ideas/:id/images/:image", s.apiRemoveIdeaImage)
 	api.PUT("/ideas/:id/reaction", s.apiReact)
 	api.DELETE("/ideas/:id/reaction", s.apiUnreact)
@@ -192,9 +206,9 @@ func (s *Server) routes() {
 	api.GET("/digest-settings", s.requireAdmin, s.apiDigestSettings)
 	api.PATCH("/digest-settings", s.requireAdmin, s.apiSetDigestSettings)
 	api.GET("/campaigns", s.requireAdmin, s.apiCampaigns)
-	api.POST("/campaigns", s.requireAdmin, s.apiCreateCampaign)
+	apiLong.POST("/campaigns", s.requireAdmin, s.apiCreateCampaign)
 	api.GET("/campaigns/:id", s.requireAdmin, s.apiCampaign)
-	api.PATCH("/campaigns/:id", s.requireAdmin, s.apiUpdateCampaign)
+	apiLong.PATCH("/campaigns/:id", s.requireAdmin, s.apiUpdateCampaign)
 	api.POST("/campaigns/:id/test", s.requireAdmin, s.apiTestCampaign)
 	api.POST("/campaigns/:id/send", s.requireAdmin, s.apiSendCampaign)
 	api.GET("/campaign-settings", s.requireAdmin, s.apiCampaignSettings)
@@ -209,12 +223,12 @@ func (s *Server) routes() {
 	api.GET("/invitations", s.requireAdmin, s.apiInvitations)
 	api.POST("/invitations", s.requireAdmin, s.apiInvite)
 
-	c.NoRoute(s.notFound)
-	c.NoMethod(s.methodNotAllowed)
+	e.NoRoute(s.readBody(textBody), s.checkInput, s.readScope, s.authenticate, s.notFound)
+	e.NoMethod(s.readBody(textBody), s.methodNotAllowed)
 
 	// Platform host: the operator console.
 	p := s.platform
-	p.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.platformLocale, s.authenticateOperator, s.csrf)
+	p.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.platformLocale, s.readBody(textBody), s.checkInput, s.authenticateOperator, s.csrf)
 	p.GET("/", s.consoleHome)
 	p.GET("/login", s.consoleLoginPage)
 	p.POST("/login", s.consoleLoginSubmit)

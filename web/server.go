@@ -75,6 +75,7 @@ type Server struct {
 	devMail       *devsmtp.Server
 	jobs          *jobs.Monitor // nil without Deps.Inspector
 	trusted       []*net.IPNet
+	inflight      *inFlight
 	city          *gin.Engine
 	platform      *gin.Engine
 }
@@ -93,14 +94,17 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Web requests wait for database connections within bounds: a clear 503
+	// rather than a hang, and no city holds more than its share of a pool.
+	db := d.DB.WithLimits(tenant.Limits{AcquireTimeout: d.Config.DBAcquireTimeout, CityMaxConns: d.Config.DBCityMaxConns})
 	s := &Server{
-		cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(d.DB), users: user.NewService(d.DB), projects: project.NewService(d.DB), ideas: idea.NewService(d.DB), features: feature.NewService(d.DB), exports: export.NewService(d.DB, d.Config.StorageDir, export.NewSigner(d.Config.SecretKey)), follows: follow.NewService(d.DB), notifications: notify.NewService(d.DB), moderation: moderation.NewService(d.DB), operators: operator.NewService(d.DB.Platform()), ops: tenant.NewOperations(d.DB, d.Registry, d.Config.PlatformHost, d.Config.StorageDir), trusted: trusted, devMail: d.DevMail,
+		cfg: d.Config, db: db, inflight: newInFlight(d.Config.HTTPMaxInFlightPerIP), reg: d.Registry, redis: d.Redis, log: d.Log,
+		i18n: cat, pages: pages, site: site.NewService(db), users: user.NewService(db), projects: project.NewService(db), ideas: idea.NewService(db), features: feature.NewService(db), exports: export.NewService(db, d.Config.StorageDir, export.NewSigner(d.Config.SecretKey)), follows: follow.NewService(db), notifications: notify.NewService(db), moderation: moderation.NewService(db), operators: operator.NewService(d.DB.Platform()), ops: tenant.NewOperations(db, d.Registry, d.Config.PlatformHost, d.Config.StorageDir), trusted: trusted, devMail: d.DevMail,
 	}
 	if d.Inspector != nil {
 		s.jobs = jobs.NewMonitor(d.Inspector, d.Registry)
 	}
-	s.campaigns = campaign.NewService(d.DB)
+	s.campaigns = campaign.NewService(db)
 	s.city = s.engine()
 	s.platform = s.engine()
 	s.routes()
@@ -139,6 +143,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.readyz(w, r)
 		return
 	}
+	ip := s.clientIP(r)
+	if !s.inflight.enter(ip) {
+		s.tooManyInFlight(w, r)
+		return
+	}
+	defer s.inflight.leave(ip)
 	if h, err := tenant.NormalizeHost(s.requestHost(r)); err == nil && h == s.cfg.PlatformHost {
 		s.platform.ServeHTTP(w, r)
 		return
@@ -150,10 +160,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // gracefully, letting requests in flight finish (up to 20 s).
 func (s *Server) Run(ctx context.Context) error {
 	srv := &http.Server{
-		Addr:              s.cfg.HTTPAddr,
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		Addr:    s.cfg.HTTPAddr,
+		Handler: s,
+		// Headers must arrive quickly; bodies are read whole, each route
+		// group within its own deadline (readBody), before any database work.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       90 * time.Second,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

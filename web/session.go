@@ -69,6 +69,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		}
 		c.Set(keyUser, u)
 		c.Set(keyBearer, true)
+		privateAnswer(c)
 		c.Next()
 		return
 	}
@@ -79,15 +80,23 @@ func (s *Server) authenticate(c *gin.Context) {
 			c.Set(keySession, sess)
 			c.Set(keyUser, sess.User)
 			c.Set(keySessionCSRF, sess.CSRFToken)
+			privateAnswer(c)
 		case errs.CodeOf(err) == errs.Unauthenticated:
 			s.setCookie(c, s.sessionCookie(c.Request), "", -1)
 		default:
-			_ = c.Error(err)
-			s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+			s.unexpected(c, err)
 			return
 		}
 	}
 	c.Next()
+}
+
+// privateAnswer marks the answer to an identified caller as theirs alone:
+// their pages show their name and counts, their API answers their data, so
+// no cache may keep it. Handlers that serve what may be cached (a stored
+// picture) set their own Cache-Control.
+func privateAnswer(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
 }
 
 // currentUser returns the authenticated user, if any.

@@ -43,14 +43,15 @@ type harness struct {
 
 // serverOpts changes how a harness is built.
 type serverOpts struct {
-	trustedProxies string           // AGORA_TRUSTED_PROXIES
-	registry       *tenant.Registry // defaults to env.Registry
-	inspector      *asynq.Inspector // the job queues of /jobs; none by default
+	trustedProxies string            // AGORA_TRUSTED_PROXIES
+	registry       *tenant.Registry  // defaults to env.Registry
+	inspector      *asynq.Inspector  // the job queues of /jobs; none by default
+	vars           map[string]string // more AGORA_* variables
 }
 
 // newHarness starts the web server over env. Server errors are kept in a
 // buffer and shown when the test fails, so a 500 is never silent.
-func newHarness(t *testing.T, env *tenanttest.Env, o serverOpts) *harness {
+func newHarness(t testing.TB, env *tenanttest.Env, o serverOpts) *harness {
 	t.Helper()
 	vars := map[string]string{
 		"AGORA_DATABASE_URL":    env.URL,
@@ -58,6 +59,14 @@ func newHarness(t *testing.T, env *tenanttest.Env, o serverOpts) *harness {
 		"AGORA_BASE_DOMAIN":     tenanttest.BaseDomain,
 		"AGORA_TRUSTED_PROXIES": o.trustedProxies,
 		"AGORA_STORAGE_DIR":     env.StorageDir,
+		// Tests send many requests at once from one address, on a busy
+		// machine: no per-address cap and a patient pool, unless a test
+		// sets them.
+		"AGORA_HTTP_MAX_IN_FLIGHT_PER_IP": "100000",
+		"AGORA_DB_ACQUIRE_TIMEOUT":        "2m",
+	}
+	for k, v := range o.vars {
+		vars[k] = v
 	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	require.NoError(t, err)
@@ -103,7 +112,7 @@ type response struct {
 
 // do sends method target (a path with optional query) to the server with the
 // given Host header and extra headers (name, value pairs).
-func (h *harness) do(t *testing.T, method, host, target string, headers ...string) response {
+func (h *harness) do(t testing.TB, method, host, target string, headers ...string) response {
 	t.Helper()
 	require.Zero(t, len(headers)%2, "headers come in name, value pairs")
 	req, err := http.NewRequestWithContext(context.Background(), method, h.ts.URL+target, nil)

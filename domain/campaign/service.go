@@ -225,8 +225,7 @@ func (s *Service) Test(ctx context.Context, actor, id int64, loc string) (*TestS
 			return errs.InvalidField(op, "email", "your account has no email address").WithRule("campaign_no_address")
 		}
 		// Serialise one person's tests of one campaign, so the count holds.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('agora.campaign_test.' || current_schema() || '.' || $1::text || '.' || $2::text))`,
-			id, actor); err != nil {
+		if err := tx.Lock(ctx, fmt.Sprintf("campaign_test.%d.%d", id, actor)); err != nil {
 			return err
 		}
 		var recent int

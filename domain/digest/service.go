@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"agora/domain/project"
 	"agora/tenant"
 )
 
@@ -112,8 +113,8 @@ func (s *Service) Preview(ctx context.Context, k Kind, userID int64, now time.Ti
 			}
 			f = fs[userID]
 		case Moderator:
-			var mine []int64
-			if err := tx.SelectContext(ctx, &mine, `SELECT project_id FROM project_moderators WHERE user_id = $1 ORDER BY project_id`, userID); err != nil {
+			mine, err := project.ModeratedBy(ctx, tx, userID)
+			if err != nil {
 				return err
 			}
 			for _, id := range mine {

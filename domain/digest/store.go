@@ -6,6 +6,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"agora/domain/feature"
 )
 
 // Every function here runs on a city transaction (tenant.Tx).
@@ -203,6 +205,12 @@ func Recipients(ctx context.Context, q sqlx.QueryerContext, k Kind, period strin
 	case Admin:
 		err = sqlx.SelectContext(ctx, q, &cands, usersSQL, after.UserID, limit, "admin")
 	case Moderator:
+		// Moderators have no role while the city may not use project
+		// moderators, so they get no digest of the projects either.
+		on, ferr := feature.On(ctx, q, feature.ProjectModerators)
+		if ferr != nil || !on {
+			return Page{Next: after, Last: true}, ferr
+		}
 		err = sqlx.SelectContext(ctx, q, &cands, moderatorsSQL, after.UserID, after.ProjectID, limit)
 	default:
 		return Page{}, fmt.Errorf("recipients: unknown digest %q", k)
@@ -230,8 +238,10 @@ func Recipients(ctx context.Context, q sqlx.QueryerContext, k Kind, period strin
 		Recipient string `db:"recipient"`
 		Event     string `db:"event"`
 	}
+	// Only emails sent: a claim left by a run that died mid-send is the
+	// sender's to take over (see email.Claim), not a digest delivered.
 	if err := sqlx.SelectContext(ctx, q, &sent, `SELECT recipient, event FROM email_deliveries
-		WHERE campaign = $1 AND recipient = ANY($2) AND event = ANY($3)`,
+		WHERE campaign = $1 AND recipient = ANY($2) AND event = ANY($3) AND state = 'sent'`,
 		k.Campaign(), pq.StringArray(emails), pq.StringArray(events)); err != nil {
 		return Page{}, fmt.Errorf("deliveries: %w", err)
 	}

@@ -18,3 +18,14 @@ func Normalize(op, field, raw string) (string, error) {
 	}
 	return strings.ToLower(a.Address), nil
 }
+
+// Key is the one form of an address typed by a person that every key built
+// from it (rate limits, lookups) must use: the normalised address when it is
+// one, else the trimmed, lower-cased text. " Ann@X.org " and "ann@x.org"
+// are the same key, so white space or case never buys a fresh limit.
+func Key(raw string) string {
+	if a, err := Normalize("", "", raw); err == nil {
+		return a
+	}
+	return strings.ToLower(strings.TrimSpace(raw))
+}

@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/lib/pq"
 
 	"agora/domain/errs"
 	"agora/domain/permission"
+	"agora/domain/project"
 	"agora/tenant"
 )
 
@@ -68,7 +70,7 @@ func (s *Service) Request(ctx context.Context, a permission.Actor, kind Kind, fo
 			}
 		}
 		// Serialise one person's requests, so the count below holds.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('agora.export.' || current_schema() || '.' || $1::text))`, a.UserID); err != nil {
+		if err := tx.Lock(ctx, "export."+strconv.FormatInt(a.UserID, 10)); err != nil {
 			return err
 		}
 		var busy int
@@ -362,10 +364,12 @@ func (s *Service) requester(ctx context.Context, id int64) (permission.Actor, er
 	}
 	a := permission.Actor{UserID: id}
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		if err := tx.GetContext(ctx, &row, `SELECT role, blocked_until, deleted_at IS NOT NULL AS deleted FROM users WHERE id = $1`, id); err != nil {
+		err := tx.GetContext(ctx, &row, `SELECT role, blocked_until, deleted_at IS NOT NULL AS deleted FROM users WHERE id = $1`, id)
+		if err != nil {
 			return err
 		}
-		return tx.SelectContext(ctx, &a.ModeratorOf, `SELECT project_id FROM project_moderators WHERE user_id = $1 ORDER BY project_id`, id)
+		a.ModeratorOf, err = project.ModeratedBy(ctx, tx, id)
+		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) || row.Deleted {
 		return permission.Actor{}, nil // gone: anonymous, refused by Authorize

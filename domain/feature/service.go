@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 
+	"github.com/jmoiron/sqlx"
+
 	"agora/domain/errs"
 	"agora/tenant"
 )
@@ -42,9 +44,39 @@ func (s *Service) Flags(ctx context.Context) ([]Flag, error) {
 func (s *Service) off(ctx context.Context) ([]string, error) {
 	var off []string
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		return tx.SelectContext(ctx, &off, `SELECT feature FROM feature_settings WHERE NOT enabled ORDER BY feature`)
+		var err error
+		off, err = offIn(ctx, tx)
+		return err
 	})
 	return off, err
+}
+
+// offIn lists the features the city's admins turned off, on q (a city
+// transaction), memoised in ctx when it has a memo.
+func offIn(ctx context.Context, q sqlx.QueryerContext) ([]string, error) {
+	m, _ := ctx.Value(memoKey{}).(*memo)
+	if m != nil && m.loaded {
+		return m.off, nil
+	}
+	var off []string
+	err := sqlx.SelectContext(ctx, q, &off, `SELECT feature FROM feature_settings WHERE NOT enabled ORDER BY feature`)
+	if err == nil && m != nil {
+		m.off, m.loaded = off, true
+	}
+	return off, err
+}
+
+// On reports, on q (a transaction of the context's city), whether the city
+// may use k now: what Enabled decides, for code that already holds a
+// transaction and must decide inside it (a role's powers, a digest's
+// recipients).
+func On(ctx context.Context, q sqlx.QueryerContext, k Key) (bool, error) {
+	t, ok := tenant.FromContext(ctx)
+	if !ok || Require(t, k) != nil {
+		return false, nil
+	}
+	off, err := offIn(ctx, q)
+	return err == nil && !slices.Contains(off, string(k)), err
 }
 
 // memoKey holds, in a request's context, the features its city turned off,
@@ -64,15 +96,10 @@ func WithMemo(ctx context.Context) context.Context {
 
 // offOnce is off, memoised in the context when it has a memo.
 func (s *Service) offOnce(ctx context.Context) ([]string, error) {
-	m, _ := ctx.Value(memoKey{}).(*memo)
-	if m != nil && m.loaded {
+	if m, _ := ctx.Value(memoKey{}).(*memo); m != nil && m.loaded {
 		return m.off, nil
 	}
-	off, err := s.off(ctx)
-	if err == nil && m != nil {
-		m.off, m.loaded = off, true
-	}
-	return off, err
+	return s.off(ctx) // offIn memoises
 }
 
 // Enabled returns nil when the city may use k now: the plan allows it and
@@ -108,22 +135,40 @@ func Check(t *tenant.Tenant, k Key, enabled bool) error {
 // the plan allows. Errors: errs.Invalid for an unknown key,
 // errs.FeatureUnavailable for a feature outside the plan.
 func (s *Service) Set(ctx context.Context, actor int64, k Key, enabled bool) error {
+	return s.SetMany(ctx, actor, map[Key]bool{k: enabled})
+}
+
+// SetMany applies several changes in one transaction: every key is checked
+// first, and either all change or none does.
+func (s *Service) SetMany(ctx context.Context, actor int64, changes map[Key]bool) error {
 	t, _ := tenant.FromContext(ctx)
-	if err := Check(t, k, enabled); err != nil {
-		return err
+	keys := make([]Key, 0, len(changes))
+	for k := range changes {
+		keys = append(keys, k)
 	}
-	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO feature_settings (feature, enabled, updated_by) VALUES ($1, $2, nullif($3, 0))
-			ON CONFLICT (feature) DO UPDATE SET enabled = excluded.enabled, updated_by = excluded.updated_by, updated_at = now()`,
-			string(k), enabled, actor); err != nil {
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := Check(t, k, changes[k]); err != nil {
 			return err
 		}
-		action := "feature.disabled"
-		if enabled {
-			action = "feature.enabled"
+	}
+	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		for _, k := range keys {
+			enabled := changes[k]
+			if _, err := tx.ExecContext(ctx, `INSERT INTO feature_settings (feature, enabled, updated_by) VALUES ($1, $2, nullif($3, 0))
+			ON CONFLICT (feature) DO UPDATE SET enabled = excluded.enabled, updated_by = excluded.updated_by, updated_at = now()`,
+				string(k), enabled, actor); err != nil {
+				return err
+			}
+			action := "feature.disabled"
+			if enabled {
+				action = "feature.enabled"
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, payload)
+			VALUES (nullif($1, 0), $2, 'feature', 0, jsonb_build_object('feature', $3::text))`, actor, action, string(k)); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, payload)
-			VALUES (nullif($1, 0), $2, 'feature', 0, jsonb_build_object('feature', $3::text))`, actor, action, string(k))
-		return err
+		return nil
 	})
 }

@@ -118,8 +118,12 @@ type Filter struct {
 	Page     int
 }
 
-// PageSize is the number of ideas per page.
-const PageSize = 20
+// PageSize is the number of ideas per page; MaxPage the last page asked
+// for that is taken as it is.
+const (
+	PageSize = 20
+	MaxPage  = 100_000
+)
 
 var sorts = map[string]string{
 	"new":     "i.created_at DESC, i.id DESC",
@@ -150,9 +154,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 	if !ok {
 		return nil, 0, errs.InvalidField("idea.List", "sort", "%q is not one of %s", f.Sort, strings.Join(Sorts, ", "))
 	}
-	if f.Page < 1 {
-		f.Page = 1
-	}
+	// Pages past the last are empty; past MaxPage they are the last one
+	// a list can have, so an offset never overflows.
+	f.Page = min(max(f.Page, 1), MaxPage)
 	t, _ := tenant.FromContext(ctx)
 	var args []any
 	arg := func(v any) string {

@@ -3,9 +3,12 @@
 package locale
 
 import (
-	"agora/domain/jsonb"
 	"database/sql/driver"
 	"encoding/json"
+	"unicode/utf8"
+
+	"agora/domain/errs"
+	"agora/domain/jsonb"
 )
 
 // Text is a multilingual value stored as a JSON object {"en": "...", "fr": "..."}.
@@ -53,4 +56,44 @@ func (t Text) Value() (driver.Value, error) {
 	}
 	b, err := json.Marshal(map[string]string(t))
 	return string(b), err
+}
+
+// Limits of multilingual content that people type.
+const (
+	MaxTitle       = 200     // characters of a title or label, per language
+	MaxDescription = 100_000 // bytes of a (rich text) description, per language
+	maxLanguages   = 20
+)
+
+// CheckTitle validates a multilingual title: present in at least one
+// language, at most MaxTitle characters in each, keyed by locale codes.
+// Errors are errs.Invalid naming field.
+func CheckTitle(op, field string, t Text) error {
+	if t.Pick() == "" {
+		return errs.InvalidField(op, field, "is required in at least one language").WithRule("required")
+	}
+	return checkEach(op, field, t, func(s string) bool { return utf8.RuneCountInString(s) <= MaxTitle },
+		errs.InvalidField(op, field, "must be at most %d characters", MaxTitle).WithRule("too_long", MaxTitle))
+}
+
+// CheckDescription validates an optional multilingual description: at most
+// MaxDescription bytes in each language, keyed by locale codes.
+func CheckDescription(op, field string, t Text) error {
+	return checkEach(op, field, t, func(s string) bool { return len(s) <= MaxDescription },
+		errs.InvalidField(op, field, "must be at most %d characters", MaxDescription).WithRule("too_long", MaxDescription))
+}
+
+func checkEach(op, field string, t Text, ok func(string) bool, tooLong error) error {
+	if len(t) > maxLanguages {
+		return errs.InvalidField(op, field, "has more than %d languages", maxLanguages).WithRule("languages", maxLanguages)
+	}
+	for k, v := range t {
+		if len(k) < 2 || len(k) > 10 {
+			return errs.InvalidField(op, field, "%q is not a language code", k).WithRule("language_code")
+		}
+		if !ok(v) {
+			return tooLong
+		}
+	}
+	return nil
 }

@@ -63,12 +63,16 @@ func Dir(ctx context.Context, storageDir, kind string) string {
 	return filepath.Join(tenant.StoragePath(storageDir, t.ID), kind)
 }
 
-// Save checks data as an image (see CheckImage) and writes it under the
-// city's kind directory as "<prefix>-<random><ext>"; it returns the name.
+// Save checks data as an image (see CheckImage), strips its metadata (see
+// Strip) and writes it under the city's kind directory as
+// "<prefix>-<random><ext>"; it returns the name.
 func Save(ctx context.Context, op, field, storageDir, kind, prefix string, data []byte) (string, error) {
 	ext, err := CheckImage(op, field, data)
 	if err != nil {
 		return "", err
+	}
+	if data, err = Strip(data, ext); err != nil {
+		return "", errs.InvalidField(op, field, "the file is not a readable image").WithRule("image_type")
 	}
 	dir := Dir(ctx, storageDir, kind)
 	if err := os.MkdirAll(dir, 0o750); err != nil {

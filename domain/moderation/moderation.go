@@ -81,15 +81,32 @@ func (s *Service) Report(ctx context.Context, reporter int64, itemType string, i
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var id int64
-		err := tx.GetContext(ctx, &id, `INSERT INTO reports (reporter_id, item_type, item_id, project_id, reason, note)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (reporter_id, item_type, item_id) DO UPDATE SET reason = $5, note = $6, read_at = NULL
-			RETURNING id`, reporter, itemType, itemID, project, reason, strings.TrimSpace(note))
-		if err != nil {
+		// A blocked account may not report, as it may not post: checked in
+		// the transaction that writes the report.
+		var blocked bool
+		if err := tx.GetContext(ctx, &blocked, `SELECT coalesce(blocked_until > now(), false) FROM users WHERE id = $1 AND deleted_at IS NULL`, reporter); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errs.E(op, errs.Unauthenticated, "log in first")
+			}
+			return err
+		}
+		if blocked {
+			return errs.E(op, errs.Forbidden, "your account is blocked for now: you can read but not report").WithRule("denied_blocked")
+		}
+		// Reporting the same item again updates the reason and note; a
+		// report staff have read stays read.
+		var row struct {
+			ID       int64 `db:"id"`
+			Inserted bool  `db:"inserted"`
+		}
+		err := tx.GetContext(ctx, &row, `INSERT INTO reports (reporter_id, item_type, item_id, project_id, reason, note)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (reporter_id, item_type, item_id) DO UPDATE SET reason = $5, note = $6
+			RETURNING id, xmax = 0 AS inserted`, reporter, itemType, itemID, project, reason, strings.TrimSpace(note))
+		if err != nil || !row.Inserted {
 			return err
 		}
 		_, err = activity.Record(ctx, tx, activity.Activity{Actor: reporter, Action: "report.created", ItemType: itemType, ItemID: itemID,
-			ProjectID: project, Payload: map[string]any{"report_id": id, "reason": reason}})
+			ProjectID: project, Payload: map[string]any{"report_id": row.ID, "reason": reason}})
 		return err
 	})
 }
@@ -120,7 +137,7 @@ func (s *Service) Inbox(ctx context.Context, f Filter) ([]Report, error) {
 			LEFT JOIN ideas i ON r.item_type = 'idea' AND i.id = r.item_id
 			LEFT JOIN comments c ON r.item_type = 'comment' AND c.id = r.item_id
 			LEFT JOIN users u ON u.deleted_at IS NULL AND u.id = CASE r.item_type WHEN 'idea' THEN CASE WHEN i.anonymous THEN NULL ELSE i.author_id END ELSE c.author_id END
-			WHERE ($1::bigint[] IS NULL OR r.project_id = ANY($1)) AND ($2 = 0 OR r.project_id = $2)
+			WHERE ($1::bigint[] IS NULL OR r.project_id = ANY($1)) AND ($2::bigint = 0 OR r.project_id = $2)
 			  AND (NOT $3 OR r.read_at IS NULL)
 			  AND ($4 = '' OR r.note ILIKE '%' || $4 || '%' OR i.title ILIKE '%' || $4 || '%' OR c.body ILIKE '%' || $4 || '%')
 			ORDER BY r.created_at DESC, r.id DESC LIMIT 200`, projects, f.Project, f.Unread, strings.TrimSpace(f.Query))

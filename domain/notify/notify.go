@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"agora/domain/feature"
 	"agora/tenant"
 )
 
@@ -127,8 +128,14 @@ func (s *Service) List(ctx context.Context, userID int64) ([]Notification, int, 
 // unread notifications and whether they moderate any project (one query).
 func (s *Service) Header(ctx context.Context, userID int64) (unread int, moderates bool, err error) {
 	err = s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		return tx.QueryRowxContext(ctx, `SELECT (SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL),
+		err := tx.QueryRowxContext(ctx, `SELECT (SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL),
 			EXISTS (SELECT 1 FROM project_moderators WHERE user_id = $1)`, userID).Scan(&unread, &moderates)
+		if err != nil || !moderates {
+			return err
+		}
+		// The role has no powers while the city may not use it.
+		moderates, err = feature.On(ctx, tx, feature.ProjectModerators)
+		return err
 	})
 	return unread, moderates, err
 }

@@ -34,8 +34,8 @@ func (s *Service) Folders(ctx context.Context) ([]Folder, error) {
 // the field.
 func (s *Service) AddFolder(ctx context.Context, actor int64, title locale.Text) (*Folder, error) {
 	const op = "project.AddFolder"
-	if title.Pick() == "" {
-		return nil, errs.InvalidField(op, "title", "is required in at least one language").WithRule("required")
+	if err := locale.CheckTitle(op, "title", title); err != nil {
+		return nil, err
 	}
 	f := Folder{Title: title}
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {

@@ -63,7 +63,7 @@ func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, emai
 		}
 		if seats >= 0 {
 			// Seat counts queue here, so two additions cannot both take the last seat.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('agora.moderator_seats.' || current_schema()))`); err != nil {
+			if err := tx.Lock(ctx, "moderator_seats"); err != nil {
 				return err
 			}
 			var used int

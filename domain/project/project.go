@@ -111,8 +111,12 @@ func CheckProject(op string, p *Project) error {
 	switch {
 	case !slugRe.MatchString(p.Slug):
 		return errs.InvalidField(op, "slug", "%q must be lower-case letters, digits and hyphens", p.Slug)
-	case p.Title.Pick() == "":
-		return errs.InvalidField(op, "title", "is required in at least one language").WithRule("required")
+	}
+	if err := locale.CheckTitle(op, "title", p.Title); err != nil {
+		return err
+	}
+	if err := locale.CheckDescription(op, "description", p.Description); err != nil {
+		return err
 	}
 	if p.Status == "" {
 		p.Status = Draft
@@ -131,15 +135,43 @@ func CheckProject(op string, p *Project) error {
 	return nil
 }
 
+// The years a city could mean in a date it enters (a phase, a trial's end):
+// anything else is a typing slip, and years outside what every client and
+// format can show (year 0, year 10000) must never be stored.
+const (
+	MinYear = 1900
+	MaxYear = 2200
+)
+
+// SensibleDate reports whether t falls within MinYear and MaxYear.
+func SensibleDate(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= MinYear && y <= MaxYear
+}
+
+// Public reports whether anyone at all may see the project: published and
+// visible to everyone (so its pictures may sit in shared caches).
+func (p Project) Public() bool {
+	return p.Status == Published && permission.Visibility(p.Visibility) == permission.Public
+}
+
 // CheckPhase validates one phase on its own; errors name the field.
 func CheckPhase(op string, p Phase) error {
+	if err := locale.CheckTitle(op, "title", p.Title); err != nil {
+		return err
+	}
+	if err := locale.CheckDescription(op, "description", p.Description); err != nil {
+		return err
+	}
 	switch {
-	case p.Title.Pick() == "":
-		return errs.InvalidField(op, "title", "is required in at least one language").WithRule("required")
 	case !slices.Contains(Methods, p.Method):
 		return errs.InvalidField(op, "method", "%q is not one of %s", p.Method, strings.Join(Methods, ", "))
 	case p.StartsAt.IsZero():
 		return errs.InvalidField(op, "starts_at", "is required")
+	case !SensibleDate(p.StartsAt):
+		return errs.InvalidField(op, "starts_at", "must be a date between %d and %d", MinYear, MaxYear).WithRule("date_range", MinYear, MaxYear)
+	case p.EndsAt != nil && !SensibleDate(*p.EndsAt):
+		return errs.InvalidField(op, "ends_at", "must be a date between %d and %d", MinYear, MaxYear).WithRule("date_range", MinYear, MaxYear)
 	case p.EndsAt != nil && !p.EndsAt.After(p.StartsAt):
 		return errs.InvalidField(op, "ends_at", "must be after starts_at")
 	case p.ReactionLimit != nil && *p.ReactionLimit < 1:

@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/group"
 	"agora/domain/locale"
 	"agora/domain/permission"
@@ -276,12 +277,21 @@ func (s *Service) AddPhase(ctx context.Context, actor, projectID int64, ph Phase
 const selectPhases = `SELECT id, project_id, title, description, method, starts_at, ends_at, posting_enabled, commenting_enabled,
 	reacting_enabled, dislikes_enabled, reaction_limit, permissions FROM phases`
 
+// clampedStart and clampedEnd clamp a phase's stored times into the years a page can show (see
+// SensibleDate). The database refuses new phases outside them; a row stored
+// before that rule shows at the bound instead of breaking every page that
+// lists its project.
+const (
+	clampedStart = `least(greatest(ph.starts_at, '1900-01-01 00:00:00+00'), '2200-12-31 23:59:59+00')`
+	clampedEnd   = `CASE WHEN ph.ends_at IS NOT NULL THEN least(greatest(ph.ends_at, '1900-01-01 00:00:00+00'), '2200-12-31 23:59:59+00') END`
+)
+
 // selectProject reads projects with their phases and links in one query:
 // the phases as one JSON array (columns named as the Phase's JSON fields),
 // the links as arrays.
 const selectProject = `SELECT ` + projectColumns + `,
 	coalesce((SELECT json_agg(json_build_object('id', ph.id, 'project_id', ph.project_id, 'title', ph.title,
-			'description', ph.description, 'method', ph.method, 'starts_at', ph.starts_at, 'ends_at', ph.ends_at,
+			'description', ph.description, 'method', ph.method, 'starts_at', ` + clampedStart + `, 'ends_at', ` + clampedEnd + `,
 			'posting_enabled', ph.posting_enabled, 'commenting_enabled', ph.commenting_enabled,
 			'reacting_enabled', ph.reacting_enabled, 'dislikes_enabled', ph.dislikes_enabled,
 			'reaction_limit', ph.reaction_limit, 'permissions', ph.permissions) ORDER BY ph.starts_at)
@@ -338,9 +348,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Project, error) {
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		return tx.SelectContext(ctx, &out, selectProject+`
 			WHERE ($1 = '' OR status = $1)
-			  AND ($2 = 0 OR id IN (SELECT project_id FROM project_topics WHERE topic_id = $2))
-			  AND ($3 = 0 OR id IN (SELECT project_id FROM project_areas WHERE area_id = $3))
-			  AND ($4 = 0 OR folder_id = $4)
+			  AND ($2::bigint = 0 OR id IN (SELECT project_id FROM project_topics WHERE topic_id = $2))
+			  AND ($3::bigint = 0 OR id IN (SELECT project_id FROM project_areas WHERE area_id = $3))
+			  AND ($4::bigint = 0 OR folder_id = $4)
 			ORDER BY position, id`, string(f.Status), f.Topic, f.Area, f.Folder)
 	})
 	for i := range out {
@@ -385,8 +395,14 @@ func WithMemberships(ctx context.Context, q sqlx.QueryerContext, a permission.Ac
 	return a, err
 }
 
-// ModeratedBy returns the ids of the projects user moderates, on q.
+// ModeratedBy returns the ids of the projects user moderates, on q. While
+// the city may not use project moderators (its plan lacks the feature, or
+// its admins turned it off) the role has no powers: none, though the
+// assignments stay for when the feature comes back.
 func ModeratedBy(ctx context.Context, q sqlx.QueryerContext, userID int64) ([]int64, error) {
+	if on, err := feature.On(ctx, q, feature.ProjectModerators); !on || err != nil {
+		return nil, err
+	}
 	var ids []int64
 	err := sqlx.SelectContext(ctx, q, &ids, `SELECT project_id FROM project_moderators WHERE user_id = $1 ORDER BY project_id`, userID)
 	return ids, err

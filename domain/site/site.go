@@ -140,8 +140,8 @@ func (s *Service) Areas(ctx context.Context) ([]Area, error) {
 
 // AddArea creates an area after the others. Errors: errs.Invalid naming the field.
 func (s *Service) AddArea(ctx context.Context, title locale.Text) (*Area, error) {
-	if title.Pick() == "" {
-		return nil, errs.InvalidField("site.AddArea", "title", "is required in at least one language").WithRule("required")
+	if err := locale.CheckTitle("site.AddArea", "title", title); err != nil {
+		return nil, err
 	}
 	a := Area{Title: title}
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {

@@ -58,15 +58,19 @@ type Filter struct {
 	Page    int // from 1
 }
 
-// PageSize is the number of users per admin list page.
-const PageSize = 50
+// PageSize is the number of users per admin list page; MaxPage the last
+// page asked for that is taken as it is.
+const (
+	PageSize = 50
+	MaxPage  = 100_000
+)
 
 // Search lists users for admins: two queries whatever the page size (the page
 // and the total).
 func (s *Service) Search(ctx context.Context, f Filter) ([]User, int, error) {
-	if f.Page < 1 {
-		f.Page = 1
-	}
+	// Pages past the last are empty; past MaxPage they are the last one
+	// a list can have, so an offset never overflows.
+	f.Page = min(max(f.Page, 1), MaxPage)
 	where := []string{"u.deleted_at IS NULL"}
 	var args []any
 	add := func(cond string, v any) {
@@ -125,7 +129,7 @@ func (s *Service) SetRole(ctx context.Context, actor, id ID, role Role) (*User, 
 		}
 		if current != role {
 			// Serialise seat counting per city.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('agora:seats'))`); err != nil {
+			if err := tx.Lock(ctx, "seats"); err != nil {
 				return err
 			}
 			if err := checkSeat(ctx, tx, role); err != nil {
@@ -212,7 +216,7 @@ func (s *Service) Invite(ctx context.Context, addrs []string, role Role) (invite
 		}
 	}
 	err = s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('agora:seats'))`); err != nil {
+		if err := tx.Lock(ctx, "seats"); err != nil {
 			return err
 		}
 		for _, a := range clean {
