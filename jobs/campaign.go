@@ -161,9 +161,12 @@ func (h *Campaigns) parcel(post cityPost, c campaign.Campaign, event string, use
 // and sends each the campaign in their language (else the city's), paced
 // by the city's rate, each email claimed in the ledger first. Re-running the
 // task, or resuming it after a shutdown, never sends an email twice. Each
-// page's outcomes update the campaign's statistics; once none is pending
-// the campaign is sent. Failed sends make the task fail, so its retry tries
-// them again.
+// page's outcomes update the campaign's statistics, which count an email
+// sent only once the SMTP server accepted it; once none is pending the
+// campaign is sent. Failed sends make the task fail, so its retry tries
+// them again; emails held by another run (or left by a run that died
+// mid-send) stay pending and make it end with ErrInFlight, so its retry,
+// once their lease is over, sends those whose holder died.
 func (h *Campaigns) Send(ctx context.Context, task *asynq.Task) error {
 	p, t, log, ok, err := h.start(ctx, task)
 	if !ok {
@@ -191,8 +194,8 @@ func (h *Campaigns) Send(ctx context.Context, task *asynq.Task) error {
 	pace := &pacer{now: h.Now, sleep: h.Sleep}
 	event := campaign.Event(c.ID)
 	var (
-		after                        int64
-		sent, failed, skipped, pages int
+		after                              int64
+		sent, failed, held, skipped, pages int
 	)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -252,8 +255,8 @@ func (h *Campaigns) Send(ctx context.Context, task *asynq.Task) error {
 				switch {
 				case d.ledger != 0:
 					outcomes = append(outcomes, campaign.Outcome{UserID: users[i], State: campaign.StateSent})
-				case d.taken:
-					outcomes = append(outcomes, campaign.Outcome{UserID: users[i], State: campaign.StateSent, Detail: "claimed by an earlier run"})
+				case d.before:
+					outcomes = append(outcomes, campaign.Outcome{UserID: users[i], State: campaign.StateSent, Detail: "sent by an earlier run"})
 				case d.err != nil:
 					outcomes = append(outcomes, campaign.Outcome{UserID: users[i], State: campaign.StateFailed, Detail: truncate(d.err.Error(), 500)})
 				}
@@ -264,6 +267,8 @@ func (h *Campaigns) Send(ctx context.Context, task *asynq.Task) error {
 			switch {
 			case d.ledger != 0:
 				sent++
+			case d.held:
+				held++
 			case d.err != nil:
 				failed++
 			}
@@ -281,9 +286,12 @@ func (h *Campaigns) Send(ctx context.Context, task *asynq.Task) error {
 	}); err != nil {
 		return err
 	}
-	log.Info("campaign run done", "sent", sent, "failed", failed, "skipped", skipped, "pages", pages, "campaign_sent", done)
+	log.Info("campaign run done", "sent", sent, "failed", failed, "held", held, "skipped", skipped, "pages", pages, "campaign_sent", done)
 	if failed > 0 {
 		return fmt.Errorf("campaign %d of %s: %d emails failed; the retry sends them", c.ID, t.Slug, failed)
+	}
+	if held > 0 {
+		return fmt.Errorf("campaign %d of %s: %w", c.ID, t.Slug, inFlight(held))
 	}
 	return nil
 }
@@ -321,9 +329,9 @@ func (h *Campaigns) Test(ctx context.Context, task *asynq.Task) error {
 		return err
 	}
 	loc := c.LocaleFor(append([]string{test.Locale}, t.Locales...)...)
-	_, err = postman{db: h.db, sender: h.sender}.deliver(ctx,
+	out, err := postman{db: h.db, sender: h.sender}.deliver(ctx,
 		[]parcel{h.parcel(post, c, campaign.TestEvent(test.ID), test.UserID, test.Email, loc, true)}, nil)
-	return err
+	return failures(out, err)
 }
 
 // truncate cuts s to at most n bytes, never inside a character.

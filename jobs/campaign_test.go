@@ -256,8 +256,41 @@ func TestCampaignIsExactlyOnce(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		require.NoError(t, errors.Join(errs...))
+		requireDoneOrInFlight(t, errs)
+		require.NoError(t, send.ProcessTask(ctx, task), "the retry of a run that found emails in flight")
 		requireOnceEach(t, mailSrv, "together", want)
+	})
+
+	// The statistics count what the SMTP server accepted: an email claimed
+	// by a run that died (older than the lease) is sent by the next run,
+	// with the Message-ID of its ledger row; one claimed by a run that may
+	// still be sending it stays pending and makes the task retry.
+	t.Run("claims are not counted as sent", func(t *testing.T) {
+		mailSrv, smtp := startMail(t)
+		send, _, _ := campaignHandlers(t, env, smtp, small)
+		camp, task := cc.newCampaign(t, env, "claims")
+		dead, live := c.Slug+".2.fr@example.net", c.Slug+".5.nl@example.net"
+		deadRow := holdClaim(t, env, c, string(email.Manual), dead, campaign.Event(camp.ID), email.Lease+time.Minute)
+		holdClaim(t, env, c, string(email.Manual), live, campaign.Event(camp.ID), 0)
+
+		requireInFlight(t, send.ProcessTask(ctx, task))
+		require.Empty(t, mailSrv.To(live))
+		got := mailSrv.To(dead)
+		require.Len(t, got, 1, "the claim of a run that died is taken over and sent")
+		require.Equal(t, fmt.Sprintf("<manual.%d.%d@%s>", deadRow, c.ID, c.PrimaryHost), got[0].Header.Get("Message-Id"),
+			"the email keeps its ledger row's Message-ID")
+		mid := campaignStats(t, env, c, camp.ID)
+		require.Equal(t, campaign.Stats{Recipients: 23, Sent: 22, Pending: 1}, mid.Stats, "a claim is not an email sent")
+		require.Equal(t, campaign.Sending, mid.Status)
+		requireInFlight(t, send.ProcessTask(ctx, task), "still held")
+		require.Equal(t, mid.Stats, campaignStats(t, env, c, camp.ID).Stats)
+
+		ageClaims(t, env, c)
+		require.NoError(t, send.ProcessTask(ctx, task))
+		requireOnceEach(t, mailSrv, "claims", want)
+		done := campaignStats(t, env, c, camp.ID)
+		require.Equal(t, campaign.Sent, done.Status)
+		require.Equal(t, campaign.Stats{Recipients: 23, Sent: 23}, done.Stats)
 	})
 
 	t.Run("cancelled mid-batch then resumed", func(t *testing.T) {

@@ -191,7 +191,10 @@ type digestLetter struct {
 // recipient who wants it, in keyset pages of users. Each email is claimed
 // in the ledger under the period's event before it is sent, so re-running
 // the task, or resuming it after a shutdown, never sends an email twice.
-// A shutdown stops the run between two emails, never inside one. Empty
+// A shutdown stops the run between two emails, never inside one. Emails
+// held by another run (or left by a run that died mid-send) make the task
+// end with ErrInFlight once it sent the rest, so its retry, once their
+// lease is over, sends those whose holder died. Empty
 // digests are skipped; a city without the feature (plan or admins' choice)
 // or no longer active gets nothing.
 func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
@@ -221,8 +224,8 @@ func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
 		return fmt.Errorf("%s digest of %s: %w", kind, t.Slug, err)
 	}
 	var (
-		after                digest.Cursor
-		sent, skipped, pages int
+		after                      digest.Cursor
+		sent, held, skipped, pages int
 	)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -260,8 +263,8 @@ func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
 			}
 			letters = append(letters, digestLetter{r: r, data: data})
 		}
-		n, err := d.deliver(ctx, run, letters)
-		sent += n
+		n, h, err := d.deliver(ctx, run, letters)
+		sent, held = sent+n, held+h
 		if err != nil {
 			log.Warn("digest stopped", "sent", sent, "err", err)
 			return err
@@ -270,28 +273,31 @@ func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
 			break
 		}
 	}
-	log.Info("digest sent", "sent", sent, "empty", skipped, "pages", pages)
-	return nil
+	log.Info("digest sent", "sent", sent, "held", held, "empty", skipped, "pages", pages)
+	return inFlight(held)
 }
 
 // deliver claims and sends letters, Parallel at a time, and records the
 // deliveries (see postman.deliver). It stops taking new letters when ctx
 // ends or a send fails; letters already claimed are finished either way
-// (sent and recorded, or released), so their outcome is always known.
-func (d *Digests) deliver(ctx context.Context, run digestRun, letters []digestLetter) (int, error) {
+// (sent and recorded, or released), so their outcome is always known. It
+// returns how many it sent and how many are held by another run.
+func (d *Digests) deliver(ctx context.Context, run digestRun, letters []digestLetter) (sent, held int, err error) {
 	post := cityPost{t: run.t, settings: run.settings, base: run.base, secret: d.secret}
 	parcels := make([]parcel, len(letters))
 	for i, l := range letters {
 		parcels[i] = d.parcel(run, post, l)
 	}
 	out, err := postman{db: d.db, sender: d.sender, parallel: d.Parallel}.deliver(ctx, parcels, nil)
-	sent := 0
 	for _, o := range out {
-		if o.ledger != 0 {
+		switch {
+		case o.ledger != 0:
 			sent++
+		case o.held:
+			held++
 		}
 	}
-	return sent, err
+	return sent, held, err
 }
 
 // parcel is one digest email, rendered with the city's branding, its

@@ -303,7 +303,40 @@ func TestDigestIsExactlyOnce(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		require.NoError(t, errors.Join(errs...))
+		requireDoneOrInFlight(t, errs)
+		require.NoError(t, h.ProcessTask(ctx, task), "the retry of a run that found emails in flight")
+		requireOnceEach(t, mailSrv, "Your week", want)
+	})
+
+	// A worker killed mid-send leaves claims that no run recorded: one run
+	// died more than a lease ago, another may still be sending. The re-run
+	// sends everything else and the first, and ends with ErrInFlight (so
+	// asynq retries it) rather than success; once the second claim's lease
+	// is over its retry sends that one too.
+	t.Run("claims left by a killed worker are sent after their lease", func(t *testing.T) {
+		mailSrv, smtp := startMail(t)
+		h := digestHandler(t, env, smtp, small)
+		p := lastWeek("2026-W45")
+		task := digestTask(t, c, digest.User, p)
+		event := digest.Event(digest.User, p.Key, 0)
+		dead, live := want[3], want[10]
+		holdClaim(t, env, c, digest.User.Campaign(), dead, event, email.Lease+time.Minute)
+		holdClaim(t, env, c, digest.User.Campaign(), live, event, 0)
+
+		requireInFlight(t, h.ProcessTask(ctx, task), "a claim held by a live run is not a digest sent")
+		var others []string
+		for _, w := range want {
+			if w != live {
+				others = append(others, w)
+			}
+		}
+		requireOnceEach(t, mailSrv, "Your week", others)
+		requireInFlight(t, h.ProcessTask(ctx, task), "still held")
+		require.Empty(t, mailSrv.To(live))
+
+		ageClaims(t, env, c)
+		require.NoError(t, h.ProcessTask(ctx, task))
+		require.NoError(t, h.ProcessTask(ctx, task), "a re-run of a sent digest is done")
 		requireOnceEach(t, mailSrv, "Your week", want)
 	})
 

@@ -92,6 +92,10 @@ func TenantMiddleware(reg *tenant.Registry, log *slog.Logger) asynq.MiddlewareFu
 			}
 			err := next.ProcessTask(ctx, task)
 			attrs = append(attrs, "duration_ms", time.Since(began).Milliseconds())
+			if errors.Is(err, ErrInFlight) {
+				log.Info("task will retry: emails in flight", append(attrs, "err", err)...)
+				return err
+			}
 			if err != nil {
 				log.Error("task failed", append(attrs, "err", err)...)
 				return err

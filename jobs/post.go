@@ -16,10 +16,14 @@ import (
 	"agora/tenant"
 )
 
-// The way every campaign email (digests, notifications, manual campaigns)
-// leaves: claimed in the city's ledger, then sent, then recorded as sent, or
-// given back when the send failed, so no email is ever sent twice and none
-// is lost to a failed send.
+// The way every campaign email (digests, notifications, manual campaigns,
+// plan changes) leaves: claimed in the city's ledger, then sent, then
+// recorded as sent right after (see courier), or given back when the send
+// failed, so no email is sent twice and none is lost to a failed send. An
+// email whose claim a run that died left behind is sent again by the first
+// run after the claim's lease (email.Lease): at least once to the SMTP
+// server, with the same Message-ID (see cityPost.message), never silently
+// lost.
 
 // parcel is one email to claim in the ledger and send.
 type parcel struct {
@@ -32,12 +36,29 @@ type parcel struct {
 // delivery is what became of one parcel.
 type delivery struct {
 	tried  bool  // the parcel was taken (a stopped batch leaves the rest)
-	ledger int64 // the ledger row of a sent email
-	taken  bool  // already claimed: sent before, or being sent by another run
+	ledger int64 // the ledger row of an email sent now
+	before bool  // sent before, by an earlier run
+	held   bool  // being sent by another run, or left by one that died: try again after the lease
 	err    error // the send failed; the claim was given back
 }
 
-// sendTimeout bounds one email's send once it has begun.
+// ErrInFlight ends a task some of whose emails are claimed by another run
+// whose lease (email.Lease) is not over: the task sent everything else, and
+// its retry, once the lease is over, sends those whose holder died. It is
+// not a failure: the worker retries it after the lease without counting a
+// retry.
+var ErrInFlight = errors.New("emails still in flight")
+
+// inFlight is ErrInFlight, counted, when n emails are held; else nil.
+func inFlight(n int) error {
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d %w; will retry", n, ErrInFlight)
+}
+
+// sendTimeout bounds one email's send once it has begun. It is far shorter
+// than email.Lease, so a live send's claim is never taken over.
 const sendTimeout = time.Minute
 
 // postman claims, sends and records a batch of emails.
@@ -54,26 +75,29 @@ type postman struct {
 	pace func(ctx context.Context) error
 }
 
-// deliver claims and sends parcels, parallel at a time. It stops taking
-// parcels when ctx ends or failures pile up; those already taken are
+// deliver claims and sends parcels, parallel at a time, each recorded as
+// sent in the ledger by its courier's next transaction (see courier). It stops
+// taking parcels when ctx ends or failures pile up; those already taken are
 // finished either way, so their outcome is always known. It then records,
-// in one transaction that a cancelled ctx does not cut short, the emails
-// sent in the ledger and, through record (optional), what the caller keeps
-// of deliveries. It returns each parcel's delivery, in order, and why the
-// batch stopped early: ctx's error, or the failure that ended it.
+// through record (optional) and in one transaction that a cancelled ctx
+// does not cut short, what the caller keeps of deliveries. It returns each
+// parcel's delivery, in order, and why the batch stopped early: ctx's error,
+// or the failure that ended it.
 func (p postman) deliver(ctx context.Context, parcels []parcel, record func(ctx context.Context, tx *tenant.Tx, out []delivery) error) ([]delivery, error) {
 	out := make([]delivery, len(parcels))
 	var (
-		mu     sync.Mutex
-		streak int   // failures in a row
-		stop   error // why the batch stops
-		wg     sync.WaitGroup
+		mu       sync.Mutex
+		streak   int   // failures in a row
+		stop     error // why the batch stops
+		unmarked error // emails sent whose record failed
+		wg       sync.WaitGroup
 	)
 	work := make(chan int)
 	for range max(p.parallel, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := courier{p: p}
 			for i := range work {
 				mu.Lock()
 				stopped := stop != nil
@@ -81,7 +105,7 @@ func (p postman) deliver(ctx context.Context, parcels []parcel, record func(ctx 
 				if stopped {
 					continue // taken before the batch stopped: left untried
 				}
-				d := p.deliverOne(ctx, parcels[i])
+				d := c.deliver(ctx, parcels[i])
 				mu.Lock()
 				out[i] = d
 				switch {
@@ -92,6 +116,11 @@ func (p postman) deliver(ctx context.Context, parcels []parcel, record func(ctx 
 						stop = d.err
 					}
 				}
+				mu.Unlock()
+			}
+			if err := c.flush(ctx); err != nil {
+				mu.Lock()
+				unmarked = errors.Join(unmarked, err)
 				mu.Unlock()
 			}
 		}()
@@ -110,27 +139,13 @@ func (p postman) deliver(ctx context.Context, parcels []parcel, record func(ctx 
 	}
 	close(work)
 	wg.Wait()
-	var sent []int64
-	for _, d := range out {
-		if d.ledger != 0 {
-			sent = append(sent, d.ledger)
-		}
+	if stop == nil {
+		stop = unmarked
 	}
 	// Record what was sent even when the task is being cancelled.
-	bg := context.WithoutCancel(ctx)
-	if len(sent) > 0 || record != nil {
-		err := p.db.InTx(bg, func(tx *tenant.Tx) error {
-			if len(sent) > 0 {
-				if err := email.MarkSentAll(bg, tx, sent); err != nil {
-					return err
-				}
-			}
-			if record != nil {
-				return record(bg, tx, out)
-			}
-			return nil
-		})
-		if err != nil {
+	if record != nil {
+		bg := context.WithoutCancel(ctx)
+		if err := p.db.InTx(bg, func(tx *tenant.Tx) error { return record(bg, tx, out) }); err != nil {
 			return out, errors.Join(stop, err)
 		}
 	}
@@ -140,52 +155,106 @@ func (p postman) deliver(ctx context.Context, parcels []parcel, record func(ctx 
 	return out, stop
 }
 
-// failures joins why a batch stopped and every failed send of it.
+// failures is a batch's outcome as a task's error: why it stopped and every
+// failed send of it when there are any (the retry sends them, and the held
+// ones too), else ErrInFlight when some parcels are held, else nil.
 func failures(out []delivery, stop error) error {
 	errs := []error{stop}
+	held := 0
 	for _, d := range out {
 		errs = append(errs, d.err)
+		if d.held {
+			held++
+		}
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return inFlight(held)
 }
 
-// deliverOne claims one parcel's ledger row and sends it. Once begun it is
-// not cut short by ctx: a claim whose send was interrupted would leave the
-// recipient without their email.
-func (p postman) deliverOne(ctx context.Context, pc parcel) delivery {
+// courier is one of a batch's senders, one parcel at a time. It records the
+// email it sent last in the ledger in the transaction of its next claim, or
+// when the batch ends (flush): one transaction per email, as few as without
+// the record, and an email sent stays unrecorded only while its courier
+// claims the next one. (A worker killed then leaves, per courier, at most
+// the email sent and the one being sent as claims, which the run after
+// their lease sends again.)
+type courier struct {
+	p    postman
+	sent int64 // the ledger row of the email sent last, not recorded yet
+}
+
+// inTx runs fn in a city transaction that first records the email sent
+// last.
+func (c *courier) inTx(ctx context.Context, fn func(tx *tenant.Tx) error) error {
+	err := c.p.db.InTx(ctx, func(tx *tenant.Tx) error {
+		if c.sent != 0 {
+			if err := email.MarkSent(ctx, tx, c.sent); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+	if err == nil {
+		c.sent = 0
+	}
+	return err
+}
+
+// flush records the email sent last, even when ctx was cancelled.
+func (c *courier) flush(ctx context.Context) error {
+	if c.sent == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	if err := c.inTx(ctx, func(*tenant.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("record an email sent: %w", err)
+	}
+	return nil
+}
+
+// deliver claims one parcel's ledger row and sends it; the claim is given
+// back when the send fails. Once begun it is not cut short by ctx: a claim
+// whose send was interrupted would leave the recipient waiting for the
+// lease.
+func (c *courier) deliver(ctx context.Context, pc parcel) delivery {
 	if ctx.Err() != nil {
 		return delivery{}
 	}
 	ctx = context.WithoutCancel(ctx)
 	var (
-		ledger  int64
-		claimed bool
+		ledger int64
+		hold   email.Hold
 	)
-	err := p.db.InTx(ctx, func(tx *tenant.Tx) error {
+	err := c.inTx(ctx, func(tx *tenant.Tx) error {
 		var err error
-		ledger, claimed, err = email.Claim(ctx, tx, pc.campaign, pc.to, pc.event, pc.userID)
+		ledger, hold, err = email.Claim(ctx, tx, pc.campaign, pc.to, pc.event, pc.userID)
 		return err
 	})
 	switch {
 	case err != nil:
 		return delivery{tried: true, err: err}
-	case !claimed:
-		return delivery{tried: true, taken: true}
+	case hold == email.Sent:
+		return delivery{tried: true, before: true}
+	case hold == email.Held:
+		return delivery{tried: true, held: true}
 	}
 	msg, err := pc.compose(ledger)
 	if err == nil {
 		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-		err = p.sender.Send(sctx, msg)
+		err = c.p.sender.Send(sctx, msg)
 		cancel()
 	}
 	if err != nil {
 		// The send failed: give the claim back so a retry sends it.
 		err = fmt.Errorf("%s email to user %d: %w", pc.campaign, pc.userID, err)
-		if rerr := p.db.InTx(ctx, func(tx *tenant.Tx) error { return email.Release(ctx, tx, ledger) }); rerr != nil {
+		if rerr := c.inTx(ctx, func(tx *tenant.Tx) error { return email.Release(ctx, tx, ledger) }); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 		return delivery{tried: true, err: err}
 	}
+	c.sent = ledger
 	return delivery{tried: true, ledger: ledger}
 }
 
@@ -231,16 +300,25 @@ func (c cityPost) preferences() string { return c.base + "/profile#email-consent
 
 // message addresses one email of kind, whose ledger row is ledger, from the
 // city to to, with the one-click unsubscribe headers of unsubscribe (none
-// for a transactional email, whose unsubscribe is "").
+// for a transactional email, whose unsubscribe is ""). Its Message-ID is
+// the ledger row's and the city's, so an email sent again after a crash
+// (see email.Lease) carries the same one and can be recognised.
 func (c cityPost) message(kind string, ledger int64, to, subject, text, html, unsubscribe string) email.Message {
 	host := c.t.PrimaryHost
 	m := email.Message{
 		FromName: c.settings.Name, From: "noreply@" + strings.TrimPrefix(host, "www."), To: to,
 		Subject: subject, Text: text, HTML: html,
-		MessageID: fmt.Sprintf("%s.%d.%d@%s", kind, ledger, c.t.ID, host),
+		MessageID: messageID(kind, ledger, c.t),
 	}
 	if unsubscribe != "" {
 		m.Headers = email.UnsubscribeHeaders(unsubscribe)
 	}
 	return m
+}
+
+// messageID is the Message-ID of the email of kind whose ledger row is
+// ledger in city t: stable for the row, so every send of it carries the
+// same one.
+func messageID(kind string, ledger int64, t *tenant.Tenant) string {
+	return fmt.Sprintf("%s.%d.%d@%s", kind, ledger, t.ID, t.PrimaryHost)
 }

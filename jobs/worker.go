@@ -2,11 +2,13 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"agora/domain/email"
 	"agora/domain/user"
@@ -19,6 +21,7 @@ type Worker struct {
 	scheduler *asynq.Scheduler
 	mux       *asynq.ServeMux
 	relay     *Relay
+	rdb       redis.UniversalClient // the relay's
 	dsn       string
 	log       *slog.Logger
 }
@@ -57,6 +60,10 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 		Queues:          Queues,
 		ShutdownTimeout: 20 * time.Second,
 		Logger:          asynqLogger{log},
+		// A task whose emails another run holds is retried once their
+		// lease is over, without counting a failed attempt.
+		IsFailure:      func(err error) bool { return !errors.Is(err, ErrInFlight) },
+		RetryDelayFunc: retryDelay,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, task *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
@@ -67,7 +74,8 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 	})
 	usage := NewUsage(d.DB, d.Registry, d.Client, d.StorageDir)
 	mux := asynq.NewServeMux()
-	mux.Use(TenantMiddleware(d.Registry, log))
+	// Settle wraps everything, so it sees how every task ended.
+	mux.Use(Settle(d.DB.Platform(), log), TenantMiddleware(d.Registry, log))
 	mux.HandleFunc(TypeUsageTick, usage.Tick)
 	mux.HandleFunc(TypeUsage, usage.Compute)
 	emails, err := NewEmails(d.DB, d.Sender, d.PortalURL)
@@ -100,13 +108,28 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 	}
 	campaigns.Handle(mux)
 	sched := asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Location: d.Location, Logger: asynqLogger{log}})
-	return &Worker{server: srv, scheduler: sched, mux: mux, log: log, dsn: d.DSN,
-		relay: NewRelay(d.DB.Platform(), d.Client, d.Log)}, nil
+	rdb, ok := d.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, fmt.Errorf("worker: unsupported Redis connection option %T", d.Redis)
+	}
+	return &Worker{server: srv, scheduler: sched, mux: mux, log: log, dsn: d.DSN, rdb: rdb,
+		relay: NewRelay(d.DB.Platform(), rdb, d.Log)}, nil
+}
+
+// retryDelay is asynq's backoff, except for a task that ended with
+// ErrInFlight: it waits for the emails' lease to be over, when the claims
+// of a run that died are taken over.
+func retryDelay(n int, err error, task *asynq.Task) time.Duration {
+	if errors.Is(err, ErrInFlight) {
+		return email.Lease + time.Minute
+	}
+	return asynq.DefaultRetryDelayFunc(n, err, task)
 }
 
 // Run processes tasks and runs the scheduler until ctx ends, then shuts both
 // down, letting tasks in progress finish.
 func (w *Worker) Run(ctx context.Context) error {
+	defer w.rdb.Close()
 	if _, err := w.scheduler.Register("5 * * * *", NewUsageTickTask()); err != nil {
 		return fmt.Errorf("schedule usage tick: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -18,7 +19,9 @@ const TaskEmail = "email:send"
 
 // Task is background work recorded in the outbox: an asynq task type, a
 // deterministic task id (so the task is enqueued at most once), its queue and
-// its payload. The relay adds the city to the payload.
+// its payload. The relay adds the city to the payload. The row stays in the
+// outbox until the task has run for good (the worker deletes it), so a task
+// that Redis loses is enqueued again.
 type Task struct {
 	Type    string
 	ID      string
@@ -50,7 +53,7 @@ func enqueue(ctx context.Context, q sqlx.ExecerContext, tenantID ID, t Task) err
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", t.Type, err)
 	}
-	id := fmt.Sprintf("t%d:%s", tenantID, t.ID)
+	id := outboxTaskID(tenantID, t.ID)
 	// One round trip: insert, and wake the relay (delivered at commit).
 	_, err = q.ExecContext(ctx, `WITH ins AS (
 		INSERT INTO platform.outbox (tenant_id, task_type, task_id, queue, payload)
@@ -60,4 +63,24 @@ func enqueue(ctx context.Context, q sqlx.ExecerContext, tenantID ID, t Task) err
 		return fmt.Errorf("enqueue %s: %w", t.Type, err)
 	}
 	return nil
+}
+
+// outboxTaskID is the asynq task id of task id of city tenantID:
+// "t<city id>:<id>" (provisioning's invitation builds the same in SQL).
+func outboxTaskID(tenantID ID, id string) string { return fmt.Sprintf("t%d:%s", tenantID, id) }
+
+// FromOutbox reports whether an asynq task id is one the outbox gave, so
+// that the task has an outbox row to delete once it has run.
+func FromOutbox(taskID string) bool {
+	rest, ok := strings.CutPrefix(taskID, "t")
+	city, _, found := strings.Cut(rest, ":")
+	if !ok || !found || city == "" {
+		return false
+	}
+	for _, r := range city {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
