@@ -85,6 +85,16 @@ func prepare(ctx context.Context, tx *tenant.Tx, p EmailPayload) (l letter, ledg
 		}
 		l.secret, l.code, err = user.IssueCode(ctx, tx, rcpt.ID, p.Kind, ttl)
 		return l, ledger, hold, err
+	case user.PurposeAccountExists:
+		// A notice, no secret: the link is the login page (the email also
+		// points to the password reset).
+		rcpt, err := user.GetRecipient(ctx, tx, p.UserID)
+		if err != nil {
+			return l, 0, 0, err
+		}
+		l = letter{to: rcpt.Email, locale: rcpt.Locale, firstName: rcpt.FirstName, userID: int64(rcpt.ID), path: "/login"}
+		ledger, hold, err = email.Claim(ctx, tx, p.Kind, l.to, p.Event, l.userID)
+		return l, ledger, hold, err
 	case user.KindInvitation:
 		inv, err := user.PendingInvitation(ctx, tx, p.InvitationID)
 		if err != nil {

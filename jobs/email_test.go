@@ -57,9 +57,11 @@ func setCityName(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, name strin
 // the confirmation email in the outbox.
 func registerUser(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, addr, first, locale string) *user.User {
 	t.Helper()
-	u, err := user.NewService(env.DB).Register(tenanttest.Ctx(c), user.Registration{
+	users := user.NewService(env.DB)
+	require.NoError(t, users.Register(tenanttest.Ctx(c), user.Registration{
 		Email: addr, Password: "correct horse battery", FirstName: first, LastName: "Peeters", Locale: locale,
-	})
+	}))
+	u, err := users.ByEmail(tenanttest.Ctx(c), addr)
 	require.NoError(t, err)
 	return u
 }

@@ -103,7 +103,14 @@ func (s *Server) requireUser(c *gin.Context) (*user.User, bool) {
 	return u, true
 }
 
-// apiRegister creates a citizen account: 201 with the user.
+// registered is the answer to a registration.
+type registered struct {
+	Status string `json:"status"`
+	Email  string `json:"email"`
+}
+
+// apiRegister creates a citizen account: 202, whether or not the address
+// already had one (see user.Service.Register).
 func (s *Server) apiRegister(c *gin.Context) {
 	if ok, wait := s.allow(c, rateCheck{limitRegisterIP, s.clientIP(c.Request)}); !ok {
 		s.tooMany(c, wait)
@@ -113,12 +120,14 @@ func (s *Server) apiRegister(c *gin.Context) {
 	if !s.bindJSON(c, &r) {
 		return
 	}
-	u, err := s.users.Register(c.Request.Context(), r)
-	if err != nil {
+	if err := s.users.Register(c.Request.Context(), r); err != nil {
 		s.apiError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, u)
+	// The same answer whether or not the address had an account: the
+	// confirmation (or, for a taken address, a notice to its owner) is on
+	// its way. Log in to get the account.
+	c.JSON(http.StatusAccepted, registered{Status: "confirmation_sent", Email: email.Key(r.Email)})
 }
 
 type loginRequest struct {

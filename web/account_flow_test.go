@@ -253,7 +253,8 @@ func decodeUser(t *testing.T, r response) userDoc {
 }
 
 // signUp registers addr in the city on host with the given locale ("" for
-// the city's default) and returns the new user.
+// the city's default) and returns the new user, as the database has it
+// (registration answers the same whether or not an account was made).
 func signUp(t *testing.T, h *harness, host, addr, locale string) userDoc {
 	t.Helper()
 	body := map[string]string{"email": addr, "password": "correct horse battery", "first_name": "Ann", "last_name": "Peeters"}
@@ -262,9 +263,24 @@ func signUp(t *testing.T, h *harness, host, addr, locale string) userDoc {
 	}
 	b, _ := json.Marshal(body)
 	r := h.call(t, "POST", host, "/api/v1/users", string(b))
-	require.Equal(t, http.StatusCreated, r.Status, r.Body)
-	u := decodeUser(t, r)
+	require.Equal(t, http.StatusAccepted, r.Status, r.Body)
+	require.JSONEq(t, fmt.Sprintf(`{"status":"confirmation_sent","email":%q}`, strings.ToLower(addr)), r.Body)
+	u := accountOf(t, h, host, addr)
 	require.Nil(t, u.EmailConfirmedAt, "a new account starts unconfirmed")
+	return u
+}
+
+// accountOf reads the account of addr in the city of host from its schema.
+func accountOf(t testing.TB, h *harness, host, addr string) userDoc {
+	t.Helper()
+	city, res, err := h.env.Registry.Resolve(context.Background(), host)
+	require.NoError(t, err)
+	require.NotEqual(t, tenant.Unknown, res, host)
+	var u userDoc
+	require.NoError(t, h.env.DB.InReadTx(tenanttest.Ctx(city), func(tx *tenant.Tx) error {
+		return tx.QueryRowxContext(context.Background(), `SELECT id, email, locale, to_char(email_confirmed_at, 'YYYY-MM-DD"T"HH24:MI:SS')
+			FROM users WHERE email = lower($1) AND deleted_at IS NULL`, addr).Scan(&u.ID, &u.Email, &u.Locale, &u.EmailConfirmedAt)
+	}), addr)
 	return u
 }
 
@@ -727,4 +743,48 @@ func TestAccountRateLimits(t *testing.T) {
 		requireRetryAfter(t, h.call(t, "POST", host, "/api/v1/password-resets/complete",
 			`{"token":"x","password":"a brand new passphrase"}`), time.Hour)
 	})
+}
+
+// TestRegistrationTellsNoOneWhoIsRegistered: signing up with an address
+// that has an account answers exactly as for a new one, creates nothing,
+// and emails the account's owner a notice instead, once a day however often
+// someone tries.
+func TestRegistrationTellsNoOneWhoIsRegistered(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "whoisthere")
+	h := newHarness(t, env, serverOpts{})
+	m := startMailer(t, env)
+	const addr = "ann@example.org"
+	owner := signUp(t, h, c.DefaultHost, addr, "")
+	m.wait(t, addr, 1, subjectHas("Confirm your email address"))
+
+	for _, typed := range []string{addr, " ANN@example.org"} {
+		r := h.call(t, "POST", c.DefaultHost, "/api/v1/users",
+			`{"email":"`+typed+`","password":"someone else's password","first_name":"Eve","last_name":"Doe"}`)
+		require.Equal(t, http.StatusAccepted, r.Status, r.Body)
+		require.JSONEq(t, `{"status":"confirmation_sent","email":"ann@example.org"}`, r.Body, "as for a new address")
+	}
+	page := h.get(t, c.DefaultHost, "/register")
+	form := url.Values{"csrf_token": {csrfFromPage(t, page)}, "email": {addr}, "password": {"someone else's password"},
+		"first_name": {"Eve"}, "last_name": {"Doe"}}
+	r := h.callForm(t, c.DefaultHost, "/register", form.Encode(), "Cookie", cookieFrom(page))
+	requireHTML(t, r, http.StatusOK)
+	require.Contains(t, r.Body, "We sent an email to "+addr)
+	require.NotContains(t, r.Header.Get("Set-Cookie"), "agora_session=", "nobody is logged in")
+
+	m.settle(t, c)
+	notices := m.to(addr, subjectHas("You already have an account on City whoisthere"))
+	require.Len(t, notices, 1, "one notice a day, however often someone tries")
+	require.Contains(t, notices[0].Text, "Hello Ann,")
+	require.Contains(t, notices[0].Text, "http://"+c.PrimaryHost+"/login")
+	require.Contains(t, notices[0].Text, "http://"+c.PrimaryHost+"/forgot")
+	require.Len(t, m.to(addr, subjectHas("Confirm your email address")), 1, "no second confirmation")
+
+	// Nothing changed: the account keeps its owner's password and name.
+	require.Equal(t, owner.ID, accountOf(t, h, c.DefaultHost, addr).ID)
+	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/session", `{"email":"ann@example.org","password":"someone else's password"}`),
+		http.StatusUnauthorized, "unauthenticated")
+	cookie, _ := login(t, h, c.DefaultHost, addr)
+	require.Equal(t, owner.ID, getMe(t, h, c.DefaultHost, "Cookie", cookie).ID)
 }

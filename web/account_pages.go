@@ -145,7 +145,7 @@ func (s *Server) registerSubmit(c *gin.Context) {
 			f.Multi[key] = vs
 		}
 	}
-	_, err := s.users.Register(ctx, user.Registration{
+	err := s.users.Register(ctx, user.Registration{
 		Email: f.Values["email"], Password: pw, FirstName: f.Values["first_name"], LastName: f.Values["last_name"],
 		Locale: c.GetString(keyLocale), Fields: answers,
 	})
@@ -158,13 +158,11 @@ func (s *Server) registerSubmit(c *gin.Context) {
 		s.renderRegister(c, status, f)
 		return
 	}
-	sess, err := s.users.Login(ctx, f.Values["email"], pw, c.Request.UserAgent(), s.clientIP(c.Request))
-	if err != nil {
-		s.pageError(c, err)
-		return
-	}
-	s.setCookie(c, s.sessionCookie(c.Request), sess.Token, int(user.AbsoluteTimeout.Seconds()))
-	c.Redirect(http.StatusSeeOther, "/profile?welcome=1")
+	// The same page whether or not the address had an account (see
+	// user.Service.Register): the email tells the rest.
+	loc := c.GetString(keyLocale)
+	s.html(c, http.StatusOK, "message", view{Title: s.i18n.T(loc, "register.sent_title"),
+		Notice: s.i18n.T(loc, "register.sent", strings.TrimSpace(f.Values["email"]))})
 }
 
 // requirePageUser redirects anonymous visitors to the login page.

@@ -56,7 +56,7 @@ func register(t *testing.T, h *harness, host, email string) {
 	t.Helper()
 	r := h.call(t, "POST", host, "/api/v1/users",
 		`{"email":"`+email+`","password":"correct horse battery","first_name":"Ann","last_name":"Peeters"}`)
-	require.Equal(t, http.StatusCreated, r.Status, r.Body)
+	require.Equal(t, http.StatusAccepted, r.Status, r.Body)
 }
 
 type loginDoc struct {
@@ -196,8 +196,12 @@ func TestRegistrationValidation(t *testing.T) {
 		`{"email":"c@example.org","password":"correct horse battery","first_name":"A","last_name":"B"}}`), 400, "bad_request")
 	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/users", `{"unknown":1}`), 422, "invalid")
 	register(t, h, c.DefaultHost, "a@example.org")
-	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/users",
-		`{"email":"A@example.org","password":"correct horse battery","first_name":"A","last_name":"B"}`), 422, "invalid")
+	// A taken address is answered as a new one: registration tells no one
+	// who has an account (the owner is emailed instead).
+	again := h.call(t, "POST", c.DefaultHost, "/api/v1/users",
+		`{"email":"A@example.org","password":"another good password","first_name":"A","last_name":"B"}`)
+	require.Equal(t, http.StatusAccepted, again.Status, again.Body)
+	require.JSONEq(t, `{"status":"confirmation_sent","email":"a@example.org"}`, again.Body)
 
 	// A closed city refuses registration with a clear 403.
 	err := env.DB.InTx(tenanttest.Ctx(c), func(tx *tenantTx) error {

@@ -161,10 +161,13 @@ func TestAccountInBrowser(t *testing.T) {
 	typeInto(`#email`, addr)
 	typeInto(`#password`, pw)
 	require.EqualValues(t, http.StatusOK, press(`form[action="/register"] button[type=submit]`))
-	require.Equal(t, "/profile?welcome=1", path())
-	require.Equal(t, "Welcome! Your account is ready.", text(`.notice`))
-	require.Equal(t, "We sent a six-digit code to "+addr+". Enter it to confirm your email address.", text(`.callout p`))
-	require.Equal(t, "Ann", text(profileNav), "the header shows who is logged in")
+	// The same answer as for an address that has an account: check your
+	// email (registration tells no one who is registered).
+	require.Equal(t, "/register", path())
+	require.Equal(t, "Check your email", text(`main h1`))
+	require.Equal(t, "We sent an email to "+addr+". Follow the link in it to confirm your address, then log in. "+
+		"Nothing arrived after a few minutes? Look in your spam folder.", text(`.notice`))
+	require.True(t, present(loginLink), "registering does not log in")
 
 	// The confirmation email, sent by the worker through SMTP.
 	wctx, wcancel := context.WithTimeout(bctx, 15*time.Second)
@@ -192,7 +195,12 @@ func TestAccountInBrowser(t *testing.T) {
 	require.GreaterOrEqual(t, open(link), int64(400), "a confirmation link works once")
 	require.Equal(t, "This code is wrong or has expired.", text(`.form-error`))
 
-	// The profile no longer asks for confirmation.
+	// Log in: the profile no longer asks for confirmation.
+	require.EqualValues(t, http.StatusOK, open("/login"))
+	typeInto(`#email`, addr)
+	typeInto(`#password`, pw)
+	require.EqualValues(t, http.StatusOK, press(`form[action="/login"] button[type=submit]`))
+	require.Equal(t, "Ann", text(profileNav), "the header shows who is logged in")
 	require.EqualValues(t, http.StatusOK, open("/profile"))
 	require.Equal(t, "Your profile", text(`main h1`))
 	require.Equal(t, addr, text(`main .muted`))

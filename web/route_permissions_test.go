@@ -407,7 +407,8 @@ func newPermFixture(t *testing.T) *permFixture {
 	f.exec(t, `SELECT id FROM users WHERE email = 'admin@example.org'`, nil, &adminID)
 	f.ids[callAdmin] = adminID
 	reg := func(email string) int64 {
-		u, err := users.Register(f.ctx, user.Registration{Email: email, Password: "correct horse battery", FirstName: "P", LastName: "T"})
+		require.NoError(t, users.Register(f.ctx, user.Registration{Email: email, Password: "correct horse battery", FirstName: "P", LastName: "T"}))
+		u, err := users.ByEmail(f.ctx, email)
 		require.NoError(t, err)
 		return int64(u.ID)
 	}

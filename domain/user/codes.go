@@ -25,6 +25,9 @@ const (
 	PurposeConfirm     = "confirm"
 	PurposeReset       = "reset"
 	PurposeChangeEmail = "change_email"
+	// PurposeAccountExists is the email that tells an account's owner that
+	// someone tried to register with their address (no code: a notice).
+	PurposeAccountExists = "account_exists"
 
 	ConfirmTTL = 24 * time.Hour
 	ResetTTL   = time.Hour
@@ -141,6 +144,14 @@ func (s *Service) RequestPasswordReset(ctx context.Context, addr string) error {
 		return err
 	}
 	secret, _ := token.New("")
+	return s.emailOwner(ctx, addr, PurposeReset, secret[:12])
+}
+
+// emailOwner queues the account email of purpose for event to the live
+// account of the normalised address addr, if there is one, and does
+// nothing otherwise: callers answer the same either way, so no one learns
+// from them who has an account.
+func (s *Service) emailOwner(ctx context.Context, addr, purpose, event string) error {
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var id ID
 		err := tx.GetContext(ctx, &id, `SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL`, addr)
@@ -150,7 +161,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, addr string) error {
 		if err != nil {
 			return err
 		}
-		return tx.Enqueue(ctx, emailTask(PurposeReset, id, secret[:12]))
+		return tx.Enqueue(ctx, emailTask(purpose, id, event))
 	})
 }
 

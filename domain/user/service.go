@@ -41,13 +41,15 @@ func NewService(db *tenant.DB) *Service { return &Service{db: db, now: time.Now}
 
 const userColumns = `id, email, first_name, last_name, handle, bio, locale, role, email_confirmed_at, blocked_until, created_at, avatar_path`
 
-// Register creates a citizen account in the city of ctx, honouring its
-// registration mode and password rules. The account starts unconfirmed.
-// Errors: errs.Invalid (naming the field), errs.Conflict (email taken),
-// errs.Forbidden (registration closed or invite-only).
-func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
+// Register creates a citizen account from r and queues its confirmation
+// email. It answers the same whether or not the address already has an
+// account, so registration never tells who is registered: for a taken
+// address nothing is created and the account's owner is emailed instead
+// (at most once a day), with a way to log in or reset the password.
+// Errors: errs.Invalid (naming the field), errs.Forbidden (registration
+// closed or by invitation).
+func (s *Service) Register(ctx context.Context, r Registration) error {
 	const op = "user.Register"
-	var u User
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var mode string
 		if err := tx.GetContext(ctx, &mode, `SELECT registration_mode FROM settings`); err != nil {
@@ -67,11 +69,32 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		if err != nil {
 			return err
 		}
-		if u, err = insertUser(ctx, tx, op, r, RoleCitizen, false, answers); err != nil {
+		u, err := insertUser(ctx, tx, op, r, RoleCitizen, false, answers)
+		if err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, emailTask(PurposeConfirm, u.ID, "register"))
 	})
+	if e, ok := errs.As(err); !ok || e.Rule != "taken" {
+		return err
+	}
+	// The address has an account (insertUser normalised and checked it):
+	// tell its owner, at most once a day.
+	addr, _ := email.Normalize(op, "email", r.Email)
+	return s.emailOwner(ctx, addr, PurposeAccountExists, "exists:"+time.Now().UTC().Format("2006-01-02"))
+}
+
+// ByEmail returns the live account with address addr. Errors:
+// errs.NotFound.
+func (s *Service) ByEmail(ctx context.Context, addr string) (*User, error) {
+	addr = email.Key(addr)
+	var u User
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE email = $1 AND deleted_at IS NULL`, addr)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E("user.ByEmail", errs.NotFound, "no account %q", addr)
+	}
 	if err != nil {
 		return nil, err
 	}
