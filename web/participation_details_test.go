@@ -749,6 +749,7 @@ func TestHeaderImagesAndIdeaPictures(t *testing.T) {
 		require.Equal(t, 200, got.Status, got.Body)
 		require.Equal(t, "image/png", got.Header.Get("Content-Type"))
 		require.Equal(t, string(img), got.Body)
+		require.Equal(t, "public, max-age=31536000, immutable", got.Header.Get("Cache-Control"), "anyone may see it: shared caches may keep it")
 		require.Contains(t, h.get(t, c.DefaultHost, "/projects/headed").Body, `src="`+url+`"`)
 		require.Contains(t, h.get(t, c.DefaultHost, "/").Body, `src="`+url+`"`)
 
@@ -761,7 +762,9 @@ func TestHeaderImagesAndIdeaPictures(t *testing.T) {
 		require.Equal(t, 200, h.call(t, "PATCH", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d", hp), `{"visibility":"admins"}`, auth...).Status)
 		requireHTML(t, h.get(t, c.DefaultHost, url), 404)
 		require.Equal(t, 404, h.get(t, c.DefaultHost, url, "Authorization", cit).Status)
-		require.Equal(t, 200, h.get(t, c.DefaultHost, url, "Cookie", admin).Status)
+		staffOnly := h.get(t, c.DefaultHost, url, "Cookie", admin)
+		require.Equal(t, 200, staffOnly.Status)
+		require.Equal(t, "private, max-age=86400", staffOnly.Header.Get("Cache-Control"), "a restricted project's picture stays out of shared caches")
 		// A new header replaces the old one.
 		r = put("header_image", "header.png", pngBytes(t, 30, 30), auth...)
 		require.Equal(t, 200, r.Status, r.Body)
