@@ -1,16 +1,12 @@
-package main
+package bench
 
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
@@ -25,38 +21,33 @@ import (
 	"agora/domain/project"
 	"agora/domain/user"
 	"agora/tenant"
-	"agora/web"
 )
 
-type benchPortalOptions struct {
-	ideas     int
-	comments  int
-	reactions int
-	users     int
-	clients   int
-	conns     int
-	duration  time.Duration
-	keep      bool
+// PortalOptions size the portal benchmark (agora bench portal's flags).
+type PortalOptions struct {
+	Ideas     int           // ideas in the city's project
+	Comments  int           // comments on them (30% are replies)
+	Reactions int           // likes and dislikes on them (one per citizen and idea)
+	Users     int           // citizens who post, comment and react; at least Clients, each client reacting as one of them
+	Clients   int           // concurrent HTTP clients, each on its own keep-alive connection
+	Conns     int           // the web server's PostgreSQL pool size
+	Duration  time.Duration // measured time of each request kind
+	Keep      bool          // keep the benchmark database afterwards (to EXPLAIN its queries)
 }
 
-func benchPortalCmd() *command {
-	var o benchPortalOptions
-	return &command{
-		name:    "portal",
-		args:    "[--ideas N] [--comments N] [--reactions N] [--clients N] [--duration D]",
-		summary: "A city's busy portal: idea list (trending, topic), idea page and reactions, against a constant-JSON ceiling.",
-		flags: func(fs *flag.FlagSet) {
-			fs.IntVar(&o.ideas, "ideas", 10000, "ideas in the city's project")
-			fs.IntVar(&o.comments, "comments", 50000, "comments on them (30% are replies)")
-			fs.IntVar(&o.reactions, "reactions", 50000, "likes and dislikes on them (one per citizen and idea)")
-			fs.IntVar(&o.users, "users", 2000, "citizens who post, comment and react")
-			fs.IntVar(&o.clients, "clients", 50, "concurrent HTTP clients, each on its own keep-alive connection")
-			fs.IntVar(&o.conns, "conns", 16, "web server's PostgreSQL pool size (agora serve: AGORA_DB_MAX_CONNS, 16 by default)")
-			fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each request kind")
-			fs.BoolVar(&o.keep, "keep", false, "keep the benchmark database afterwards (to EXPLAIN its queries)")
-		},
-		run: func(ctx context.Context, fs *flag.FlagSet) error { return runBenchPortal(ctx, o) },
+// Validate reports, as a *UsageError, options the benchmark cannot run with.
+func (o PortalOptions) Validate() error {
+	switch {
+	case o.Ideas < 1 || o.Users < 1 || o.Clients < 1 || o.Conns < 1:
+		return usagef("--ideas, --users, --clients and --conns must be positive")
+	case o.Comments < 0 || o.Reactions < 0:
+		return usagef("--comments and --reactions cannot be negative")
+	case o.Duration <= 0:
+		return usagef("--duration must be positive")
+	case float64(o.Reactions) > float64(o.Users)*float64(o.Ideas)/2:
+		return usagef("--reactions: at most half of --users × --ideas (one reaction per citizen and idea)")
 	}
+	return nil
 }
 
 // portalReadTarget is the p99 the portal's reads must stay under.
@@ -66,25 +57,18 @@ const portalReadTarget = 50 * time.Millisecond
 // are worthless: the benchmark, not the portal, is broken.
 const portalMaxFailed = 0.01
 
-// runBenchPortal fills one city, in a database of its own, with a project of
+// Portal fills one city, in a database of its own, with a project of
 // many ideas, comments and reactions, serves the real web stack on a loopback
-// port and drives its busiest requests with o.clients concurrent clients.
+// port and drives its busiest requests with o.Clients concurrent clients.
 // Rate limits are off (no Redis). The same clients first drive a bare gin
 // engine answering a constant JSON: the machine's own ceiling, which every
 // figure is compared with.
-func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
-	switch {
-	case o.ideas < 1 || o.users < 1 || o.clients < 1 || o.conns < 1:
-		return usagef("--ideas, --users, --clients and --conns must be positive")
-	case o.comments < 0 || o.reactions < 0:
-		return usagef("--comments and --reactions cannot be negative")
-	case o.duration <= 0:
-		return usagef("--duration must be positive")
-	case float64(o.reactions) > float64(o.users)*float64(o.ideas)/2:
-		return usagef("--reactions: at most half of --users × --ideas (one reaction per citizen and idea)")
+func (r *Runner) Portal(ctx context.Context, o PortalOptions) error {
+	if err := o.Validate(); err != nil {
+		return err
 	}
-	o.users = max(o.users, o.clients) // each client reacts with a citizen of its own
-	env, closeEnv, err := openBench(ctx, o.keep, tenant.PoolOptions{MaxConns: o.conns, ConnMaxLifetime: 30 * time.Minute})
+	o.Users = max(o.Users, o.Clients) // each client reacts with a citizen of its own
+	env, closeEnv, err := r.open(ctx, o.Keep, tenant.PoolOptions{MaxConns: o.Conns, ConnMaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return err
 	}
@@ -97,13 +81,13 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 		return err
 	}
 	began := time.Now()
-	seeded, err := seedPortal(tenant.WithTenant(ctx, city), db, o)
+	seeded, err := seedPortal(tenant.WithTenant(ctx, city), db, o, r.Progress)
 	if err != nil {
 		return fmt.Errorf("seed the city: %w", err)
 	}
 	seedTime := time.Since(began)
 
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Registry: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := webStack(cfg, db, reg)
 	if err != nil {
 		return err
 	}
@@ -120,7 +104,7 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 		return err
 	}
 	defer stopCeiling()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: o.clients * 4, MaxIdleConnsPerHost: o.clients * 2,
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: o.Clients * 4, MaxIdleConnsPerHost: o.Clients * 2,
 		IdleConnTimeout: time.Minute}}
 	at := func(base string) portalHTTP {
 		return portalHTTP{ctx: ctx, client: client, base: base, host: city.DefaultHost}
@@ -140,7 +124,7 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 		idea int64
 		step int
 	}
-	state := make([]reacting, o.clients)
+	state := make([]reacting, o.Clients)
 	react := func(c int, rng *mrand.Rand) (int, error) {
 		st := &state[c]
 		if st.step%3 == 0 {
@@ -178,7 +162,7 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 		}},
 		{"reaction: like, dislike, remove", false, react},
 	}
-	warm := min(2*time.Second, o.duration/5)
+	warm := min(2*time.Second, o.Duration/5)
 	results := make([]portalResult, len(phases))
 	for i, ph := range phases {
 		// One request alone first, counting its queries through the door.
@@ -189,10 +173,10 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 		}
 		counter.armed.Store(false)
 		results[i].queries = counter.last.Load()
-		fmt.Fprintf(stderrOf(), "phase %d/%d: %s (%s warm-up, %s measured)\n", i+1, len(phases), ph.name, warm, o.duration)
-		portalLoad(o.clients, warm, ph.do)
+		fmt.Fprintf(r.Progress, "phase %d/%d: %s (%s warm-up, %s measured)\n", i+1, len(phases), ph.name, warm, o.Duration)
+		portalLoad(o.Clients, warm, ph.do)
 		queries := results[i].queries
-		results[i] = portalLoad(o.clients, o.duration, ph.do)
+		results[i] = portalLoad(o.Clients, o.Duration, ph.do)
 		results[i].name, results[i].queries = ph.name, queries
 	}
 	consistent, err := countersMatch(tenant.WithTenant(ctx, city), db)
@@ -200,47 +184,48 @@ func runBenchPortal(ctx context.Context, o benchPortalOptions) error {
 		return err
 	}
 
-	fmt.Printf("\nAgora portal benchmark: one city, %d ideas in one project (%d topics), %d comments, %d reactions, %d citizens\n",
+	w := r.Out
+	fmt.Fprintf(w, "\nAgora portal benchmark: one city, %d ideas in one project (%d topics), %d comments, %d reactions, %d citizens\n",
 		seeded.counts.ideas, len(seeded.topics), seeded.counts.comments, seeded.counts.reactions, seeded.counts.users)
-	fmt.Printf("%d CPU cores, %s, PostgreSQL %s, web pool %d connections, rate limits off (no Redis)\n",
-		numCPU(), runtime.Version(), serverVersion(ctx, pool), o.conns)
-	fmt.Printf("Seeding (bulk SQL through the city's transaction, then ANALYZE): %.1f s\n", seedTime.Seconds())
-	fmt.Printf("\n%d clients over keep-alive connections, %s per line after a %s warm-up; the city's host in Host\n", o.clients, o.duration, warm)
-	fmt.Printf("  %-36s %9s %8s %8s %11s %8s %9s\n", "request", "req/s", "p50 ms", "p99 ms", "of ceiling", "queries", "non-2xx")
-	for _, r := range results {
+	fmt.Fprintf(w, "%d CPU cores, %s, PostgreSQL %s, web pool %d connections, rate limits off (no Redis)\n",
+		runtime.NumCPU(), runtime.Version(), serverVersion(ctx, pool), o.Conns)
+	fmt.Fprintf(w, "Seeding (bulk SQL through the city's transaction, then ANALYZE): %.1f s\n", seedTime.Seconds())
+	fmt.Fprintf(w, "\n%d clients over keep-alive connections, %s per line after a %s warm-up; the city's host in Host\n", o.Clients, o.Duration, warm)
+	fmt.Fprintf(w, "  %-36s %9s %8s %8s %11s %8s %9s\n", "request", "req/s", "p50 ms", "p99 ms", "of ceiling", "queries", "non-2xx")
+	for _, res := range results {
 		queries := "-"
-		if r.queries > 0 {
-			queries = strconv.FormatInt(r.queries, 10)
+		if res.queries > 0 {
+			queries = strconv.FormatInt(res.queries, 10)
 		}
-		fmt.Printf("  %-36s %9.0f %8.2f %8.2f %10.2f%% %8s %9s\n", r.name, r.rps, ms(r.lat.p50), ms(r.lat.p99),
-			100*r.rps/results[0].rps, queries, fmt.Sprintf("%d/%d", r.failed, r.total))
+		fmt.Fprintf(w, "  %-36s %9.0f %8.2f %8.2f %10.2f%% %8s %9s\n", res.name, res.rps, ms(res.lat.p50), ms(res.lat.p99),
+			100*res.rps/results[0].rps, queries, fmt.Sprintf("%d/%d", res.failed, res.total))
 	}
-	fmt.Printf("\n  queries:  statements and transactions through the city's door for one request of the kind, alone\n")
-	fmt.Printf("  ceiling:  GET /ping on a bare gin engine (no middleware, no database)\n")
-	fmt.Printf("  list:     GET /api/v1/ideas?project=%d&topic=T&sort=trending, T one of the %d topics at random (about %d ideas each)\n",
+	fmt.Fprintf(w, "\n  queries:  statements and transactions through the city's door for one request of the kind, alone\n")
+	fmt.Fprintf(w, "  ceiling:  GET /ping on a bare gin engine (no middleware, no database)\n")
+	fmt.Fprintf(w, "  list:     GET /api/v1/ideas?project=%d&topic=T&sort=trending, T one of the %d topics at random (about %d ideas each)\n",
 		seeded.project, len(seeded.topics), seeded.perTopic)
-	fmt.Printf("  pages:    GET /api/v1/ideas/{id} and GET /ideas/{id}, anonymous, random ideas\n")
-	fmt.Printf("  reaction: PUT /api/v1/ideas/{id}/reaction {\"mode\":\"like\"}, then \"dislike\", then DELETE, one citizen per client (Bearer token)\n")
-	fmt.Printf("\nReads, target p99 < %d ms:\n", portalReadTarget.Milliseconds())
-	for i, r := range results {
+	fmt.Fprintf(w, "  pages:    GET /api/v1/ideas/{id} and GET /ideas/{id}, anonymous, random ideas\n")
+	fmt.Fprintf(w, "  reaction: PUT /api/v1/ideas/{id}/reaction {\"mode\":\"like\"}, then \"dislike\", then DELETE, one citizen per client (Bearer token)\n")
+	fmt.Fprintf(w, "\nReads, target p99 < %d ms:\n", portalReadTarget.Milliseconds())
+	for i, res := range results {
 		if !phases[i].read {
 			continue
 		}
 		verdict := "met"
-		if r.lat.p99 >= portalReadTarget {
+		if res.lat.p99 >= portalReadTarget {
 			verdict = "missed"
 		}
-		fmt.Printf("  %-36s p99 %7.2f ms   %s\n", r.name, ms(r.lat.p99), verdict)
+		fmt.Fprintf(w, "  %-36s p99 %7.2f ms   %s\n", res.name, ms(res.lat.p99), verdict)
 	}
-	fmt.Printf("\nIdea counters equal their reaction and comment rows after the run: %s\n", map[bool]string{true: "yes", false: "NO"}[consistent])
+	fmt.Fprintf(w, "\nIdea counters equal their reaction and comment rows after the run: %s\n", map[bool]string{true: "yes", false: "NO"}[consistent])
 
-	for _, r := range results {
-		if r.total == 0 {
-			return fmt.Errorf("%s: no request completed", r.name)
+	for _, res := range results {
+		if res.total == 0 {
+			return fmt.Errorf("%s: no request completed", res.name)
 		}
-		if float64(r.failed) > portalMaxFailed*float64(r.total) {
+		if float64(res.failed) > portalMaxFailed*float64(res.total) {
 			return fmt.Errorf("%s: %d of %d requests failed (more than %.0f%%: the benchmark is broken), first: %s",
-				r.name, r.failed, r.total, 100*portalMaxFailed, r.first)
+				res.name, res.failed, res.total, 100*portalMaxFailed, res.first)
 		}
 	}
 	if !consistent {
@@ -263,10 +248,10 @@ type portalCity struct {
 // ideation phase open to every citizen, then the citizens, ideas, topics,
 // comments, reactions and follows in bulk SQL, with each idea's counters
 // equal to its rows, and one API token per client.
-func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*portalCity, error) {
+func seedPortal(ctx context.Context, db *tenant.DB, o PortalOptions, progress io.Writer) (*portalCity, error) {
 	out := &portalCity{}
 	step := func(name string, began time.Time) {
-		fmt.Fprintf(stderrOf(), "seeding: %-44s %6.2f s\n", name, time.Since(began).Seconds())
+		fmt.Fprintf(progress, "seeding: %-44s %6.2f s\n", name, time.Since(began).Seconds())
 	}
 	err := db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		return tx.SelectContext(ctx, &out.topics, `SELECT id FROM topics ORDER BY position, id`)
@@ -297,7 +282,7 @@ func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*port
 		if err := tx.SelectContext(ctx, &users, `INSERT INTO users (email, first_name, last_name, locale, role, email_confirmed_at, created_at)
 			SELECT 'citizen' || g || '@example.org', 'Citizen', 'N' || g, 'en', 'citizen', now(), now() - interval '90 days'
 			  FROM generate_series(1, $1) g
-			RETURNING id`, o.users); err != nil {
+			RETURNING id`, o.Users); err != nil {
 			return fmt.Errorf("citizens: %w", err)
 		}
 		step(fmt.Sprintf("%d citizens", len(users)), began)
@@ -313,14 +298,14 @@ func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*port
 			 SELECT nextval(pg_get_serial_sequence('ideas', 'id')) AS id, g,
 			        ($1::bigint[])[1 + floor(random() * cardinality($1::bigint[]))::int] AS author,
 			        now() - random() * interval '60 days' AS created_at
-			   FROM generate_series(1, $2) g`, pq.Int64Array(users), o.ideas); err != nil {
+			   FROM generate_series(1, $2) g`, pq.Int64Array(users), o.Ideas); err != nil {
 			return fmt.Errorf("draw ideas: %w", err)
 		}
 		if err := tx.SelectContext(ctx, &out.ideas, `SELECT id FROM seed_ideas ORDER BY id`); err != nil {
 			return err
 		}
 		ideas := pq.Int64Array(out.ideas)
-		top := o.comments - o.comments*3/10
+		top := o.Comments - o.Comments*3/10
 		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE seed_comments ON COMMIT DROP AS
 			 SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id, i.id AS idea_id, NULL::bigint AS parent_id, p.author,
 			        i.created_at + p.r * (now() - i.created_at) AS created_at
@@ -341,7 +326,7 @@ func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*port
 				                random() AS r
 				           FROM generate_series(1, $2) OFFSET 0) p
 				   JOIN (SELECT id, idea_id, created_at, row_number() OVER (ORDER BY id) AS n FROM seed_comments) c ON c.n = p.n`,
-				pq.Int64Array(users), o.comments-top, top); err != nil {
+				pq.Int64Array(users), o.Comments-top, top); err != nil {
 				return fmt.Errorf("draw replies: %w", err)
 			}
 		}
@@ -355,7 +340,7 @@ func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*port
 			 SELECT p.user_id, p.idea_id, CASE WHEN random() < 0.8 THEN 'like' ELSE 'dislike' END AS mode,
 			        i.created_at + random() * (now() - i.created_at) AS created_at
 			   FROM (SELECT user_id, idea_id FROM pairs ORDER BY random() LIMIT $3) p
-			   JOIN seed_ideas i ON i.id = p.idea_id`, ideas, pq.Int64Array(users), o.reactions); err != nil {
+			   JOIN seed_ideas i ON i.id = p.idea_id`, ideas, pq.Int64Array(users), o.Reactions); err != nil {
 			return fmt.Errorf("draw reactions: %w", err)
 		}
 		step("draw ideas, comments and reactions", began)
@@ -415,14 +400,14 @@ func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*port
 			   FROM seed_comments WHERE parent_id IS NOT NULL ORDER BY id`); err != nil {
 			return fmt.Errorf("replies: %w", err)
 		}
-		step(fmt.Sprintf("%d comments", o.comments), began)
+		step(fmt.Sprintf("%d comments", o.Comments), began)
 
 		began = time.Now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reactions (user_id, item_type, item_id, mode, created_at)
 			 SELECT user_id, 'idea', idea_id, mode, created_at FROM seed_reactions ORDER BY idea_id, user_id`); err != nil {
 			return fmt.Errorf("reactions: %w", err)
 		}
-		step(fmt.Sprintf("%d reactions", o.reactions), began)
+		step(fmt.Sprintf("%d reactions", o.Reactions), began)
 		return nil
 	})
 	if err != nil {
@@ -447,7 +432,7 @@ func seedPortal(ctx context.Context, db *tenant.DB, o benchPortalOptions) (*port
 
 	began = time.Now()
 	users1 := user.NewService(db)
-	for c := range o.clients {
+	for c := range o.Clients {
 		tok, err := users1.CreateToken(ctx, user.ID(users[c]), "bench")
 		if err != nil {
 			return nil, err
@@ -588,18 +573,6 @@ func (h portalHTTP) getJSON(path string, v any) error {
 		return fmt.Errorf("GET %s: %s %s", path, resp.Status, b)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
-}
-
-// serveLoopback serves h on a free loopback port and returns its base URL
-// and a stop func.
-func serveLoopback(h http.Handler) (string, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	return (&url.URL{Scheme: "http", Host: ln.Addr().String()}).String(), func() { _ = hs.Close() }, nil
 }
 
 // portalResult is one request kind's figures: throughput and latency of

@@ -1,14 +1,10 @@
-package main
+package bench
 
 import (
-	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"agora/domain/export"
@@ -17,46 +13,39 @@ import (
 	"agora/tenant"
 )
 
-type benchExportOptions struct {
-	ideas  int
-	format string
-	runs   int
-	keep   bool
+// ExportOptions size the export benchmark (agora bench export's flags).
+type ExportOptions struct {
+	Ideas  int    // ideas in the city
+	Format string // xlsx or csv
+	Runs   int    // builds to measure (the median is reported)
+	Keep   bool   // keep the benchmark database afterwards (to EXPLAIN its queries)
 }
 
-func benchExportCmd() *command {
-	var o benchExportOptions
-	return &command{
-		name:    "export",
-		args:    "[--ideas N] [--format xlsx|csv] [--runs N]",
-		summary: "Build a staff export of a city's ideas: seconds and peak memory (target < 150 MB).",
-		flags: func(fs *flag.FlagSet) {
-			fs.IntVar(&o.ideas, "ideas", 100_000, "ideas in the city")
-			fs.StringVar(&o.format, "format", "xlsx", "xlsx or csv")
-			fs.IntVar(&o.runs, "runs", 3, "builds to measure (the median is reported)")
-			fs.BoolVar(&o.keep, "keep", false, "keep the benchmark database afterwards (to EXPLAIN its queries)")
-		},
-		run: func(ctx context.Context, fs *flag.FlagSet) error { return runBenchExport(ctx, o) },
+// Validate reports, as a *UsageError, options the benchmark cannot run with.
+func (o ExportOptions) Validate() error {
+	switch {
+	case o.Ideas < 1 || o.Runs < 1:
+		return usagef("--ideas and --runs must be positive")
+	case o.Format != string(export.XLSX) && o.Format != string(export.CSV):
+		return usagef("--format must be xlsx or csv")
 	}
+	return nil
 }
 
 // exportMemoryTarget is the peak memory an export of 100,000 ideas must stay
 // under.
 const exportMemoryTarget = 150 << 20
 
-// runBenchExport fills one city, in a database of its own, with o.ideas ideas
+// Export fills one city, in a database of its own, with o.Ideas ideas
 // (bodies of a few hundred characters, topics, places) and builds their
-// export o.runs times the way the worker does (export.Service.Build), while
+// export o.Runs times the way the worker does (export.Service.Build), while
 // sampling the Go heap every 5 ms and reading the process's peak resident
 // memory (VmHWM, reset before each build where the kernel allows it).
-func runBenchExport(ctx context.Context, o benchExportOptions) error {
-	switch {
-	case o.ideas < 1 || o.runs < 1:
-		return usagef("--ideas and --runs must be positive")
-	case o.format != string(export.XLSX) && o.format != string(export.CSV):
-		return usagef("--format must be xlsx or csv")
+func (r *Runner) Export(ctx context.Context, o ExportOptions) error {
+	if err := o.Validate(); err != nil {
+		return err
 	}
-	env, closeEnv, err := openBench(ctx, o.keep, tenant.PoolOptions{MaxConns: 4, ConnMaxLifetime: 30 * time.Minute})
+	env, closeEnv, err := r.open(ctx, o.Keep, tenant.PoolOptions{MaxConns: 4, ConnMaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return err
 	}
@@ -96,7 +85,7 @@ func runBenchExport(ctx context.Context, o benchExportOptions) error {
 				g % 97, g % 13, CASE WHEN g % 3 = 0 THEN 'Rue de la Loi ' || g % 200 ELSE '' END,
 				CASE WHEN g % 3 = 0 THEN 50.8 + (g % 100) / 1000.0 END, CASE WHEN g % 3 = 0 THEN 4.3 + (g % 100) / 1000.0 END,
 				now() - g * interval '1 minute'
-			FROM generate_series(1, $2::int) g`, project, o.ideas); err != nil {
+			FROM generate_series(1, $2::int) g`, project, o.Ideas); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(cctx, `INSERT INTO idea_topics (idea_id, topic_id)
@@ -114,7 +103,7 @@ func runBenchExport(ctx context.Context, o benchExportOptions) error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	fmt.Printf("seeded %d ideas in %s\n", o.ideas, time.Since(began).Round(time.Millisecond))
+	fmt.Fprintf(r.Out, "seeded %d ideas in %s\n", o.Ideas, time.Since(began).Round(time.Millisecond))
 
 	storage, err := os.MkdirTemp("", "agora-bench-export-")
 	if err != nil {
@@ -130,8 +119,8 @@ func runBenchExport(ctx context.Context, o benchExportOptions) error {
 		size          int64
 	}
 	var results []result
-	for run := 1; run <= o.runs; run++ {
-		e, err := svc.Request(cctx, actor, export.Ideas, export.Format(o.format), export.Filters{})
+	for run := 1; run <= o.Runs; run++ {
+		e, err := svc.Request(cctx, actor, export.Ideas, export.Format(o.Format), export.Filters{})
 		if err != nil {
 			return err
 		}
@@ -144,13 +133,13 @@ func runBenchExport(ctx context.Context, o benchExportOptions) error {
 		if err != nil {
 			return err
 		}
-		if done.Status != export.Done || done.RowsDone != int64(o.ideas) {
-			return fmt.Errorf("export %d: status %s, %d rows of %d", e.ID, done.Status, done.RowsDone, o.ideas)
+		if done.Status != export.Done || done.RowsDone != int64(o.Ideas) {
+			return fmt.Errorf("export %d: status %s, %d rows of %d", e.ID, done.Status, done.RowsDone, o.Ideas)
 		}
-		r := result{secs: secs, heapPeak: m.heapPeak, hwm: peakRSS(), size: done.SizeBytes}
-		results = append(results, r)
-		fmt.Printf("run %d: %d ideas as %s in %.2f s (%.0f rows/s), file %.1f MB, Go heap in use at peak %.1f MB (%.1f MB before), process peak RSS %s\n",
-			run, o.ideas, o.format, secs, float64(o.ideas)/secs, float64(r.size)/(1<<20), mb(r.heapPeak), mb(m.heapBase), rss(r.hwm))
+		res := result{secs: secs, heapPeak: m.heapPeak, hwm: peakRSS(), size: done.SizeBytes}
+		results = append(results, res)
+		fmt.Fprintf(r.Out, "run %d: %d ideas as %s in %.2f s (%.0f rows/s), file %.1f MB, Go heap in use at peak %.1f MB (%.1f MB before), process peak RSS %s\n",
+			run, o.Ideas, o.Format, secs, float64(o.Ideas)/secs, float64(res.size)/(1<<20), mb(res.heapPeak), mb(m.heapBase), rss(res.hwm))
 	}
 	slices.SortFunc(results, func(a, b result) int {
 		switch {
@@ -163,46 +152,14 @@ func runBenchExport(ctx context.Context, o benchExportOptions) error {
 	})
 	med := results[len(results)/2]
 	var maxHeap, maxRSS uint64
-	for _, r := range results {
-		maxHeap, maxRSS = max(maxHeap, r.heapPeak), max(maxRSS, r.hwm)
+	for _, res := range results {
+		maxHeap, maxRSS = max(maxHeap, res.heapPeak), max(maxRSS, res.hwm)
 	}
 	verdict := "within"
 	if maxRSS > exportMemoryTarget || (maxRSS == 0 && maxHeap > exportMemoryTarget) {
 		verdict = "OVER"
 	}
-	fmt.Printf("\nexport of %d ideas as %s, median of %d: %.2f s; peak Go heap in use %.1f MB; peak process RSS %s (%s the %d MB target)\n",
-		o.ideas, o.format, len(results), med.secs, mb(maxHeap), rss(maxRSS), verdict, exportMemoryTarget>>20)
+	fmt.Fprintf(r.Out, "\nexport of %d ideas as %s, median of %d: %.2f s; peak Go heap in use %.1f MB; peak process RSS %s (%s the %d MB target)\n",
+		o.Ideas, o.Format, len(results), med.secs, mb(maxHeap), rss(maxRSS), verdict, exportMemoryTarget>>20)
 	return nil
-}
-
-func mb(b uint64) float64 { return float64(b) / (1 << 20) }
-
-func rss(b uint64) string {
-	if b == 0 {
-		return "unknown"
-	}
-	return fmt.Sprintf("%.1f MB", mb(b))
-}
-
-// resetPeakRSS asks Linux to start VmHWM again from the current RSS.
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS is the process's peak resident memory (VmHWM), 0 where unknown.
-func peakRSS() uint64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
 }

@@ -1,11 +1,8 @@
-package main
+package bench
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -18,27 +15,20 @@ import (
 	"agora/tenant"
 )
 
-type benchDigestOptions struct {
-	users    int
-	parallel int
-	page     int
-	keep     bool
+// DigestOptions size the digest benchmark (agora bench digest's flags).
+type DigestOptions struct {
+	Users    int  // users in the city, all following the project with news
+	Parallel int  // emails in flight at once
+	Page     int  // recipients per keyset page
+	Keep     bool // keep the benchmark database afterwards
 }
 
-func benchDigestCmd() *command {
-	var o benchDigestOptions
-	return &command{
-		name:    "digest",
-		args:    "[--users N] [--parallel N] [--page N]",
-		summary: "Send one city's weekly user digest to N users through the in-process SMTP server: emails/s and peak memory.",
-		flags: func(fs *flag.FlagSet) {
-			fs.IntVar(&o.users, "users", 20_000, "users in the city, all following the project with news")
-			fs.IntVar(&o.parallel, "parallel", 4, "emails in flight at once")
-			fs.IntVar(&o.page, "page", 500, "recipients per keyset page")
-			fs.BoolVar(&o.keep, "keep", false, "keep the benchmark database afterwards")
-		},
-		run: func(ctx context.Context, fs *flag.FlagSet) error { return runBenchDigest(ctx, o) },
+// Validate reports, as a *UsageError, options the benchmark cannot run with.
+func (o DigestOptions) Validate() error {
+	if o.Users < 1 || o.Parallel < 1 || o.Page < 1 {
+		return usagef("--users, --parallel and --page must be positive")
 	}
+	return nil
 }
 
 // countingSender counts the emails the SMTP server accepted.
@@ -55,18 +45,18 @@ func (s *countingSender) Send(ctx context.Context, m email.Message) error {
 	return nil
 }
 
-// runBenchDigest fills one city, in a database of its own, with o.users
+// Digest fills one city, in a database of its own, with o.Users
 // confirmed users who follow a project with a busy week, then runs its user
 // digest the way the worker does (the tenant middleware, then the digest
 // handler: keyset pages, a ledger claim per email, SMTP to an in-process
 // server), sampling the Go heap every 5 ms and reading the process's peak
 // resident memory. A second run of the same task measures a re-run, which
 // must send nothing.
-func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
-	if o.users < 1 || o.parallel < 1 || o.page < 1 {
-		return usagef("--users, --parallel and --page must be positive")
+func (r *Runner) Digest(ctx context.Context, o DigestOptions) error {
+	if err := o.Validate(); err != nil {
+		return err
 	}
-	env, closeEnv, err := openBench(ctx, o.keep, tenant.PoolOptions{MaxConns: 8, ConnMaxLifetime: 30 * time.Minute})
+	env, closeEnv, err := r.open(ctx, o.Keep, tenant.PoolOptions{MaxConns: 8, ConnMaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return err
 	}
@@ -83,12 +73,12 @@ func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
 	began := time.Now()
 	// Users go in by thousands: each distinct name takes an advisory lock
 	// (handles) until its transaction ends.
-	for from := 1; from <= o.users && err == nil; from += 1000 {
+	for from := 1; from <= o.Users && err == nil; from += 1000 {
 		err = db.InTx(cctx, func(tx *tenant.Tx) error {
 			_, err := tx.ExecContext(cctx, `INSERT INTO users (email, first_name, last_name, locale, role, email_confirmed_at, created_at)
 				SELECT 'citizen' || g || '@digestbench.example.org', 'Citizen', 'Number ' || g, (ARRAY['en', 'fr', 'nl'])[1 + g % 3],
 				       'citizen', now() - interval '30 days', now() - interval '30 days'
-				  FROM generate_series($1::int, $2::int) g`, from, min(from+999, o.users))
+				  FROM generate_series($1::int, $2::int) g`, from, min(from+999, o.Users))
 			return err
 		})
 	}
@@ -139,7 +129,7 @@ func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	fmt.Printf("seeded %d users following a project with 50 active ideas in %s\n", o.users, time.Since(began).Round(time.Millisecond))
+	fmt.Fprintf(r.Out, "seeded %d users following a project with 50 active ideas in %s\n", o.Users, time.Since(began).Round(time.Millisecond))
 
 	// The capture server keeps only the last 100 messages: the figures are
 	// the digest's, not the capture's.
@@ -153,13 +143,12 @@ func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
 		return err
 	}
 	sender := &countingSender{next: smtp}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d, err := jobs.NewDigests(jobs.WorkerDeps{DB: db, Registry: reg, Sender: sender, SecretKey: cfg.SecretKey, Log: quiet,
 		PortalURL: func(host string) string { return "https://" + host }})
 	if err != nil {
 		return err
 	}
-	d.Parallel, d.PageSize = o.parallel, o.page
+	d.Parallel, d.PageSize = o.Parallel, o.Page
 	handler := jobs.TenantMiddleware(reg, quiet)(asynq.HandlerFunc(d.Send))
 	now := time.Now()
 	task, err := jobs.NewDigestTask(city.ID, digest.User, digest.Period{Key: "bench", From: now.AddDate(0, 0, -7), To: now})
@@ -183,16 +172,16 @@ func runBenchDigest(ctx context.Context, o benchDigestOptions) error {
 			}); err != nil {
 				return err
 			}
-			if int(sent) != o.users || ledger != o.users {
-				return fmt.Errorf("sent %d digests (ledger: %d) to %d users", sent, ledger, o.users)
+			if int(sent) != o.Users || ledger != o.Users {
+				return fmt.Errorf("sent %d digests (ledger: %d) to %d users", sent, ledger, o.Users)
 			}
-			fmt.Printf("digest: %d emails in %.2f s = %.0f emails/s (%d in flight, pages of %d); Go heap in use at peak %.1f MB (%.1f MB before); process peak RSS %s\n",
-				sent, secs, float64(sent)/secs, o.parallel, o.page, mb(m.heapPeak), mb(m.heapBase), rss(peakRSS()))
+			fmt.Fprintf(r.Out, "digest: %d emails in %.2f s = %.0f emails/s (%d in flight, pages of %d); Go heap in use at peak %.1f MB (%.1f MB before); process peak RSS %s\n",
+				sent, secs, float64(sent)/secs, o.Parallel, o.Page, mb(m.heapPeak), mb(m.heapBase), rss(peakRSS()))
 		case 2:
 			if sent != 0 {
 				return fmt.Errorf("the re-run sent %d digests again", sent)
 			}
-			fmt.Printf("re-run of the same task: 0 emails sent, %.2f s\n", secs)
+			fmt.Fprintf(r.Out, "re-run of the same task: 0 emails sent, %.2f s\n", secs)
 		}
 	}
 	return nil
