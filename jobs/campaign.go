@@ -19,13 +19,18 @@ import (
 	"agora/tenant"
 )
 
-// Task types of the manual email campaigns, queued through the outbox.
+// Deprecated names of campaign.TaskSend and campaign.TaskTest, kept only
+// while web/campaigns_test.go still uses them (web/ is being restructured
+// meanwhile); everything else uses campaign's constants. Remove them with
+// that last use.
 const (
+	// Deprecated: use campaign.TaskSend.
 	TypeCampaignSend = campaign.TaskSend
+	// Deprecated: use campaign.TaskTest.
 	TypeCampaignTest = campaign.TaskTest
 )
 
-// CampaignPayload is the payload of TypeCampaignSend and TypeCampaignTest.
+// CampaignPayload is the payload of campaign.TaskSend and campaign.TaskTest.
 type CampaignPayload struct {
 	Payload
 	CampaignID int64 `json:"campaign_id"`
@@ -79,8 +84,8 @@ func NewCampaigns(d WorkerDeps) (*Campaigns, error) {
 
 // Handle registers the campaign tasks on mux.
 func (h *Campaigns) Handle(mux *asynq.ServeMux) {
-	mux.HandleFunc(TypeCampaignSend, h.Send)
-	mux.HandleFunc(TypeCampaignTest, h.Test)
+	mux.HandleFunc(campaign.TaskSend, h.Send)
+	mux.HandleFunc(campaign.TaskTest, h.Test)
 }
 
 // sleep waits for d or until ctx ends.
@@ -119,7 +124,7 @@ func (p *pacer) wait(ctx context.Context) error {
 // start reads the payload and checks that the task may run: its city, its
 // lifecycle and its plan. ok is false when the task has nothing to do.
 func (h *Campaigns) start(ctx context.Context, task *asynq.Task) (p CampaignPayload, t *tenant.Tenant, log *slog.Logger, ok bool, err error) {
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.CampaignID <= 0 || (task.Type() == TypeCampaignTest && p.TestID <= 0) {
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.CampaignID <= 0 || (task.Type() == campaign.TaskTest && p.TestID <= 0) {
 		return p, nil, nil, false, fmt.Errorf("%s payload %s: %w", task.Type(), task.Payload(), asynq.SkipRetry)
 	}
 	t, found := tenant.FromContext(ctx)

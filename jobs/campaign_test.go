@@ -75,7 +75,7 @@ func (cc campaignCity) newCampaign(t *testing.T, env *tenanttest.Env, tag string
 	require.NoError(t, err)
 	_, err = svc.Send(ctx, cc.admin, c.ID)
 	require.NoError(t, err)
-	return c, outboxCampaignTask(t, env, cc.city, fmt.Sprintf("campaign:%d", c.ID), jobs.TypeCampaignSend)
+	return c, outboxCampaignTask(t, env, cc.city, fmt.Sprintf("campaign:%d", c.ID), campaign.TaskSend)
 }
 
 // outboxCampaignTask is the task recorded in the outbox under id, as the
@@ -367,7 +367,7 @@ func TestCampaignIsExactlyOnce(t *testing.T) {
 		require.NoError(t, send.ProcessTask(short, task))
 		require.Len(t, mailSrv.Messages(), 4, "one page, then the hand-over")
 		require.Equal(t, campaign.Sending, campaignStats(t, env, c, camp.ID).Status)
-		next := outboxCampaignTask(t, env, c, fmt.Sprintf("campaign:%d:1", camp.ID), jobs.TypeCampaignSend)
+		next := outboxCampaignTask(t, env, c, fmt.Sprintf("campaign:%d:1", camp.ID), campaign.TaskSend)
 		require.NoError(t, send.ProcessTask(short, task), "the same round again hands over to the same next round")
 		require.NoError(t, send.ProcessTask(ctx, next))
 		requireOnceEach(t, mailSrv, "rounds", want)
@@ -402,7 +402,7 @@ func TestCampaignTestEmail(t *testing.T) {
 	require.NoError(t, err)
 	ts, err := svc.Test(ctx, cc.admin, camp.ID, "nl")
 	require.NoError(t, err)
-	task := outboxCampaignTask(t, env, c, fmt.Sprintf("campaign_test:%d", ts.ID), jobs.TypeCampaignTest)
+	task := outboxCampaignTask(t, env, c, fmt.Sprintf("campaign_test:%d", ts.ID), campaign.TaskTest)
 
 	mailSrv, smtp := startMail(t)
 	_, test, _ := campaignHandlers(t, env, smtp, nil)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -35,8 +34,28 @@ const (
 
 func init() { platformTypes[TypeDigestTick] = true }
 
-// DigestType is the task type of digest kind k.
-func DigestType(k digest.Kind) string { return "digest:" + string(k) }
+// DigestType is the task type of digest kind k ("" for no digest).
+func DigestType(k digest.Kind) string {
+	switch k {
+	case digest.User:
+		return TypeDigestUser
+	case digest.Admin:
+		return TypeDigestAdmin
+	case digest.Moderator:
+		return TypeDigestModerator
+	}
+	return ""
+}
+
+// digestKind is the digest kind of task type typ ("" for none).
+func digestKind(typ string) digest.Kind {
+	for _, k := range digest.Kinds() {
+		if DigestType(k) == typ {
+			return k
+		}
+	}
+	return ""
+}
 
 // DigestPayload is the payload of the digest tasks.
 type DigestPayload struct {
@@ -58,7 +77,7 @@ func NewDigestTask(id tenant.ID, k digest.Kind, p digest.Period) (*asynq.Task, e
 		return nil, err
 	}
 	return asynq.NewTask(DigestType(k), b,
-		asynq.TaskID(fmt.Sprintf("digest:%s:%d:%s", k, id, p.Key)),
+		asynq.TaskID(fmt.Sprintf("%s:%d:%s", DigestType(k), id, p.Key)),
 		asynq.Queue("low"), asynq.MaxRetry(10), asynq.Timeout(2*time.Hour),
 		asynq.Retention(digest.DueWindow+24*time.Hour)), nil
 }
@@ -199,7 +218,7 @@ type digestLetter struct {
 // or no longer active gets nothing.
 func (d *Digests) Send(ctx context.Context, task *asynq.Task) error {
 	var p DigestPayload
-	kind := digest.Kind(strings.TrimPrefix(task.Type(), "digest:"))
+	kind := digestKind(task.Type())
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Period == "" || !kind.Valid() || !p.From.Before(p.To) {
 		return fmt.Errorf("digest payload %s: %w", task.Payload(), asynq.SkipRetry)
 	}

@@ -16,10 +16,8 @@ import (
 	"agora/tenant"
 )
 
-// TypeEmailSend sends one account email (confirmation, password reset).
-const TypeEmailSend = user.TaskEmail
-
-// EmailPayload is the payload of TypeEmailSend.
+// EmailPayload is the payload of tenant.TaskEmail: one account email
+// (confirmation, password reset, invitation).
 type EmailPayload struct {
 	Payload
 	Kind         string  `json:"kind"`

@@ -77,7 +77,7 @@ func outboxTask(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, u *user.Use
 	require.NoError(t, env.DB.Platform().GetContext(context.Background(), &row,
 		`SELECT task_type, payload::text AS payload FROM platform.outbox WHERE task_id = $1`,
 		fmt.Sprintf("t%d:email:confirm:%d:register", c.ID, u.ID)), "the outbox row of %s's confirmation", u.Email)
-	require.Equal(t, jobs.TypeEmailSend, row.Type)
+	require.Equal(t, tenant.TaskEmail, row.Type)
 	return asynq.NewTask(row.Type, []byte(row.Payload))
 }
 
@@ -318,7 +318,7 @@ func TestEmailTaskWithoutCityIsRefused(t *testing.T) {
 		fmt.Sprintf(`{"kind": "confirm", "user_id": %d, "event": "register", "tenant_id": "%d"}`, u.ID, c.ID),
 	} {
 		ran = false
-		err := h.ProcessTask(context.Background(), asynq.NewTask(jobs.TypeEmailSend, []byte(payload)))
+		err := h.ProcessTask(context.Background(), asynq.NewTask(tenant.TaskEmail, []byte(payload)))
 		require.ErrorIs(t, err, asynq.SkipRetry, "payload %s", payload)
 		require.ErrorIs(t, err, jobs.ErrNoTenant, "payload %s", payload)
 		require.False(t, ran, "the email handler ran without a city for %s", payload)

@@ -15,15 +15,8 @@ import (
 	"agora/tenant"
 )
 
-// Task types of staff exports.
-const (
-	// TypeExportBuild builds one staff export (queued through the outbox).
-	TypeExportBuild = export.TaskBuild
-	// TypeExportSweep deletes one city's expired export files.
-	TypeExportSweep = export.TaskSweep
-	// TypeExportSweepTick fans TypeExportSweep out to every city (daily).
-	TypeExportSweepTick = "export:sweep_tick"
-)
+// TypeExportSweepTick fans export.TaskSweep out to every city (daily).
+const TypeExportSweepTick = "export:sweep_tick"
 
 // ExportSweepSchedule is when the daily sweep runs (cron, worker's time zone).
 const ExportSweepSchedule = "20 3 * * *"
@@ -46,12 +39,12 @@ func NewExports(db *tenant.DB, reg *tenant.Registry, client *asynq.Client, stora
 
 // Handle registers the export handlers on mux.
 func (x *Exports) Handle(mux *asynq.ServeMux) {
-	mux.HandleFunc(TypeExportBuild, x.Build)
+	mux.HandleFunc(export.TaskBuild, x.Build)
 	mux.HandleFunc(TypeExportSweepTick, x.SweepTick)
-	mux.HandleFunc(TypeExportSweep, x.Sweep)
+	mux.HandleFunc(export.TaskSweep, x.Sweep)
 }
 
-// Build handles TypeExportBuild. A city whose plan no longer has exports (or
+// Build handles export.TaskBuild. A city whose plan no longer has exports (or
 // whose admins turned them off), a requester who lost the right and an
 // export that is gone are permanent failures: the export is marked failed
 // and the task is not retried. Other errors are retried with asynq's
@@ -113,8 +106,8 @@ func NewExportSweepTask(id tenant.ID, day time.Time) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asynq.NewTask(TypeExportSweep, b,
-		asynq.TaskID(fmt.Sprintf("%s:%d:%s", TypeExportSweep, id, day.UTC().Format("20060102"))),
+	return asynq.NewTask(export.TaskSweep, b,
+		asynq.TaskID(fmt.Sprintf("%s:%d:%s", export.TaskSweep, id, day.UTC().Format("20060102"))),
 		asynq.Queue("low"), asynq.MaxRetry(5), asynq.Timeout(10*time.Minute), asynq.Retention(24*time.Hour)), nil
 }
 
@@ -137,7 +130,7 @@ func (x *Exports) SweepTick(ctx context.Context, _ *asynq.Task) error {
 	return nil
 }
 
-// Sweep handles TypeExportSweep: the city's expired export files go.
+// Sweep handles export.TaskSweep: the city's expired export files go.
 func (x *Exports) Sweep(ctx context.Context, _ *asynq.Task) error {
 	_, err := x.exports.Sweep(ctx)
 	return err

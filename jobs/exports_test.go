@@ -104,7 +104,7 @@ func TestExportsEndToEnd(t *testing.T) {
 	// and export.
 	var queue string
 	require.NoError(t, env.DB.Platform().GetContext(context.Background(), &queue,
-		`SELECT queue FROM platform.outbox WHERE task_id = $1 AND task_type = $2`, fmt.Sprintf("t%d:export:%d", c.ID, all.ID), jobs.TypeExportBuild))
+		`SELECT queue FROM platform.outbox WHERE task_id = $1 AND task_type = $2`, fmt.Sprintf("t%d:export:%d", c.ID, all.ID), export.TaskBuild))
 	require.Equal(t, "low", queue)
 
 	log, _ := testLogger(t)
@@ -264,7 +264,7 @@ func TestExportFailsWithoutThePlan(t *testing.T) {
 	env.Registry.Invalidate()
 
 	x := jobs.NewExports(env.DB, env.Registry, nil, storage)
-	err = runTask(t, env, x.Build, jobs.TypeExportBuild, fmt.Sprintf("t%d:export:%d", c.ID, e.ID))
+	err = runTask(t, env, x.Build, export.TaskBuild, fmt.Sprintf("t%d:export:%d", c.ID, e.ID))
 	require.Error(t, err)
 	require.True(t, errors.Is(err, asynq.SkipRetry), "a city without exports is a permanent failure: %v", err)
 	got, err := svc.Get(ec.ctx, ec.admin, e.ID)
@@ -290,7 +290,7 @@ func TestExportSweep(t *testing.T) {
 	for _, k := range []export.Kind{export.Ideas, export.Reactions} {
 		e, err := svc.Request(ec.ctx, ec.admin, k, export.XLSX, export.Filters{})
 		require.NoError(t, err)
-		require.NoError(t, runTask(t, env, x.Build, jobs.TypeExportBuild, fmt.Sprintf("t%d:export:%d", c.ID, e.ID)))
+		require.NoError(t, runTask(t, env, x.Build, export.TaskBuild, fmt.Sprintf("t%d:export:%d", c.ID, e.ID)))
 		ids = append(ids, e.ID)
 	}
 	old, err := svc.Get(ec.ctx, ec.admin, ids[0])

@@ -7,16 +7,12 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"agora/domain/activity"
 	"agora/domain/email"
 	"agora/domain/site"
 	"agora/tenant"
 )
 
-// TypeActivityFanout emails the notifications one activity created.
-const TypeActivityFanout = activity.TaskFanout
-
-// FanoutPayload is the payload of TypeActivityFanout.
+// FanoutPayload is the payload of activity.TaskFanout.
 type FanoutPayload struct {
 	Payload
 	ActivityID int64 `json:"activity_id"`

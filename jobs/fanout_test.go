@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
+	"agora/domain/activity"
 	"agora/domain/email"
 	"agora/domain/idea"
 	"agora/domain/project"
@@ -23,10 +24,10 @@ func fanoutTasks(t *testing.T, env *tenanttest.Env, c *tenant.Tenant) []*asynq.T
 	t.Helper()
 	var rows []string
 	require.NoError(t, env.DB.Platform().SelectContext(context.Background(), &rows,
-		`SELECT payload::text FROM platform.outbox WHERE tenant_id = $1 AND task_type = $2 ORDER BY id`, c.ID, jobs.TypeActivityFanout))
+		`SELECT payload::text FROM platform.outbox WHERE tenant_id = $1 AND task_type = $2 ORDER BY id`, c.ID, activity.TaskFanout))
 	out := make([]*asynq.Task, len(rows))
 	for i, r := range rows {
-		out[i] = asynq.NewTask(jobs.TypeActivityFanout, []byte(r))
+		out[i] = asynq.NewTask(activity.TaskFanout, []byte(r))
 	}
 	return out
 }
@@ -117,7 +118,7 @@ func TestNotificationEmails(t *testing.T) {
 	require.Len(t, mailSrv.Messages(), 3)
 
 	// Without a city, the task is refused and sends nothing.
-	err = h.ProcessTask(context.Background(), asynq.NewTask(jobs.TypeActivityFanout, []byte(`{"activity_id":1}`)))
+	err = h.ProcessTask(context.Background(), asynq.NewTask(activity.TaskFanout, []byte(`{"activity_id":1}`)))
 	require.ErrorIs(t, err, asynq.SkipRetry)
 	require.Len(t, mailSrv.Messages(), 3)
 }

@@ -10,16 +10,14 @@ import (
 	"agora/domain/user"
 )
 
-// TypeDataExport builds a user's personal data archive.
-const TypeDataExport = user.TaskDataExport
-
 // DataExports builds personal data archives.
 type DataExports struct {
 	users      *user.Service
 	storageDir string
 }
 
-// Build handles TypeDataExport.
+// Build handles user.TaskDataExport: it builds a user's personal data
+// archive.
 func (d *DataExports) Build(ctx context.Context, task *asynq.Task) error {
 	var p struct {
 		Payload

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/lib/pq"
 
+	"agora/domain/activity"
 	"agora/domain/email"
 	"agora/domain/feature"
 	"agora/domain/locale"
@@ -18,18 +18,12 @@ import (
 	"agora/web/i18n"
 )
 
-// Task types of license tiers.
-const (
-	// TypeApplyPlan applies a city's new plan or overrides: every node
-	// reloads the city, the change is logged and the admins are told.
-	TypeApplyPlan = tenant.TaskApplyPlan
-	// TypeTrialTick (daily) moves cities whose trial ended to essential.
-	TypeTrialTick = "tenant:trial_tick"
-)
+// TypeTrialTick (daily) moves cities whose trial ended to essential.
+const TypeTrialTick = "tenant:trial_tick"
 
 func init() { platformTypes[TypeTrialTick] = true }
 
-// ApplyPlanPayload is the payload of TypeApplyPlan.
+// ApplyPlanPayload is the payload of tenant.TaskApplyPlan.
 type ApplyPlanPayload struct {
 	Payload
 	From  tenant.Plan `json:"from"`
@@ -125,10 +119,9 @@ func (p *Plans) Apply(ctx context.Context, task *asynq.Task) error {
 		if settings, err = site.GetSettings(ctx, tx); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO activities (action, item_type, item_id, payload)
-			SELECT 'plan.applied', 'city', 0, jsonb_build_object('from', $1::text, 'to', $2::text, 'lost', $3::text[], 'gained', $4::text[], 'task', $5::text)
-			WHERE NOT EXISTS (SELECT 1 FROM activities WHERE action = 'plan.applied' AND payload->>'task' = $5)`,
-			string(ch.From), string(ch.To), pq.StringArray(ch.Lost), pq.StringArray(ch.Gained), event); err != nil {
+		// Once per change: a retried task does not log it again.
+		if _, err := activity.Record(ctx, tx, activity.Activity{Action: "plan.applied", ItemType: "city", Once: "task",
+			Payload: map[string]any{"from": string(ch.From), "to": string(ch.To), "lost": ch.Lost, "gained": ch.Gained, "task": event}}); err != nil {
 			return err
 		}
 		return tx.SelectContext(ctx, &admins, `SELECT id, email, first_name, locale FROM users
@@ -158,7 +151,7 @@ func (p *Plans) Apply(ctx context.Context, task *asynq.Task) error {
 }
 
 // TrialTick moves every city whose trial ended to the essential plan, as an
-// active city; the plan change queues TypeApplyPlan like any other.
+// active city; the plan change queues tenant.TaskApplyPlan like any other.
 func (p *Plans) TrialTick(ctx context.Context, _ *asynq.Task) error {
 	ts, err := p.ops.ExpiredTrials(ctx, p.now())
 	if err != nil {

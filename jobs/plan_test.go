@@ -25,10 +25,10 @@ func applyPlanTasks(t *testing.T, env *tenanttest.Env, c *tenant.Tenant) []*asyn
 		Payload string `db:"payload"`
 	}
 	require.NoError(t, env.DB.Platform().SelectContext(context.Background(), &rows,
-		`SELECT task_id, payload::text AS payload FROM platform.outbox WHERE tenant_id = $1 AND task_type = $2 ORDER BY id`, c.ID, jobs.TypeApplyPlan))
+		`SELECT task_id, payload::text AS payload FROM platform.outbox WHERE tenant_id = $1 AND task_type = $2 ORDER BY id`, c.ID, tenant.TaskApplyPlan))
 	out := make([]*asynq.Task, len(rows))
 	for i, r := range rows {
-		out[i] = asynq.NewTask(jobs.TypeApplyPlan, []byte(r.Payload), asynq.TaskID(r.ID))
+		out[i] = asynq.NewTask(tenant.TaskApplyPlan, []byte(r.Payload), asynq.TaskID(r.ID))
 	}
 	return out
 }

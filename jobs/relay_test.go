@@ -97,7 +97,7 @@ func writeOutbox(tb testing.TB, env *tenanttest.Env, c *tenant.Tenant, prefix st
 		require.NoError(tb, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
 			for i := lo; i < hi; i++ {
 				if err := tx.Enqueue(ctx, tenant.Task{
-					Type: jobs.TypeEmailSend, ID: fmt.Sprintf("%s:%d", prefix, i), Queue: queueOf(i),
+					Type: tenant.TaskEmail, ID: fmt.Sprintf("%s:%d", prefix, i), Queue: queueOf(i),
 					Payload: map[string]any{"i": i},
 				}); err != nil {
 					return err
@@ -228,7 +228,7 @@ func TestRelayRedisDownDelaysNeverLoses(t *testing.T) {
 		id := fmt.Sprintf("t%d:test:%d", c.ID, i)
 		ti, ok := tasks[id]
 		require.True(t, ok, "task %s is not in asynq", id)
-		require.Equal(t, jobs.TypeEmailSend, ti.Type)
+		require.Equal(t, tenant.TaskEmail, ti.Type)
 		wantQueue := queueOf(i)
 		if wantQueue == "" {
 			wantQueue = "default"

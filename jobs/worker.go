@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"agora/domain/activity"
 	"agora/domain/email"
 	"agora/domain/user"
 	"agora/tenant"
@@ -82,21 +83,21 @@ func NewWorker(d WorkerDeps) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux.HandleFunc(TypeEmailSend, emails.Send)
+	mux.HandleFunc(tenant.TaskEmail, emails.Send)
 	exports := &DataExports{users: user.NewService(d.DB), storageDir: d.StorageDir}
-	mux.HandleFunc(TypeDataExport, exports.Build)
+	mux.HandleFunc(user.TaskDataExport, exports.Build)
 	NewExports(d.DB, d.Registry, d.Client, d.StorageDir).Handle(mux)
 	plans, err := NewPlans(d.DB, d.Registry, tenant.NewOperations(d.DB, d.Registry, "", d.StorageDir), d.Sender, d.PortalURL)
 	if err != nil {
 		return nil, err
 	}
-	mux.HandleFunc(TypeApplyPlan, plans.Apply)
+	mux.HandleFunc(tenant.TaskApplyPlan, plans.Apply)
 	mux.HandleFunc(TypeTrialTick, plans.TrialTick)
 	fanout, err := NewFanout(d.DB, d.Sender, d.PortalURL, d.SecretKey)
 	if err != nil {
 		return nil, err
 	}
-	mux.HandleFunc(TypeActivityFanout, fanout.Send)
+	mux.HandleFunc(activity.TaskFanout, fanout.Send)
 	digests, err := NewDigests(d)
 	if err != nil {
 		return nil, err

@@ -13,9 +13,17 @@ import (
 // the relay wakes up at once instead of at its next poll.
 const OutboxChannel = "agora_outbox"
 
-// TaskEmail is the task type that sends one email; provisioning queues the
-// first admin's invitation with it.
-const TaskEmail = "email:send"
+// Task types queued by this package. TaskEmail is also the type of every
+// account email domain/user queues: it is defined here, where provisioning
+// queues the first admin's invitation, because tenant cannot import domain.
+const (
+	// TaskEmail sends one account email (confirmation, password reset,
+	// invitation).
+	TaskEmail = "email:send"
+	// TaskApplyPlan applies a city's new plan or overrides: every node
+	// reloads the city, the change is logged and the admins are told.
+	TaskApplyPlan = "tenant:apply_plan"
+)
 
 // Task is background work recorded in the outbox: an asynq task type, a
 // deterministic task id (so the task is enqueued at most once), its queue and
@@ -35,9 +43,6 @@ type Task struct {
 func (tx *Tx) Enqueue(ctx context.Context, t Task) error {
 	return enqueue(ctx, tx, tx.Tenant.ID, t)
 }
-
-// TaskApplyPlan is the task that applies a city's new plan or overrides.
-const TaskApplyPlan = "tenant:apply_plan"
 
 // enqueue writes t for city id on q, a transaction of the platform database.
 func enqueue(ctx context.Context, q sqlx.ExecerContext, tenantID ID, t Task) error {
@@ -66,7 +71,7 @@ func enqueue(ctx context.Context, q sqlx.ExecerContext, tenantID ID, t Task) err
 }
 
 // outboxTaskID is the asynq task id of task id of city tenantID:
-// "t<city id>:<id>" (provisioning's invitation builds the same in SQL).
+// "t<city id>:<id>".
 func outboxTaskID(tenantID ID, id string) string { return fmt.Sprintf("t%d:%s", tenantID, id) }
 
 // FromOutbox reports whether an asynq task id is one the outbox gave, so

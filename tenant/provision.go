@@ -214,12 +214,15 @@ func (p *Provisioner) Create(ctx context.Context, s Spec) (*Created, error) {
 		}
 		defer stx.Rollback()
 	}
-	token, err := p.build(ctx, stx, s)
+	inv, err := p.build(ctx, stx, s)
 	if err != nil {
 		return nil, err
 	}
-	if token != "" && stx == ptx {
-		if err := queueInvitationEmail(ctx, stx, id); err != nil {
+	if inv.Token != "" {
+		// The outbox is on the platform database: the task commits with the
+		// registry rows, after the invitation it names (on another shard,
+		// the shard's transaction commits first).
+		if err := queueInvitationEmail(ctx, ptx, id, inv.ID); err != nil {
 			return nil, fmt.Errorf("create city: queue invitation: %w", err)
 		}
 	}
@@ -238,7 +241,7 @@ func (p *Provisioner) Create(ctx context.Context, s Spec) (*Created, error) {
 	if err != nil || len(ts) == 0 {
 		return nil, fmt.Errorf("create city: read back %d: %v", id, err)
 	}
-	return &Created{Tenant: ts[0], InvitationToken: token}, nil
+	return &Created{Tenant: ts[0], InvitationToken: inv.Token}, nil
 }
 
 func (p *Provisioner) register(ctx context.Context, tx *sqlx.Tx, s Spec) (ID, error) {
@@ -282,71 +285,72 @@ func insertHost(ctx context.Context, tx sqlx.ExecerContext, id ID, host string, 
 }
 
 // build creates the city's schema, migrates and seeds it inside tx and
-// returns the admin invitation token, if any.
-func (p *Provisioner) build(ctx context.Context, tx *sqlx.Tx, s Spec) (string, error) {
+// returns the admin invitation, if any (a zero Invitation otherwise).
+func (p *Provisioner) build(ctx context.Context, tx *sqlx.Tx, s Spec) (Invitation, error) {
 	schema := SchemaName(s.Slug)
 	if err := p.step("schema"); err != nil {
-		return "", err
+		return Invitation{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE SCHEMA `+pq.QuoteIdentifier(schema)); err != nil {
 		if isDuplicateSchema(err) {
-			return "", fmt.Errorf("%w: schema %s already exists", ErrSlugTaken, schema)
+			return Invitation{}, fmt.Errorf("%w: schema %s already exists", ErrSlugTaken, schema)
 		}
-		return "", fmt.Errorf("create schema: %w", err)
+		return Invitation{}, fmt.Errorf("create schema: %w", err)
 	}
 	if err := scope(ctx, tx, schema); err != nil {
-		return "", err
+		return Invitation{}, err
 	}
 	if err := p.step("migrate"); err != nil {
-		return "", err
+		return Invitation{}, err
 	}
 	if _, err := p.city.Apply(ctx, tx); err != nil {
-		return "", fmt.Errorf("migrate city %s: %w", s.Slug, err)
+		return Invitation{}, fmt.Errorf("migrate city %s: %w", s.Slug, err)
 	}
 	if err := p.step("seed"); err != nil {
-		return "", err
+		return Invitation{}, err
 	}
 	if err := seed(ctx, tx, s); err != nil {
-		return "", err
+		return Invitation{}, err
 	}
 	if err := p.step("invite"); err != nil {
-		return "", err
+		return Invitation{}, err
 	}
 	if s.AdminEmail == "" {
-		return "", nil
+		return Invitation{}, nil
 	}
-	token, err := Invite(ctx, tx, s.AdminEmail, "admin", 14*24*time.Hour)
-	if err != nil {
-		return "", err
-	}
-	return token, nil
+	return Invite(ctx, tx, s.AdminEmail, "admin", 14*24*time.Hour)
 }
 
-// queueInvitationEmail records, in the provisioning transaction, the task that
-// emails the first admin's invitation. The outbox is in the platform schema of
-// the main shard, which is where tx runs for a main-shard city.
-func queueInvitationEmail(ctx context.Context, tx sqlx.ExtContext, id ID) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO platform.outbox (tenant_id, task_type, task_id, queue, payload)
-		SELECT $1::bigint, $2, 't' || $1::bigint || ':email:invitation:' || i.id, 'critical',
-		       jsonb_build_object('tenant_id', $1::bigint, 'kind', 'invitation', 'invitation_id', i.id, 'event', 'invitation-' || i.id)
-		  FROM invitations i WHERE i.accepted_at IS NULL`, id, TaskEmail)
-	return err
+// queueInvitationEmail records, on ptx (the provisioning transaction of the
+// platform database, where the outbox is), the task that emails invitation
+// inv of city id. It goes through enqueue like every task, so the relay is
+// woken when the city commits.
+func queueInvitationEmail(ctx context.Context, ptx sqlx.ExecerContext, id ID, inv int64) error {
+	return enqueue(ctx, ptx, id, Task{Type: TaskEmail, ID: fmt.Sprintf("email:invitation:%d", inv), Queue: "critical",
+		Payload: map[string]any{"kind": "invitation", "invitation_id": inv, "event": fmt.Sprintf("invitation-%d", inv)}})
 }
 
-// Invite records an invitation in the city schema of tx and returns its
-// one-time token; only the token's SHA-256 is stored.
-func Invite(ctx context.Context, tx sqlx.ExecerContext, email, role string, ttl time.Duration) (string, error) {
+// Invitation is an invitation just recorded: its id and its one-time token.
+type Invitation struct {
+	ID    int64
+	Token string
+}
+
+// Invite records an invitation in the city schema of tx and returns it with
+// its one-time token; only the token's SHA-256 is stored.
+func Invite(ctx context.Context, tx sqlx.QueryerContext, email, role string, ttl time.Duration) (Invitation, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("invite: %w", err)
+		return Invitation{}, fmt.Errorf("invite: %w", err)
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
-	sum := sha256.Sum256([]byte(token))
-	if _, err := tx.ExecContext(ctx, `INSERT INTO invitations (email, role, token_hash, expires_at) VALUES ($1, $2, $3, now() + $4::interval)`,
+	inv := Invitation{Token: base64.RawURLEncoding.EncodeToString(raw)}
+	sum := sha256.Sum256([]byte(inv.Token))
+	if err := sqlx.GetContext(ctx, tx, &inv.ID, `INSERT INTO invitations (email, role, token_hash, expires_at)
+		VALUES ($1, $2, $3, now() + $4::interval) RETURNING id`,
 		email, role, sum[:], fmt.Sprintf("%d seconds", int(ttl.Seconds()))); err != nil {
-		return "", fmt.Errorf("invite %s: %w", email, err)
+		return Invitation{}, fmt.Errorf("invite %s: %w", email, err)
 	}
-	return token, nil
+	return inv, nil
 }
 
 // scope sets the transaction-local search_path of tx to schema. With run's

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/stretchr/testify/require"
 
 	"agora/migrations"
@@ -353,4 +354,81 @@ func BenchmarkCreateCity(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(n), "ms/op")
+}
+
+// TestProvisioningQueuesTheInvitationThroughTheOutbox: the first admin's
+// invitation email is queued like every other task (tenant.Enqueue's one
+// statement), so the relay is woken when the city commits, and its row waits
+// in the outbox, not yet enqueued, with the task id and payload the email
+// worker expects. A city on another shard gets its invitation too.
+func TestProvisioningQueuesTheInvitationThroughTheOutbox(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	ctx := context.Background()
+
+	l := pq.NewListener(env.URL, 10*time.Millisecond, time.Second, nil)
+	t.Cleanup(func() { l.Close() })
+	require.NoError(t, l.Listen(tenant.OutboxChannel))
+
+	type task struct {
+		ID       string  `db:"task_id"`
+		Type     string  `db:"task_type"`
+		Queue    string  `db:"queue"`
+		Payload  []byte  `db:"payload"`
+		Enqueued *string `db:"enqueued_at"`
+	}
+	invitation := func(c *tenant.Tenant) task {
+		t.Helper()
+		var rows []task
+		require.NoError(t, env.DB.Platform().SelectContext(ctx, &rows,
+			`SELECT task_id, task_type, queue, payload, enqueued_at::text FROM platform.outbox WHERE tenant_id = $1`, c.ID))
+		require.Len(t, rows, 1, "outbox rows of %s", c.Slug)
+		return rows[0]
+	}
+	check := func(c *tenant.Tenant, db *tenant.DB) {
+		t.Helper()
+		var inv int64
+		require.NoError(t, db.InReadTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
+			return tx.GetContext(ctx, &inv, `SELECT id FROM invitations`)
+		}))
+		row := invitation(c)
+		require.Equal(t, fmt.Sprintf("t%d:email:invitation:%d", c.ID, inv), row.ID)
+		require.Equal(t, tenant.TaskEmail, row.Type)
+		require.Equal(t, "critical", row.Queue)
+		require.Nil(t, row.Enqueued, "the relay has not enqueued it yet")
+		var payload map[string]any
+		require.NoError(t, json.Unmarshal(row.Payload, &payload))
+		require.Equal(t, map[string]any{"tenant_id": float64(c.ID), "kind": "invitation",
+			"invitation_id": float64(inv), "event": fmt.Sprintf("invitation-%d", inv)}, payload)
+	}
+
+	c, err := env.Provisioner.Create(ctx, tenant.Spec{Slug: "deinze", Name: "Deinze", AdminEmail: "admin@deinze.be"})
+	require.NoError(t, err)
+	select {
+	case n := <-l.Notify:
+		require.NotNil(t, n)
+		require.Equal(t, tenant.OutboxChannel, n.Channel)
+	case <-time.After(10 * time.Second):
+		t.Fatal("provisioning queued the invitation without waking the relay")
+	}
+	check(c.Tenant, env.DB)
+
+	// Without an admin email nothing is queued, and nobody is woken.
+	c2, err := env.Provisioner.Create(ctx, tenant.Spec{Slug: "ronse", Name: "Ronse"})
+	require.NoError(t, err)
+	require.Zero(t, count(t, env.DB.Platform(), `SELECT count(*) FROM platform.outbox WHERE tenant_id = $1`, c2.Tenant.ID))
+
+	// A city on another shard: the invitation is in the shard's schema, its
+	// task in the platform's outbox.
+	north, err := tenant.OpenPool(tenanttest.NewDatabase(t), tenant.PoolOptions{MaxConns: 2, ConnMaxLifetime: time.Minute})
+	require.NoError(t, err)
+	t.Cleanup(func() { north.Close() })
+	_, err = north.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public`) // as the platform migrations do on main
+	require.NoError(t, err)
+	db := tenant.NewDB(env.DB.Platform(), map[string]*sqlx.DB{"north": north})
+	c3, err := tenant.NewProvisioner(db, tenanttest.BaseDomain, tenanttest.PlatformHost).Create(ctx,
+		tenant.Spec{Slug: "oudenaarde", Name: "Oudenaarde", Shard: "north", AdminEmail: "admin@oudenaarde.be"})
+	require.NoError(t, err)
+	require.Equal(t, "north", c3.Tenant.Shard)
+	check(c3.Tenant, db)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"agora/domain/feature"
 	"agora/tenant"
 )
 
@@ -60,6 +61,12 @@ func migrateAll(ctx context.Context, a *app, m *tenant.Migrator, jobs int, stdou
 		fmt.Fprintf(stdout, "platform: applied %s\n", versions(applied))
 	} else {
 		fmt.Fprintln(stdout, "platform: up to date")
+	}
+	// The platform's plan table is written from this release's tiers.
+	if changed, err := feature.SyncPlans(ctx, a.db.Platform()); err != nil {
+		return err
+	} else if changed {
+		fmt.Fprintln(stdout, "platform: plan features updated")
 	}
 	var bar *progressbar.ProgressBar
 	tty := isTerminal(stderr)

@@ -7,7 +7,9 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"agora/domain/activity"
 	"agora/domain/feature"
+	"agora/tenant"
 )
 
 // Every function here runs on a city transaction (tenant.Tx).
@@ -23,14 +25,13 @@ func GetSchedule(ctx context.Context, q sqlx.QueryerContext) (Schedule, error) {
 }
 
 // setSchedule stores the schedule and records who changed it.
-func setSchedule(ctx context.Context, tx sqlx.ExecerContext, actor int64, s Schedule) error {
+func setSchedule(ctx context.Context, tx *tenant.Tx, actor int64, s Schedule) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE digest_settings SET weekday = $1, hour = $2, updated_by = nullif($3, 0), updated_at = now()`,
 		s.Weekday, s.Hour, actor); err != nil {
 		return fmt.Errorf("set digest schedule: %w", err)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, payload)
-		VALUES (nullif($1, 0), 'digest.scheduled', 'digest_settings', 0, jsonb_build_object('weekday', $2::int, 'hour', $3::int))`,
-		actor, s.Weekday, s.Hour)
+	_, err := activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "digest.scheduled", ItemType: "digest_settings",
+		Payload: map[string]any{"weekday": s.Weekday, "hour": s.Hour}})
 	return err
 }
 

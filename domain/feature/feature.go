@@ -10,35 +10,32 @@ import (
 // Key names a feature.
 type Key string
 
-// Feature keys, by the lowest plan that has them.
+// Feature keys. Each has one line in plans, which says which plans have it.
 const (
-	// essential and up
-	Ideation        Key = "ideation"
-	Information     Key = "information"
-	Comments        Key = "comments"
-	Reactions       Key = "reactions"
-	Follows         Key = "follows"
-	TopicsAreas     Key = "topics_areas"
-	Events          Key = "events"
-	Polls           Key = "polls"
-	Volunteering    Key = "volunteering"
-	UserDigest      Key = "user_digest"
-	PasswordLogin   Key = "password_login"
-	BasicModeration Key = "basic_moderation"
-	// standard and up
-	Voting              Key = "voting"
-	NativeSurveys       Key = "native_surveys"
-	Proposals           Key = "proposals"
-	Exports             Key = "exports"
-	AdminDigest         Key = "admin_digest"
-	ModeratorDigest     Key = "moderator_digest"
-	CustomIdeaStatuses  Key = "custom_idea_statuses"
-	ProjectModerators   Key = "project_moderators"
-	GranularPermissions Key = "granular_permissions"
-	SmartGroups         Key = "smart_groups"
-	MultiLanguage       Key = "multi_language"
-	Dashboard           Key = "dashboard"
-	// premium
+	Ideation             Key = "ideation"
+	Information          Key = "information"
+	Comments             Key = "comments"
+	Reactions            Key = "reactions"
+	Follows              Key = "follows"
+	TopicsAreas          Key = "topics_areas"
+	Events               Key = "events"
+	Polls                Key = "polls"
+	Volunteering         Key = "volunteering"
+	UserDigest           Key = "user_digest"
+	PasswordLogin        Key = "password_login"
+	BasicModeration      Key = "basic_moderation"
+	Voting               Key = "voting"
+	NativeSurveys        Key = "native_surveys"
+	Proposals            Key = "proposals"
+	Exports              Key = "exports"
+	AdminDigest          Key = "admin_digest"
+	ModeratorDigest      Key = "moderator_digest"
+	CustomIdeaStatuses   Key = "custom_idea_statuses"
+	ProjectModerators    Key = "project_moderators"
+	GranularPermissions  Key = "granular_permissions"
+	SmartGroups          Key = "smart_groups"
+	MultiLanguage        Key = "multi_language"
+	Dashboard            Key = "dashboard"
 	ManualEmailCampaigns Key = "manual_email_campaigns"
 	ReportBuilder        Key = "report_builder"
 	PublicAPI            Key = "public_api"
@@ -47,32 +44,69 @@ const (
 	OpenData             Key = "open_data"
 )
 
-// rank orders the plans.
-var rank = map[tenant.Plan]int{tenant.PlanEssential: 0, tenant.PlanStandard: 1, tenant.PlanPremium: 2}
+// plans is the license tiers, written once: the lowest plan that has each
+// feature (every higher plan has it too), one line per key in PRODUCT.md's
+// order, essential ones first. Keys, MinPlan, Allowed and Require read it,
+// and SyncPlans writes it into platform.plan_features, from which the
+// registry computes what each city's plan allows.
+var plans = []struct {
+	key  Key
+	plan tenant.Plan
+}{
+	{Ideation, tenant.PlanEssential},
+	{Information, tenant.PlanEssential},
+	{Comments, tenant.PlanEssential},
+	{Reactions, tenant.PlanEssential},
+	{Follows, tenant.PlanEssential},
+	{TopicsAreas, tenant.PlanEssential},
+	{Events, tenant.PlanEssential},
+	{Polls, tenant.PlanEssential},
+	{Volunteering, tenant.PlanEssential},
+	{UserDigest, tenant.PlanEssential},
+	{PasswordLogin, tenant.PlanEssential},
+	{BasicModeration, tenant.PlanEssential},
+	{Voting, tenant.PlanStandard},
+	{NativeSurveys, tenant.PlanStandard},
+	{Proposals, tenant.PlanStandard},
+	{Exports, tenant.PlanStandard},
+	{AdminDigest, tenant.PlanStandard},
+	{ModeratorDigest, tenant.PlanStandard},
+	{CustomIdeaStatuses, tenant.PlanStandard},
+	{ProjectModerators, tenant.PlanStandard},
+	{GranularPermissions, tenant.PlanStandard},
+	{SmartGroups, tenant.PlanStandard},
+	{MultiLanguage, tenant.PlanStandard},
+	{Dashboard, tenant.PlanStandard},
+	{ManualEmailCampaigns, tenant.PlanPremium},
+	{ReportBuilder, tenant.PlanPremium},
+	{PublicAPI, tenant.PlanPremium},
+	{CustomDomains, tenant.PlanPremium},
+	{RemoveBranding, tenant.PlanPremium},
+	{OpenData, tenant.PlanPremium},
+}
 
-// minPlan is the lowest plan that has each feature.
-var minPlan = map[Key]tenant.Plan{}
+// tiers lists the plans, lowest first.
+var tiers = []tenant.Plan{tenant.PlanEssential, tenant.PlanStandard, tenant.PlanPremium}
+
+// allKeys, minPlan and rank are plans and tiers as a list and maps.
+var (
+	allKeys []Key
+	minPlan = map[Key]tenant.Plan{}
+	rank    = map[tenant.Plan]int{}
+)
 
 func init() {
-	for i, k := range allKeys {
-		switch {
-		case i < 12:
-			minPlan[k] = tenant.PlanEssential
-		case i < 24:
-			minPlan[k] = tenant.PlanStandard
-		default:
-			minPlan[k] = tenant.PlanPremium
-		}
+	for i, p := range tiers {
+		rank[p] = i
+	}
+	for _, p := range plans {
+		allKeys = append(allKeys, p.key)
+		minPlan[p.key] = p.plan
 	}
 }
 
 // Keys lists every feature, essential ones first.
 func Keys() []Key { return append([]Key(nil), allKeys...) }
-
-var allKeys = []Key{Ideation, Information, Comments, Reactions, Follows, TopicsAreas, Events, Polls, Volunteering,
-	UserDigest, PasswordLogin, BasicModeration, Voting, NativeSurveys, Proposals, Exports, AdminDigest, ModeratorDigest,
-	CustomIdeaStatuses, ProjectModerators, GranularPermissions, SmartGroups, MultiLanguage, Dashboard,
-	ManualEmailCampaigns, ReportBuilder, PublicAPI, CustomDomains, RemoveBranding, OpenData}
 
 // MinPlan is the lowest plan that has k.
 func MinPlan(k Key) tenant.Plan { return minPlan[k] }

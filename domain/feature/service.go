@@ -6,6 +6,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/tenant"
 )
@@ -164,8 +165,8 @@ func (s *Service) SetMany(ctx context.Context, actor int64, changes map[Key]bool
 			if enabled {
 				action = "feature.enabled"
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, payload)
-			VALUES (nullif($1, 0), $2, 'feature', 0, jsonb_build_object('feature', $3::text))`, actor, action, string(k)); err != nil {
+			if _, err := activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: action, ItemType: "feature",
+				Payload: map[string]any{"feature": string(k)}}); err != nil {
 				return err
 			}
 		}

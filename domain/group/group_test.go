@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/domain/group"
 	"agora/domain/locale"
@@ -82,8 +83,10 @@ func TestSmartAndManualGroups(t *testing.T) {
 
 	// Participation in a project, read from the activity log.
 	require.NoError(t, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
-		_, err := tx.ExecContext(context.Background(), `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
-			VALUES ($1, 'idea.created', 'idea', 1, 12), ($2, 'comment.created', 'comment', 5, 13)`, bob, cas)
+		if _, err := activity.Record(ctx, tx, activity.Activity{Actor: bob, Action: "idea.created", ItemType: "idea", ItemID: 1, ProjectID: 12}); err != nil {
+			return err
+		}
+		_, err := activity.Record(ctx, tx, activity.Activity{Actor: cas, Action: "comment.created", ItemType: "comment", ItemID: 5, ProjectID: 13})
 		return err
 	}))
 	participants, err := groups.Create(ctx, locale.Text{"en": "Took part in project 12"}, group.Smart,

@@ -65,8 +65,8 @@ func (s *Service) Post(ctx context.Context, authorID int64, phaseID *int64, n Ne
 			authorID, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
-			VALUES ($1, 'idea.created', 'idea', $2, $3)`, authorID, id, n.ProjectID)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: authorID, Action: "idea.created", ItemType: "idea", ItemID: id,
+			ProjectID: n.ProjectID})
 		return err
 	})
 	if err != nil {
@@ -439,8 +439,8 @@ func (s *Service) Update(ctx context.Context, actor, id int64, n New) (*Idea, er
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
-			VALUES ($1, 'idea.updated', 'idea', $2, $3)`, actor, id, project)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "idea.updated", ItemType: "idea", ItemID: id,
+			ProjectID: project})
 		return err
 	})
 	if err != nil {
@@ -461,8 +461,8 @@ func (s *Service) Delete(ctx context.Context, actor, id int64) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
-			VALUES ($1, 'idea.deleted', 'idea', $2, $3)`, actor, id, project)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "idea.deleted", ItemType: "idea", ItemID: id,
+			ProjectID: project})
 		return err
 	})
 }

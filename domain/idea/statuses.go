@@ -9,6 +9,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/domain/locale"
 	"agora/tenant"
@@ -75,8 +76,8 @@ func (s *Service) AddStatus(ctx context.Context, actor int64, st Status) (*Statu
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, payload)
-			VALUES ($1, 'status.created', 'status', $2, jsonb_build_object('code', $3::text))`, actor, id, st.Code)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "status.created", ItemType: "status", ItemID: id,
+			Payload: map[string]any{"code": st.Code}})
 		return err
 	})
 	if err != nil {
@@ -113,8 +114,8 @@ func (s *Service) RemoveStatus(ctx context.Context, actor int64, code string) er
 		if _, err := tx.ExecContext(ctx, `DELETE FROM idea_statuses WHERE id = $1`, st.ID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, payload)
-			VALUES ($1, 'status.deleted', 'status', $2, jsonb_build_object('code', $3::text))`, actor, st.ID, code)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "status.deleted", ItemType: "status", ItemID: st.ID,
+			Payload: map[string]any{"code": code}})
 		return err
 	})
 }

@@ -221,8 +221,8 @@ func (s *Service) SetHidden(ctx context.Context, actor int64, itemType string, i
 		if _, err := tx.ExecContext(ctx, `UPDATE `+it.table+` SET hidden_at = CASE WHEN $2 THEN coalesce(hidden_at, now()) END WHERE id = $1`, itemID, hidden); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id) VALUES ($1, $2, $3, $4, $5)`,
-			actor, action, itemType, itemID, project)
+		_, err := activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: action, ItemType: itemType, ItemID: itemID,
+			ProjectID: project})
 		return err
 	})
 }

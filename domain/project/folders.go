@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/domain/locale"
 	"agora/domain/media"
@@ -44,7 +45,7 @@ func (s *Service) AddFolder(ctx context.Context, actor int64, title locale.Text)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id) VALUES ($1, 'folder.created', 'folder', $2)`, actor, f.ID)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "folder.created", ItemType: "folder", ItemID: f.ID})
 		return err
 	})
 	if err != nil {
@@ -64,7 +65,7 @@ func (s *Service) RemoveFolder(ctx context.Context, actor, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.E("project.RemoveFolder", errs.NotFound, "no folder %d", id)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id) VALUES ($1, 'folder.deleted', 'folder', $2)`, actor, id)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "folder.deleted", ItemType: "folder", ItemID: id})
 		return err
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/tenant"
 )
@@ -84,8 +85,8 @@ func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, emai
 			return err
 		}
 		m = Moderator{UserID: u.ID, Name: u.Name, Email: email}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
-			VALUES ($1, 'project.moderator_added', 'project', $2, $2, jsonb_build_object('user_id', $3::bigint))`, actor, projectID, u.ID)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "project.moderator_added", ItemType: "project",
+			ItemID: projectID, ProjectID: projectID, Payload: map[string]any{"user_id": u.ID}})
 		return err
 	})
 	if err != nil {
@@ -104,8 +105,8 @@ func (s *Service) RemoveModerator(ctx context.Context, actor, projectID, userID 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.E("project.RemoveModerator", errs.NotFound, "user %d does not moderate project %d", userID, projectID)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id, payload)
-			VALUES ($1, 'project.moderator_removed', 'project', $2, $2, jsonb_build_object('user_id', $3::bigint))`, actor, projectID, userID)
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "project.moderator_removed", ItemType: "project",
+			ItemID: projectID, ProjectID: projectID, Payload: map[string]any{"user_id": userID}})
 		return err
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/domain/feature"
 	"agora/domain/group"
@@ -222,9 +223,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func logActivity(ctx context.Context, tx sqlx.ExecerContext, actor int64, action string, projectID int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id, project_id)
-		VALUES (nullif($1, 0), $2, 'project', $3, $3)`, actor, action, projectID)
+// logActivity records action on project projectID in the activity log.
+func logActivity(ctx context.Context, tx *tenant.Tx, actor int64, action string, projectID int64) error {
+	_, err := activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: action, ItemType: "project", ItemID: projectID,
+		ProjectID: projectID})
 	return err
 }
 

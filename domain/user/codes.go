@@ -35,13 +35,10 @@ const (
 	maxCodeAttempts = 5
 )
 
-// TaskEmail is the outbox task type that sends an account email.
-const TaskEmail = tenant.TaskEmail
-
-// EmailTask is the payload of TaskEmail for account emails.
+// emailTask is the tenant.TaskEmail task of an account email.
 func emailTask(kind string, id ID, event string) tenant.Task {
 	return tenant.Task{
-		Type: TaskEmail, Queue: "critical",
+		Type: tenant.TaskEmail, Queue: "critical",
 		ID:      fmt.Sprintf("email:%s:%d:%s", kind, id, event),
 		Payload: map[string]any{"kind": kind, "user_id": id, "event": event},
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"agora/domain/activity"
 	"agora/domain/email"
 	"agora/domain/errs"
 	"agora/domain/password"
@@ -151,8 +152,7 @@ func insertUser(ctx context.Context, tx *tenant.Tx, op string, r Registration, r
 	if err != nil {
 		return u, err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO activities (actor_id, action, item_type, item_id)
-		VALUES ($1, 'user.registered', 'user', $1)`, u.ID)
+	_, err = activity.Record(ctx, tx, activity.Activity{Actor: int64(u.ID), Action: "user.registered", ItemType: "user", ItemID: int64(u.ID)})
 	return u, err
 }
 

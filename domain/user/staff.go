@@ -245,7 +245,7 @@ func (s *Service) Invite(ctx context.Context, addrs []string, role Role) (invite
 				a, role, hash, InvitationTTL.Seconds()); err != nil {
 				return err
 			}
-			if err := tx.Enqueue(ctx, tenant.Task{Type: TaskEmail, Queue: "critical",
+			if err := tx.Enqueue(ctx, tenant.Task{Type: tenant.TaskEmail, Queue: "critical",
 				ID:      fmt.Sprintf("email:invitation:%d", inv.ID),
 				Payload: map[string]any{"kind": KindInvitation, "invitation_id": inv.ID, "event": fmt.Sprintf("invitation-%d", inv.ID)}}); err != nil {
 				return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"agora/domain/feature"
 	"agora/tenant"
 )
 
@@ -80,7 +81,8 @@ func NewDatabase(tb testing.TB) string {
 	return u.String()
 }
 
-// New returns an Env on a fresh database with the platform schema migrated.
+// New returns an Env on a fresh database with the platform schema migrated
+// and the plan table synced, as agora migrate leaves it.
 func New(tb testing.TB) *Env {
 	tb.Helper()
 	dsn := NewDatabase(tb)
@@ -90,6 +92,10 @@ func New(tb testing.TB) *Env {
 	}
 	tb.Cleanup(func() { pool.Close() })
 	if _, err := tenant.MigratePlatform(context.Background(), pool); err != nil {
+		tb.Fatalf("tenanttest: %v", err)
+	}
+	// As agora migrate does: the plan table is written from feature's.
+	if _, err := feature.SyncPlans(context.Background(), pool); err != nil {
 		tb.Fatalf("tenanttest: %v", err)
 	}
 	// City ids are unique within one installation. Test databases share one

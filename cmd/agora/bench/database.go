@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"agora/config"
+	"agora/domain/feature"
 	"agora/tenant"
 )
 
@@ -47,6 +48,11 @@ func (r *Runner) open(ctx context.Context, keep bool, po tenant.PoolOptions) (e 
 	}
 	close = func() { pool.Close(); drop() }
 	if _, err := tenant.MigratePlatform(ctx, pool); err != nil {
+		close()
+		return nil, nil, err
+	}
+	// The plans' features, as agora migrate writes them.
+	if _, err := feature.SyncPlans(ctx, pool); err != nil {
 		close()
 		return nil, nil, err
 	}
