@@ -19,17 +19,6 @@ import (
 	"agora/tenant"
 )
 
-// Deprecated names of campaign.TaskSend and campaign.TaskTest, kept only
-// while web/campaigns_test.go still uses them (web/ is being restructured
-// meanwhile); everything else uses campaign's constants. Remove them with
-// that last use.
-const (
-	// Deprecated: use campaign.TaskSend.
-	TypeCampaignSend = campaign.TaskSend
-	// Deprecated: use campaign.TaskTest.
-	TypeCampaignTest = campaign.TaskTest
-)
-
 // CampaignPayload is the payload of campaign.TaskSend and campaign.TaskTest.
 type CampaignPayload struct {
 	Payload

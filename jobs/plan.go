@@ -15,7 +15,7 @@ import (
 	"agora/domain/locale"
 	"agora/domain/site"
 	"agora/tenant"
-	"agora/web/i18n"
+	"agora/i18n"
 )
 
 // TypeTrialTick (daily) moves cities whose trial ended to essential.

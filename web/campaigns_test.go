@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"agora/config"
+	"agora/domain/campaign"
 	"agora/domain/email"
 	"agora/domain/email/devsmtp"
 	"agora/domain/group"
@@ -60,7 +61,7 @@ func runCampaignTask(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, smtp e
 	require.NoError(t, env.DB.Platform().GetContext(context.Background(), &payload,
 		`SELECT payload::text FROM platform.outbox WHERE task_id = $1`, fmt.Sprintf("t%d:%s", c.ID, id)))
 	handler := asynq.HandlerFunc(h.Send)
-	if typ == jobs.TypeCampaignTest {
+	if typ == campaign.TaskTest {
 		handler = h.Test
 	}
 	require.NoError(t, jobs.TenantMiddleware(env.Registry, discardLogger())(handler).ProcessTask(context.Background(), asynq.NewTask(typ, []byte(payload))))
@@ -127,7 +128,7 @@ func TestCampaignsAPI(t *testing.T) {
 	t.Cleanup(func() { _ = mailSrv.Close() })
 	smtp, err := email.NewSMTP(mailSrv.URL())
 	require.NoError(t, err)
-	runCampaignTask(t, env, c, smtp, jobs.TypeCampaignTest, fmt.Sprintf("campaign_test:%d", ts.ID))
+	runCampaignTask(t, env, c, smtp, campaign.TaskTest, fmt.Sprintf("campaign_test:%d", ts.ID))
 	msgs := mailSrv.Messages()
 	require.Len(t, msgs, 1)
 	require.Equal(t, []string{"adm@camp.example"}, msgs[0].To)
@@ -138,7 +139,7 @@ func TestCampaignsAPI(t *testing.T) {
 	require.Equal(t, "sending", d.Status)
 	requireProblem(t, h.call(t, "POST", host, "/api/v1/campaigns/"+id+"/send", "", "Authorization", admin), 409, "conflict")
 	requireProblem(t, h.call(t, "PATCH", host, "/api/v1/campaigns/"+id, `{"subject":{"en":"Too late"}}`, "Authorization", admin), 409, "conflict")
-	runCampaignTask(t, env, c, smtp, jobs.TypeCampaignSend, "campaign:"+id)
+	runCampaignTask(t, env, c, smtp, campaign.TaskSend, "campaign:"+id)
 	require.Len(t, mailSrv.To("ann@camp.example"), 1, "the group's member")
 	require.Empty(t, mailSrv.To("bob@camp.example"), "not in the group")
 	require.Len(t, mailSrv.Messages(), 2)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"agora/domain/feature"
+	"agora/web/kit"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -13,26 +14,20 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"agora/i18n"
 	"agora/tenant"
-	"agora/web/i18n"
-)
-
-// Keys under which middleware stores per-request values in the gin context.
-const (
-	keyRequestID = "agora.request_id"
-	keyLocale    = "agora.locale"
 )
 
 // requestID gives every request an id: the X-Request-Id of a trusted proxy, or
 // a fresh one. It is echoed in the response and in every log line.
 func (s *Server) requestID(c *gin.Context) {
 	id := c.GetHeader("X-Request-Id")
-	if id == "" || len(id) > 64 || !s.fromTrustedProxy(c.Request) {
+	if id == "" || len(id) > 64 || !s.kit.FromTrustedProxy(c.Request) {
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)
 		id = hex.EncodeToString(b)
 	}
-	c.Set(keyRequestID, id)
+	kit.SetRequestID(c, id)
 	c.Header("X-Request-Id", id)
 	c.Next()
 }
@@ -42,14 +37,14 @@ func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	attrs := []slog.Attr{
-		slog.String("request_id", c.GetString(keyRequestID)),
+		slog.String("request_id", kit.RequestID(c)),
 		slog.String("method", c.Request.Method),
 		slog.String("host", c.Request.Host),
 		slog.String("path", c.Request.URL.Path),
 		slog.Int("status", c.Writer.Status()),
 		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.Int("bytes", c.Writer.Size()),
-		slog.String("ip", s.clientIP(c.Request)),
+		slog.String("ip", s.kit.ClientIP(c.Request)),
 	}
 	if t, ok := tenant.FromContext(c.Request.Context()); ok {
 		attrs = append(attrs, slog.String("tenant", t.Slug), slog.Int64("tenant_id", int64(t.ID)))
@@ -73,7 +68,7 @@ func (s *Server) recovery(c *gin.Context) {
 			}
 			_ = c.Error(fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
 			if !c.Writer.Written() {
-				s.fail(c, http.StatusInternalServerError, "internal", "error.internal")
+				s.kit.Fail(c, http.StatusInternalServerError, "internal", "error.internal")
 			}
 			c.Abort()
 		}
@@ -94,7 +89,7 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	if s.scheme(c.Request) == "https" {
+	if s.kit.Scheme(c.Request) == "https" {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	c.Next()
@@ -107,58 +102,44 @@ func (s *Server) securityHeaders(c *gin.Context) {
 // header other than Host (and X-Forwarded-Host from a trusted proxy) can
 // choose the city.
 func (s *Server) resolveCity(c *gin.Context) {
-	raw := s.requestHost(c.Request)
+	raw := s.kit.RequestHost(c.Request)
 	host, err := tenant.NormalizeHost(raw)
 	if err != nil {
-		c.Set(keyLocale, i18n.Negotiate(s.i18n.Locales(), "", c.GetHeader("Accept-Language")))
-		s.fail(c, http.StatusBadRequest, "invalid", "error.bad_host")
+		kit.SetLocale(c, i18n.Negotiate(s.kit.I18n.Locales(), "", c.GetHeader("Accept-Language")))
+		s.kit.Fail(c, http.StatusBadRequest, "invalid", "error.bad_host")
 		return
 	}
 	t, res, err := s.reg.Resolve(c.Request.Context(), host)
 	if err != nil {
-		s.unexpected(c, err)
+		s.kit.Unexpected(c, err)
 		return
 	}
 	switch res {
 	case tenant.Unknown:
-		c.Set(keyLocale, i18n.Negotiate(s.i18n.Locales(), "", c.GetHeader("Accept-Language")))
-		s.fail(c, http.StatusNotFound, "not_found", "error.unknown_host", host)
+		kit.SetLocale(c, i18n.Negotiate(s.kit.I18n.Locales(), "", c.GetHeader("Accept-Language")))
+		s.kit.Fail(c, http.StatusNotFound, "not_found", "error.unknown_host", host)
 		return
 	case tenant.Redirect:
-		target := s.scheme(c.Request) + "://" + t.PrimaryHost + portOf(raw) + c.Request.URL.RequestURI()
+		target := s.kit.Scheme(c.Request) + "://" + t.PrimaryHost + kit.PortOf(raw) + c.Request.URL.RequestURI()
 		c.Redirect(http.StatusMovedPermanently, target)
 		c.Abort()
 		return
 	}
 	c.Request = c.Request.WithContext(tenant.WithTenant(c.Request.Context(), t))
-	cookie, _ := c.Cookie(localeCookie)
-	c.Set(keyLocale, i18n.Negotiate(t.Locales, cookie, c.GetHeader("Accept-Language")))
+	cookie, _ := c.Cookie(kit.LocaleCookie)
+	kit.SetLocale(c, i18n.Negotiate(t.Locales, cookie, c.GetHeader("Accept-Language")))
 	if t.IsSuspended() {
 		c.Header("Retry-After", "3600")
-		s.fail(c, http.StatusServiceUnavailable, "suspended", "error.suspended", t.Name)
+		s.kit.Fail(c, http.StatusServiceUnavailable, "suspended", "error.suspended", t.Name)
 		return
 	}
 	c.Next()
 }
 
-// portOf returns ":port" of a Host header, or "" (so redirects keep a
-// development port like :8080).
-func portOf(host string) string {
-	for i := len(host) - 1; i >= 0; i-- {
-		switch host[i] {
-		case ':':
-			return host[i:]
-		case ']', '.':
-			return ""
-		}
-	}
-	return ""
-}
-
 // platformLocale picks the operator console's language.
 func (s *Server) platformLocale(c *gin.Context) {
-	cookie, _ := c.Cookie(localeCookie)
-	c.Set(keyLocale, i18n.Negotiate(s.i18n.Locales(), cookie, c.GetHeader("Accept-Language")))
+	cookie, _ := c.Cookie(kit.LocaleCookie)
+	kit.SetLocale(c, i18n.Negotiate(s.kit.I18n.Locales(), cookie, c.GetHeader("Accept-Language")))
 	c.Next()
 }
 

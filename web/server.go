@@ -1,29 +1,31 @@
-// Package web is Agora's HTTP surface: the city portals and their JSON API on
-// city hosts, the operator console on the platform host, health endpoints on
-// every host. routes.go lists every route.
+// Package web is Agora's HTTP surface: the server, its middleware and
+// routes.go, the map of every route with its gate and role. The handlers
+// live in the areas below it: portal (citizens), account (a person's own
+// account), backoffice (city staff) and console (the operator), all over
+// kit (who is asking and how we answer).
 package web
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"agora/config"
 	"agora/domain/campaign"
+	"agora/domain/digest"
+	"agora/domain/email"
 	"agora/domain/email/devsmtp"
 	"agora/domain/export"
 	"agora/domain/feature"
 	"agora/domain/follow"
+	"agora/domain/group"
 	"agora/domain/idea"
 	"agora/domain/moderation"
 	"agora/domain/notify"
@@ -33,78 +35,89 @@ import (
 	"agora/domain/user"
 	"agora/jobs"
 	"agora/tenant"
-	"agora/web/i18n"
+	"agora/web/account"
+	"agora/web/backoffice"
+	"agora/web/console"
+	"agora/web/kit"
+	"agora/web/portal"
 )
 
-// Deps are what the web server needs; cmd wires them.
+// Deps are what the web server needs, built by cmd: the configuration, the
+// database and registry, Redis, and the services of every area. The city
+// services must be built over a DB with the web's limits (see
+// tenant.DB.WithLimits), so that no request hangs on a busy pool.
 type Deps struct {
 	Config   *config.Config
 	DB       *tenant.DB
 	Registry *tenant.Registry
 	Redis    *redis.Client
 	Log      *slog.Logger
+
+	Site          *site.Service
+	Users         *user.Service
+	Consents      *email.ConsentService
+	Projects      *project.Service
+	Ideas         *idea.Service
+	Features      *feature.Service
+	Follows       *follow.Service
+	Notifications *notify.Service
+	Moderation    *moderation.Service
+	Groups        *group.Service
+	Digests       *digest.Service
+	Exports       *export.Service
+	Campaigns     *campaign.Service
+	Composer      *email.Composer
+	Operators     *operator.Service
+	Operations    *tenant.Operations
+	// Jobs reads the job queues for the console's /jobs page. Nil: the page
+	// says the queue is not configured.
+	Jobs *jobs.Monitor
 	// DevMail, in `agora dev`, is the mail capture shown at /dev/mail on the
 	// platform host. Nil in production: the page does not exist.
 	DevMail *devsmtp.Server
-	// Inspector reads the job queues for the console's /jobs page. Nil: the
-	// page says the queue is not configured.
-	Inspector *asynq.Inspector
 }
 
-// Server serves every host of the installation.
+// Server serves every host of the installation: the areas' handlers behind
+// the middleware and routes of this package.
 type Server struct {
-	cfg           *config.Config
-	db            *tenant.DB
-	reg           *tenant.Registry
-	redis         *redis.Client
-	log           *slog.Logger
-	i18n          *i18n.Catalog
-	pages         map[string]*template.Template
-	site          *site.Service
-	users         *user.Service
-	projects      *project.Service
-	ideas         *idea.Service
-	features      *feature.Service
-	exports       *export.Service
-	campaigns     *campaign.Service
-	follows       *follow.Service
-	notifications *notify.Service
-	moderation    *moderation.Service
-	operators     *operator.Service
-	ops           *tenant.Operations
-	devMail       *devsmtp.Server
-	jobs          *jobs.Monitor // nil without Deps.Inspector
-	trusted       []*net.IPNet
-	inflight      *inFlight
-	city          *gin.Engine
-	platform      *gin.Engine
+	kit        *kit.Kit
+	cfg        *config.Config
+	db         *tenant.DB
+	reg        *tenant.Registry
+	redis      *redis.Client
+	log        *slog.Logger
+	portal     *portal.Portal
+	account    *account.Account
+	backoffice *backoffice.Backoffice
+	console    *console.Console
+	city       *gin.Engine
+	platform   *gin.Engine
 }
 
-// New builds the server and its routes.
+// New builds the server and its routes from d.
 func New(d Deps) (*Server, error) {
-	cat, err := i18n.Load()
+	k, err := kit.New(kit.Deps{Config: d.Config, DB: d.DB, Redis: d.Redis, Log: d.Log, Users: d.Users,
+		Operators: d.Operators, Notifications: d.Notifications, Features: d.Features})
 	if err != nil {
 		return nil, err
 	}
-	pages, err := parseTemplates()
-	if err != nil {
+	s := &Server{kit: k, cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log}
+	if s.portal, err = portal.New(k, portal.Deps{Site: d.Site, Projects: d.Projects, Ideas: d.Ideas, Follows: d.Follows,
+		Notifications: d.Notifications, Moderation: d.Moderation, Features: d.Features}); err != nil {
 		return nil, err
 	}
-	trusted, err := parseTrusted(d.Config.TrustedProxies)
-	if err != nil {
+	if s.account, err = account.New(k, account.Deps{Users: d.Users, Site: d.Site, Consents: d.Consents, Log: d.Log}); err != nil {
 		return nil, err
 	}
-	// Web requests wait for database connections within bounds: a clear 503
-	// rather than a hang, and no city holds more than its share of a pool.
-	db := d.DB.WithLimits(tenant.Limits{AcquireTimeout: d.Config.DBAcquireTimeout, CityMaxConns: d.Config.DBCityMaxConns})
-	s := &Server{
-		cfg: d.Config, db: db, inflight: newInFlight(d.Config.HTTPMaxInFlightPerIP), reg: d.Registry, redis: d.Redis, log: d.Log,
-		i18n: cat, pages: pages, site: site.NewService(db), users: user.NewService(db), projects: project.NewService(db), ideas: idea.NewService(db), features: feature.NewService(db), exports: export.NewService(db, d.Config.StorageDir, export.NewSigner(d.Config.SecretKey)), follows: follow.NewService(db), notifications: notify.NewService(db), moderation: moderation.NewService(db), operators: operator.NewService(d.DB.Platform()), ops: tenant.NewOperations(db, d.Registry, d.Config.PlatformHost, d.Config.StorageDir), trusted: trusted, devMail: d.DevMail,
+	if s.backoffice, err = backoffice.New(k, backoffice.Deps{Site: d.Site, Users: d.Users, Projects: d.Projects, Ideas: d.Ideas,
+		Features: d.Features, Exports: d.Exports, Campaigns: d.Campaigns, Moderation: d.Moderation, Groups: d.Groups,
+		Digests: d.Digests, Composer: d.Composer}); err != nil {
+		return nil, err
 	}
-	if d.Inspector != nil {
-		s.jobs = jobs.NewMonitor(d.Inspector, d.Registry)
+	if s.console, err = console.New(k, console.Deps{DB: d.DB, Registry: d.Registry, Operations: d.Operations,
+		Operators: d.Operators, Jobs: d.Jobs, DevMail: d.DevMail}); err != nil {
+		return nil, err
 	}
-	s.campaigns = campaign.NewService(db)
 	s.city = s.engine()
 	s.platform = s.engine()
 	s.routes()
@@ -143,13 +156,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.readyz(w, r)
 		return
 	}
-	ip := s.clientIP(r)
-	if !s.inflight.enter(ip) {
-		s.tooManyInFlight(w, r)
+	release, ok := s.kit.Enter(r)
+	if !ok {
+		s.kit.TooManyInFlight(w, r)
 		return
 	}
-	defer s.inflight.leave(ip)
-	if h, err := tenant.NormalizeHost(s.requestHost(r)); err == nil && h == s.cfg.PlatformHost {
+	defer release()
+	if h, err := tenant.NormalizeHost(s.kit.RequestHost(r)); err == nil && h == s.cfg.PlatformHost {
 		s.platform.ServeHTTP(w, r)
 		return
 	}
@@ -194,75 +207,6 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
-func parseTrusted(list []string) ([]*net.IPNet, error) {
-	var out []*net.IPNet
-	for _, p := range list {
-		if !strings.Contains(p, "/") {
-			if strings.Contains(p, ":") {
-				p += "/128"
-			} else {
-				p += "/32"
-			}
-		}
-		_, n, err := net.ParseCIDR(p)
-		if err != nil {
-			return nil, fmt.Errorf("trusted proxy %q: %w", p, err)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-// fromTrustedProxy reports whether the direct peer is a configured proxy.
-func (s *Server) fromTrustedProxy(r *http.Request) bool {
-	if len(s.trusted) == 0 {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	for _, n := range s.trusted {
-		if ip != nil && n.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-// requestHost is the Host header, or X-Forwarded-Host when (and only when)
-// the request comes from a trusted proxy.
-func (s *Server) requestHost(r *http.Request) string {
-	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" && s.fromTrustedProxy(r) {
-		first, _, _ := strings.Cut(fh, ",")
-		return strings.TrimSpace(first)
-	}
-	return r.Host
-}
-
-// clientIP is the peer address, or the last X-Forwarded-For hop added by a
-// trusted proxy.
-func (s *Server) clientIP(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" && s.fromTrustedProxy(r) {
-		parts := strings.Split(xff, ",")
-		return strings.TrimSpace(parts[len(parts)-1])
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// scheme is https when the request came over TLS or a trusted proxy says so.
-func (s *Server) scheme(r *http.Request) string {
-	if r.TLS != nil || (s.fromTrustedProxy(r) && r.Header.Get("X-Forwarded-Proto") == "https") {
-		return "https"
-	}
-	return "http"
-}
-
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -294,3 +238,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `{"status":%q,"postgres":%q,"redis":%q}`, overall, pg, rd)
 }
+
+// InFlight reports how many requests are in progress on this server.
+func (s *Server) InFlight() int { return s.kit.InFlight() }

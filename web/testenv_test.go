@@ -19,7 +19,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"agora/cmd/agora/wire"
 	"agora/config"
+	"agora/jobs"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
 	"agora/web"
@@ -80,7 +82,12 @@ func newHarness(t testing.TB, env *tenanttest.Env, o serverOpts) *harness {
 	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, err := web.New(web.Deps{Config: cfg, DB: env.DB, Registry: reg, Redis: rdb, Log: log, Inspector: o.inspector})
+	deps, err := wire.Web(cfg, env.DB, reg, rdb, log)
+	require.NoError(t, err)
+	if o.inspector != nil {
+		deps.Jobs = jobs.NewMonitor(o.inspector, reg)
+	}
+	srv, err := web.New(deps)
 	require.NoError(t, err)
 
 	ts := httptest.NewServer(srv)

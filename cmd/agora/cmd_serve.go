@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
+	"agora/cmd/agora/wire"
 	"agora/domain/email"
 	"agora/domain/email/devsmtp"
 	"agora/jobs"
@@ -69,8 +70,13 @@ func runProcesses(ctx context.Context, a *app, p processes) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.reg.Listen(ctx, a.cfg.DatabaseURL, a.log) })
 	if p.web {
-		srv, err := web.New(web.Deps{Config: a.cfg, DB: a.db, Registry: a.reg, Redis: rdb, Log: a.log, DevMail: p.devMail,
-			Inspector: asynq.NewInspectorFromRedisClient(rdb)})
+		deps, err := wire.Web(a.cfg, a.db, a.reg, rdb, a.log)
+		if err != nil {
+			return err
+		}
+		deps.DevMail = p.devMail
+		deps.Jobs = jobs.NewMonitor(asynq.NewInspectorFromRedisClient(rdb), a.reg)
+		srv, err := web.New(deps)
 		if err != nil {
 			return err
 		}

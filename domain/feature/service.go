@@ -72,12 +72,33 @@ func offIn(ctx context.Context, q sqlx.QueryerContext) ([]string, error) {
 // transaction and must decide inside it (a role's powers, a digest's
 // recipients).
 func On(ctx context.Context, q sqlx.QueryerContext, k Key) (bool, error) {
-	t, ok := tenant.FromContext(ctx)
-	if !ok || Require(t, k) != nil {
+	err := EnabledIn(ctx, q, k)
+	if errs.CodeOf(err) == errs.FeatureUnavailable {
 		return false, nil
 	}
+	return err == nil, err
+}
+
+// EnabledIn is Enabled on q, a transaction of the context's city: for a
+// write that needs the feature, decided inside the write.
+func EnabledIn(ctx context.Context, q sqlx.QueryerContext, k Key) error {
+	t, _ := tenant.FromContext(ctx)
+	if err := Require(t, k); err != nil {
+		return err
+	}
 	off, err := offIn(ctx, q)
-	return err == nil && !slices.Contains(off, string(k)), err
+	if err != nil {
+		return err
+	}
+	return turnedOff(k, off)
+}
+
+// turnedOff is the error of a feature the city's admins turned off, or nil.
+func turnedOff(k Key, off []string) error {
+	if slices.Contains(off, string(k)) {
+		return errs.E("feature.Enabled", errs.FeatureUnavailable, "%s is turned off by this city's admins", k).WithRule("feature_off", string(k))
+	}
+	return nil
 }
 
 // memoKey holds, in a request's context, the features its city turned off,
@@ -114,10 +135,7 @@ func (s *Service) Enabled(ctx context.Context, k Key) error {
 	if err != nil {
 		return err
 	}
-	if slices.Contains(off, string(k)) {
-		return errs.E("feature.Enabled", errs.FeatureUnavailable, "%s is turned off by this city's admins", k).WithRule("feature_off", string(k))
-	}
-	return nil
+	return turnedOff(k, off)
 }
 
 // Check reports whether the city may set feature k to enabled: the key must

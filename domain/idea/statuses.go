@@ -11,6 +11,7 @@ import (
 
 	"agora/domain/activity"
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/locale"
 	"agora/tenant"
 )
@@ -42,29 +43,34 @@ func (s *Service) Statuses(ctx context.Context) ([]Status, error) {
 	return out, err
 }
 
-// AddStatus creates a custom status after the others (the caller checked the
-// plan). Errors: errs.Invalid naming the field, "taken" for a used code.
+// AddStatus creates a custom status after the others, when the city's plan
+// has custom statuses. Errors: errs.FeatureUnavailable, errs.Invalid naming
+// the field, "taken" for a used code.
 func (s *Service) AddStatus(ctx context.Context, actor int64, st Status) (*Status, error) {
 	const op = "idea.AddStatus"
-	st.Code, st.Color = strings.TrimSpace(st.Code), strings.ToLower(strings.TrimSpace(st.Color))
-	if st.Color == "" {
-		st.Color = "#6b7280"
-	}
-	switch {
-	case !statusCodeRe.MatchString(st.Code):
-		return nil, errs.InvalidField(op, "code", "%q must start with a letter and hold lower-case letters, digits and _", st.Code).WithRule("status_code")
-	case st.Title.Pick() == "":
-		return nil, errs.InvalidField(op, "title", "is required in at least one language").WithRule("required")
-	case !colorRe.MatchString(st.Color):
-		return nil, errs.InvalidField(op, "color", "%q is not a colour like #16a34a", st.Color).WithRule("color")
-	}
-	for l, v := range st.Title {
-		st.Title[l] = PlainTitle(v)
-		if len([]rune(st.Title[l])) > 60 {
-			return nil, errs.InvalidField(op, "title", "must be at most 60 characters").WithRule("too_long", 60)
-		}
-	}
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		// Statuses of its own are the plan feature custom_idea_statuses.
+		if err := feature.EnabledIn(ctx, tx, feature.CustomIdeaStatuses); err != nil {
+			return err
+		}
+		st.Code, st.Color = strings.TrimSpace(st.Code), strings.ToLower(strings.TrimSpace(st.Color))
+		if st.Color == "" {
+			st.Color = "#6b7280"
+		}
+		switch {
+		case !statusCodeRe.MatchString(st.Code):
+			return errs.InvalidField(op, "code", "%q must start with a letter and hold lower-case letters, digits and _", st.Code).WithRule("status_code")
+		case st.Title.Pick() == "":
+			return errs.InvalidField(op, "title", "is required in at least one language").WithRule("required")
+		case !colorRe.MatchString(st.Color):
+			return errs.InvalidField(op, "color", "%q is not a colour like #16a34a", st.Color).WithRule("color")
+		}
+		for l, v := range st.Title {
+			st.Title[l] = PlainTitle(v)
+			if len([]rune(st.Title[l])) > 60 {
+				return errs.InvalidField(op, "title", "must be at most 60 characters").WithRule("too_long", 60)
+			}
+		}
 		var id int64
 		err := tx.QueryRowxContext(ctx, `INSERT INTO idea_statuses (code, title, color, position, custom)
 			VALUES ($1, $2, $3, (SELECT coalesce(max(position), 0) + 1 FROM idea_statuses), true) RETURNING id, position`,

@@ -1,12 +1,17 @@
 package project
 
 import (
-	"agora/domain/jsonb"
+	"context"
 	"database/sql/driver"
 	"encoding/json"
+	"maps"
 	"slices"
 
+	"github.com/jmoiron/sqlx"
+
 	"agora/domain/errs"
+	"agora/domain/feature"
+	"agora/domain/jsonb"
 	"agora/domain/permission"
 )
 
@@ -33,6 +38,21 @@ func (ps Permissions) check(op string) error {
 		}
 	}
 	return nil
+}
+
+// Equal reports whether ps and o set the same rules.
+func (ps Permissions) Equal(o Permissions) bool {
+	return maps.EqualFunc(ps, o, func(a, b Rule) bool { return a.Level == b.Level && slices.Equal(a.Groups, b.Groups) })
+}
+
+// requireRules checks, on the write's transaction, that the city may set
+// rules per action: that is the plan feature granular_permissions, while
+// keeping a phase's rules through another edit (or setting none) is not.
+func requireRules(ctx context.Context, q sqlx.QueryerContext, before, after Permissions) error {
+	if len(after) == 0 || after.Equal(before) {
+		return nil
+	}
+	return feature.EnabledIn(ctx, q, feature.GranularPermissions)
 }
 
 // Scope builds the permission scope of a project in this phase.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 
 	"agora/domain/errs"
 	"agora/tenant"
@@ -14,9 +15,6 @@ import (
 // Errors: errs.Invalid naming the field, errs.NotFound.
 func (s *Service) UpdatePhase(ctx context.Context, actor, projectID, phaseID int64, ph Phase) (*Phase, error) {
 	const op = "project.UpdatePhase"
-	if err := CheckPhase(op, ph); err != nil {
-		return nil, err
-	}
 	if ph.Permissions == nil {
 		ph.Permissions = Permissions{}
 	}
@@ -30,12 +28,17 @@ func (s *Service) UpdatePhase(ctx context.Context, actor, projectID, phaseID int
 		if err := tx.SelectContext(ctx, &others, selectPhases+` WHERE project_id = $1`, projectID); err != nil {
 			return err
 		}
-		found := false
-		for _, o := range others {
-			found = found || o.ID == phaseID
-		}
-		if !found {
+		i := slices.IndexFunc(others, func(o Phase) bool { return o.ID == phaseID })
+		if i < 0 {
 			return errs.E(op, errs.NotFound, "no phase %d in project %d", phaseID, projectID)
+		}
+		// Setting rules per action is the plan feature; keeping a phase's
+		// rules through another edit is not.
+		if err := requireRules(ctx, tx, others[i].Permissions, ph.Permissions); err != nil {
+			return err
+		}
+		if err := CheckPhase(op, ph); err != nil {
+			return err
 		}
 		if err := CheckTimeline(op, others, ph); err != nil {
 			return err

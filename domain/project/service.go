@@ -235,13 +235,17 @@ func logActivity(ctx context.Context, tx *tenant.Tx, actor int64, action string,
 // Errors: errs.Invalid, errs.NotFound.
 func (s *Service) AddPhase(ctx context.Context, actor, projectID int64, ph Phase) (*Phase, error) {
 	const op = "project.AddPhase"
-	if err := CheckPhase(op, ph); err != nil {
-		return nil, err
-	}
 	if ph.Permissions == nil {
 		ph.Permissions = Permissions{}
 	}
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		// Rules per action other than the defaults are a plan feature.
+		if err := requireRules(ctx, tx, nil, ph.Permissions); err != nil {
+			return err
+		}
+		if err := CheckPhase(op, ph); err != nil {
+			return err
+		}
 		var exists bool
 		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 FOR UPDATE)`, projectID); err != nil {
 			return err

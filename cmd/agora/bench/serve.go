@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"time"
 
+	"agora/cmd/agora/wire"
 	"agora/config"
 	"agora/tenant"
 	"agora/web"
@@ -22,7 +23,11 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // webStack is the real web stack on db and reg, as agora serve builds it,
 // logging nothing.
 func webStack(cfg *config.Config, db *tenant.DB, reg *tenant.Registry) (*web.Server, error) {
-	return web.New(web.Deps{Config: cfg, DB: db, Registry: reg, Log: quiet})
+	deps, err := wire.Web(cfg, db, reg, nil, quiet)
+	if err != nil {
+		return nil, err
+	}
+	return web.New(deps)
 }
 
 // serveLoopback serves h on a free loopback port and returns its base URL

@@ -1,0 +1,86 @@
+package backoffice
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/feature"
+	"agora/domain/project"
+	"agora/web/kit"
+)
+
+func (s *Backoffice) Moderators(c *gin.Context) {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	list, err := s.projects.Moderators(c.Request.Context(), id)
+	if err != nil {
+		s.APIError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"data": kit.NonNil(list)})
+}
+
+// addModerator adds a moderator within the plan's feature and seats.
+func (s *Backoffice) addModerator(c *gin.Context, actor, projectID int64, email string) (*project.Moderator, error) {
+	t := kit.City(c)
+	if err := s.features.Enabled(c.Request.Context(), feature.ProjectModerators); err != nil {
+		return nil, err
+	}
+	_, seats := feature.Seats(t.Plan)
+	return s.projects.AddModerator(c.Request.Context(), actor, projectID, email, seats, func(limit int) error {
+		return feature.SeatsError("project.AddModerator", "project moderators", limit, t.Plan)
+	})
+}
+
+func (s *Backoffice) AddModerator(c *gin.Context) {
+	me, _ := kit.CurrentUser(c)
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	var in struct {
+		Email string `json:"email"`
+	}
+	if !s.BindJSON(c, &in) {
+		return
+	}
+	m, err := s.addModerator(c, int64(me.ID), id, in.Email)
+	if err != nil {
+		s.APIError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, m)
+}
+
+func (s *Backoffice) RemoveModerator(c *gin.Context) {
+	me, _ := kit.CurrentUser(c)
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	uid, _ := strconv.ParseInt(c.Param("user"), 10, 64)
+	if err := s.projects.RemoveModerator(c.Request.Context(), int64(me.ID), id, uid); err != nil {
+		s.APIError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Backoffice) AddModeratorSubmit(c *gin.Context) {
+	me, _ := kit.CurrentUser(c)
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	f := kit.NewForm(c, "email")
+	if _, err := s.addModerator(c, int64(me.ID), id, f.Values["email"]); err != nil {
+		s.adminProjectError(c, id, f, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(id, 10)+"?msg=moderator_added")
+}
+
+func (s *Backoffice) RemoveModeratorSubmit(c *gin.Context) {
+	me, _ := kit.CurrentUser(c)
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	uid, _ := strconv.ParseInt(c.Param("user"), 10, 64)
+	if err := s.projects.RemoveModerator(c.Request.Context(), int64(me.ID), id, uid); err != nil {
+		s.adminProjectError(c, id, kit.EmptyForm(), err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(id, 10)+"?msg=moderator_removed")
+}
+
+// --- areas ---

@@ -1,0 +1,105 @@
+package kit
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"agora/domain/errs"
+	"agora/domain/locale"
+)
+
+// Form is a submitted page form: its values, the errors by field (in the
+// visitor's language) and an error of the whole form. Multi holds fields
+// with several values (registration questions).
+type Form struct {
+	Values map[string]string
+	Errors map[string]string
+	Multi  map[string][]string
+	Error  string
+}
+
+// NewForm reads the named fields of a posted form.
+func NewForm(c *gin.Context, fields ...string) *Form {
+	f := EmptyForm()
+	for _, k := range fields {
+		f.Values[k] = c.PostForm(k)
+	}
+	return f
+}
+
+// EmptyForm is a form with nothing in it yet.
+func EmptyForm() *Form {
+	return &Form{Values: map[string]string{}, Errors: map[string]string{}, Multi: map[string][]string{}}
+}
+
+// Explain turns an application error into the form's errors, translated
+// through the error's rule. Errors that are not the user's fault are
+// returned for a 500.
+func (k *Kit) Explain(c *gin.Context, f *Form, err error) (status int, internal error) {
+	e, ok := errs.As(err)
+	if !ok || e.Code == errs.Internal {
+		return http.StatusInternalServerError, err
+	}
+	loc := Locale(c)
+	msg := e.Message
+	if e.Rule != "" {
+		if t := k.I18n.T(loc, "rule."+e.Rule, e.Args...); t != "rule."+e.Rule {
+			msg = t
+		}
+	} else if e.Code == errs.Unauthenticated {
+		msg = k.I18n.T(loc, "login.failed")
+	}
+	if e.Field != "" {
+		f.Errors[e.Field] = msg
+	} else {
+		f.Error = msg
+	}
+	return StatusOf(e.Code), nil
+}
+
+// Refusal is the translated sentence of why err refused the request.
+func (k *Kit) Refusal(c *gin.Context, err error) (status int, text string, internal error) {
+	f := EmptyForm()
+	status, internal = k.Explain(c, f, err)
+	text = f.Error
+	for _, e := range f.Errors {
+		text = e
+	}
+	return status, text, internal
+}
+
+// LocalPath returns p if it is a path on this host, else "/".
+func LocalPath(p string) string {
+	u, err := url.Parse(p)
+	if err != nil || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || u.Host != "" || strings.Contains(p, "\\") {
+		return "/"
+	}
+	return p
+}
+
+// TextFromForm reads a multilingual field posted as name_<locale> for each
+// of the city's locales.
+func TextFromForm(c *gin.Context, name string) locale.Text {
+	t := locale.Text{}
+	for _, l := range City(c).Locales {
+		if v := strings.TrimSpace(c.PostForm(name + "_" + l)); v != "" {
+			t[l] = v
+		}
+	}
+	return t
+}
+
+// CheckedIDs reads the ids of a group of checkboxes named name.
+func CheckedIDs(c *gin.Context, name string) []int64 {
+	var out []int64
+	for _, v := range c.PostFormArray(name) {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
