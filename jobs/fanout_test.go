@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
@@ -12,6 +13,7 @@ import (
 	"agora/domain/activity"
 	"agora/domain/email"
 	"agora/domain/idea"
+	"agora/domain/permission"
 	"agora/domain/project"
 	"agora/domain/user"
 	"agora/jobs"
@@ -67,8 +69,14 @@ func TestNotificationEmails(t *testing.T) {
 	projects := project.NewService(env.DB)
 	p, err := projects.Create(ctx, admin, project.Project{Slug: "fan", Title: map[string]string{"en": "Fan"}, Status: project.Published})
 	require.NoError(t, err)
+	_, err = projects.AddPhase(ctx, admin, p.ID, project.Phase{Title: map[string]string{"en": "Ideas"}, Method: "ideation",
+		StartsAt: time.Now().Add(-time.Hour), PostingEnabled: true, CommentingEnabled: true, ReactingEnabled: true})
+	require.NoError(t, err)
+	actor := func(id int64, role user.Role) permission.Actor {
+		return permission.Actor{UserID: id, Role: string(role), Confirmed: true}
+	}
 	ideas := idea.NewService(env.DB)
-	it, err := ideas.Post(ctx, author, nil, idea.New{ProjectID: p.ID, Title: "Benches in the park", Body: "<p>Please</p>"})
+	it, err := ideas.Post(ctx, actor(author, user.RoleCitizen), idea.New{ProjectID: p.ID, Title: "Benches in the park", Body: "<p>Please</p>"})
 	require.NoError(t, err)
 	follows := []int64{follower, quiet}
 	for _, u := range follows {
@@ -79,9 +87,9 @@ func TestNotificationEmails(t *testing.T) {
 	}
 	require.Empty(t, fanoutTasks(t, env, c), "posting an idea notifies no one")
 
-	_, err = ideas.AddComment(ctx, follower, it.ID, 0, "Good idea!")
+	_, err = ideas.AddComment(ctx, actor(follower, user.RoleCitizen), it.ID, 0, "Good idea!")
 	require.NoError(t, err)
-	_, err = ideas.SetStatus(ctx, admin, it.ID, "accepted", "We will do it in spring.")
+	_, err = ideas.SetStatus(ctx, actor(admin, user.RoleAdmin), it.ID, "accepted", "We will do it in spring.")
 	require.NoError(t, err)
 	tasks := fanoutTasks(t, env, c)
 	require.Len(t, tasks, 2, "one fan-out per notifying write")

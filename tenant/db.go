@@ -296,7 +296,7 @@ func (sc *readScope) run(ctx context.Context, fn func(*Tx) error) (err error) {
 		if err != nil {
 			return err
 		}
-		counted(ctx) // the shared transaction itself
+		counted(ctx, "BEGIN READ ONLY") // the shared transaction itself
 		if _, err := conn.ExecContext(ctx, sc.t.beginReadSQL); err != nil {
 			discard(conn.Conn, "ROLLBACK")
 			conn.Close()
@@ -364,7 +364,11 @@ func (db *DB) run(ctx context.Context, t *Tenant, begin string, fn func(*Tx) err
 	}
 	defer held.Close()
 	conn := held.Conn
-	counted(ctx) // the transaction itself
+	if begin == t.beginReadSQL { // the transaction itself
+		counted(ctx, "BEGIN READ ONLY")
+	} else {
+		counted(ctx, "BEGIN")
+	}
 	if _, err := conn.ExecContext(ctx, begin); err != nil {
 		discard(conn, "ROLLBACK")
 		return fmt.Errorf("city %s: begin: %w", t.Slug, err)
@@ -400,25 +404,25 @@ func discard(conn *sqlx.Conn, stmt string) {
 
 // ExecContext executes a statement in the city's transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	counted(ctx)
+	counted(ctx, query)
 	return tx.conn.ExecContext(ctx, query, args...)
 }
 
 // QueryContext runs a query in the city's transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	counted(ctx)
+	counted(ctx, query)
 	return tx.conn.QueryContext(ctx, query, args...)
 }
 
 // QueryxContext runs a query in the city's transaction.
 func (tx *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	counted(ctx)
+	counted(ctx, query)
 	return tx.conn.QueryxContext(ctx, query, args...)
 }
 
 // QueryRowxContext runs a single-row query in the city's transaction.
 func (tx *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	counted(ctx)
+	counted(ctx, query)
 	return tx.conn.QueryRowxContext(ctx, query, args...)
 }
 
@@ -431,9 +435,42 @@ func CountQueries(ctx context.Context, n *atomic.Int64) context.Context {
 	return context.WithValue(ctx, countKey{}, n)
 }
 
-func counted(ctx context.Context) {
+// Trace records, in order, what the door ran for one context: "BEGIN" or
+// "BEGIN READ ONLY" for each transaction it opened, then the text of each
+// statement. Tests walk a request with it; it is safe for concurrent use.
+type Trace struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+// Lines returns what was recorded so far.
+func (tr *Trace) Lines() []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return append([]string(nil), tr.lines...)
+}
+
+func (tr *Trace) add(line string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.lines = append(tr.lines, line)
+}
+
+type traceKey struct{}
+
+// WithTrace returns a context under which the door records into tr.
+func WithTrace(ctx context.Context, tr *Trace) context.Context {
+	return context.WithValue(ctx, traceKey{}, tr)
+}
+
+// counted counts one statement (or transaction, begin: how it began) for
+// CountQueries and WithTrace.
+func counted(ctx context.Context, what string) {
 	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
 		n.Add(1)
+	}
+	if tr, ok := ctx.Value(traceKey{}).(*Trace); ok {
+		tr.add(what)
 	}
 }
 

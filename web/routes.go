@@ -88,8 +88,8 @@ func (s *Server) routes() {
 
 	// Staff actions on portal pages: an idea's status and official answer
 	// (the idea's project's staff, decided on the idea).
-	c.POST("/ideas/:id/status", portal.StatusSubmit)
-	c.POST("/ideas/:id/feedback", portal.FeedbackSubmit)
+	c.POST("/ideas/:id/status", bo.StatusSubmit)
+	c.POST("/ideas/:id/feedback", bo.FeedbackSubmit)
 	// The moderation inbox and exports: admins, and project moderators for
 	// their projects.
 	c.GET("/admin/moderation", k.RequireStaff, bo.ModerationPage)
@@ -204,8 +204,8 @@ func (s *Server) routes() {
 	api.PATCH("/projects/:id/phases/:phase", k.RequireProjectStaff("id"), bo.UpdatePhase)
 	api.DELETE("/projects/:id/phases/:phase", k.RequireProjectStaff("id"), bo.DeletePhase)
 	apiFiles.PUT("/projects/:id/header", k.RequireProjectStaff("id"), bo.SetProjectHeader)
-	api.POST("/ideas/:id/status", portal.SetStatus)
-	api.POST("/ideas/:id/feedback", portal.AddFeedback)
+	api.POST("/ideas/:id/status", bo.SetStatus)
+	api.POST("/ideas/:id/feedback", bo.AddFeedback)
 	api.GET("/moderation/reports", k.RequireStaff, bo.Inbox)
 	api.POST("/moderation/reports/:id/read", k.RequireStaff, bo.MarkReport)
 	api.PUT("/moderation/hidden/:type/:id", k.RequireStaff, bo.Hide)

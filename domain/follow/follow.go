@@ -8,6 +8,7 @@ import (
 
 	"agora/domain/activity"
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/tenant"
 )
 
@@ -27,8 +28,10 @@ type Service struct{ db *tenant.DB }
 // NewService returns the follow service.
 func NewService(db *tenant.DB) *Service { return &Service{db: db} }
 
-// Set follows (on) or unfollows (off) an item. Errors: errs.Invalid for an
-// unknown type, errs.NotFound for an unknown item.
+// Set follows (on) or unfollows (off) an item. Following needs the feature
+// (the city's plan and admins), decided in the write; unfollowing is always
+// possible. Errors: errs.Invalid for an unknown type, errs.NotFound for an
+// unknown item, errs.FeatureUnavailable.
 func (s *Service) Set(ctx context.Context, userID int64, itemType string, itemID int64, on bool) error {
 	table, ok := tables[itemType]
 	if !ok {
@@ -44,6 +47,9 @@ func (s *Service) Set(ctx context.Context, userID int64, itemType string, itemID
 				return nil
 			}
 			_, err = activity.Record(ctx, tx, activity.Activity{Actor: userID, Action: "follow.removed", ItemType: itemType, ItemID: itemID})
+			return err
+		}
+		if err := feature.EnabledIn(ctx, tx, feature.Follows); err != nil {
 			return err
 		}
 		var exists bool

@@ -44,30 +44,38 @@ const selectComment = `SELECT c.id, c.idea_id, c.parent_id, c.author_id,
 	c.likes_count, c.dislikes_count, c.created_at, c.updated_at
 	FROM comments c LEFT JOIN users u ON u.id = c.author_id`
 
-// AddComment posts a comment (parentID 0 for top level) and counts it on the
+// AddComment posts the actor's comment on an idea (parentID 0 for top
+// level) when the current phase lets them comment, and counts it on the
 // idea in the same transaction. Errors: errs.Invalid naming the field,
-// errs.NotFound.
-func (s *Service) AddComment(ctx context.Context, author, ideaID, parentID int64, body string) (*Comment, error) {
+// errs.NotFound, the denial of the phase's rule.
+func (s *Service) AddComment(ctx context.Context, a permission.Actor, ideaID, parentID int64, body string) (*Comment, error) {
 	const op = "idea.AddComment"
-	html, text := Sanitize(body)
-	switch {
-	case text == "":
-		return nil, errs.InvalidField(op, "body", "is required").WithRule("required")
-	case len(html) > 10000:
-		return nil, errs.InvalidField(op, "body", "must be at most 10000 characters").WithRule("too_long", 10000)
-	}
 	var parent any
 	if parentID > 0 {
 		parent = parentID
 	}
+	author := a.UserID
 	var id int64
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var project int64
-		err := tx.GetContext(ctx, &project, `UPDATE ideas SET comments_count = comments_count + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING project_id`, ideaID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E(op, errs.NotFound, "no idea %d", ideaID)
+		it, pl, err := lockIdea(ctx, tx, a, op, ideaID)
+		if err == nil {
+			err = pl.may(ctx, tx, op, permission.Comment)
+		}
+		if err == nil {
+			err = clean(ctx, op, "body", body)
 		}
 		if err != nil {
+			return err
+		}
+		html, text := Sanitize(body)
+		switch {
+		case text == "":
+			return errs.InvalidField(op, "body", "is required").WithRule("required")
+		case len(html) > 10000:
+			return errs.InvalidField(op, "body", "must be at most 10000 characters").WithRule("too_long", 10000)
+		}
+		project := it.Project
+		if _, err := tx.ExecContext(ctx, `UPDATE ideas SET comments_count = comments_count + 1 WHERE id = $1`, ideaID); err != nil {
 			return err
 		}
 		err = tx.GetContext(ctx, &id, `INSERT INTO comments (idea_id, parent_id, author_id, body) VALUES ($1, $2, $3, $4) RETURNING id`,
@@ -194,31 +202,64 @@ func (s *Service) Comments(ctx context.Context, ideaID int64) ([]Comment, error)
 	return top, nil
 }
 
-// EditComment changes the body of one's own comment. Errors: errs.Forbidden
-// for another's comment, errs.Invalid, errs.NotFound.
-func (s *Service) EditComment(ctx context.Context, author, id int64, body string) (*Comment, error) {
-	const op = "idea.EditComment"
-	html, text := Sanitize(body)
-	if text == "" {
-		return nil, errs.InvalidField(op, "body", "is required").WithRule("required")
+// lockComment locks live comment id for a write and reads the place of the
+// actor's action on it. A comment the actor may not see is "no comment".
+// Errors: errs.Unauthenticated for the anonymous, errs.NotFound.
+func lockComment(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id int64) (author *int64, ideaID int64, pl *place, err error) {
+	if a.Anonymous() {
+		return nil, 0, nil, errs.E(op, errs.Unauthenticated, "log in first")
 	}
+	var row struct {
+		Author  *int64 `db:"author_id"`
+		IdeaID  int64  `db:"idea_id"`
+		Project int64  `db:"project_id"`
+	}
+	err = tx.GetContext(ctx, &row, `SELECT c.author_id, c.idea_id, i.project_id FROM comments c JOIN ideas i ON i.id = c.idea_id
+		WHERE c.id = $1 AND c.deleted_by IS NULL AND i.deleted_at IS NULL AND i.hidden_at IS NULL FOR UPDATE OF c`, id)
+	if isNoRows(err) {
+		return nil, 0, nil, errs.E(op, errs.NotFound, "no comment %d", id)
+	}
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	pl, err = at(ctx, tx, a, row.Project, true)
+	if err == nil && !pl.visible() {
+		err = errs.E(op, errs.NotFound, "no comment %d", id)
+	}
+	if err != nil {
+		return nil, 0, nil, notVisible(err, op, "comment", id)
+	}
+	return row.Author, row.IdeaID, pl, nil
+}
+
+// EditComment changes the body of the actor's own comment, while the
+// current phase lets them comment (staff whatever the phase), through the
+// profanity filter. Errors: errs.Forbidden for another's comment,
+// errs.Invalid, errs.NotFound.
+func (s *Service) EditComment(ctx context.Context, a permission.Actor, id int64, body string) (*Comment, error) {
+	const op = "idea.EditComment"
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var owner sql.NullInt64
-		var deleted sql.NullString
-		err := tx.QueryRowxContext(ctx, `SELECT author_id, deleted_by FROM comments WHERE id = $1 FOR UPDATE`, id).Scan(&owner, &deleted)
-		if errors.Is(err, sql.ErrNoRows) || deleted.Valid {
-			return errs.E(op, errs.NotFound, "no comment %d", id)
+		author, _, pl, err := lockComment(ctx, tx, a, op, id)
+		if err == nil && !pl.staff() {
+			err = pl.may(ctx, tx, op, permission.Comment)
+		}
+		if err == nil {
+			err = clean(ctx, op, "body", body)
 		}
 		if err != nil {
 			return err
 		}
-		if !owner.Valid || owner.Int64 != author {
+		html, text := Sanitize(body)
+		if text == "" {
+			return errs.InvalidField(op, "body", "is required").WithRule("required")
+		}
+		if author == nil || *author != a.UserID {
 			return errs.E(op, errs.Forbidden, "only its author can edit a comment")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE comments SET body = $2, updated_at = now() WHERE id = $1`, id, html); err != nil {
 			return err
 		}
-		return recordOnComment(ctx, tx, author, "comment.updated", id, nil)
+		return recordOnComment(ctx, tx, a.UserID, "comment.updated", id, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -227,24 +268,20 @@ func (s *Service) EditComment(ctx context.Context, author, id int64, body string
 }
 
 // DeleteComment soft-deletes a comment: it stays in the thread as deleted by
-// its author or by staff, its body erased, and leaves the idea's count.
-// staff says whether actor deletes as staff (else only their own).
-func (s *Service) DeleteComment(ctx context.Context, actor, id int64, staff bool) error {
+// its author or by staff, its body erased, and leaves the idea's count. Its
+// author or the project's staff may. It returns the comment's idea.
+// Errors: errs.Unauthenticated, errs.Forbidden, errs.NotFound.
+func (s *Service) DeleteComment(ctx context.Context, a permission.Actor, id int64) (ideaID int64, err error) {
 	const op = "idea.DeleteComment"
-	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var owner sql.NullInt64
-		var deleted sql.NullString
-		var ideaID int64
-		err := tx.QueryRowxContext(ctx, `SELECT author_id, deleted_by, idea_id FROM comments WHERE id = $1 FOR UPDATE`, id).Scan(&owner, &deleted, &ideaID)
-		if errors.Is(err, sql.ErrNoRows) || deleted.Valid {
-			return errs.E(op, errs.NotFound, "no comment %d", id)
-		}
+	err = s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		author, idea, pl, err := lockComment(ctx, tx, a, op, id)
 		if err != nil {
 			return err
 		}
+		ideaID = idea
 		by := "author"
-		if !owner.Valid || owner.Int64 != actor {
-			if !staff {
+		if author == nil || *author != a.UserID {
+			if !pl.staff() {
 				return errs.E(op, errs.Forbidden, "only its author or staff can delete a comment")
 			}
 			by = "staff"
@@ -255,8 +292,9 @@ func (s *Service) DeleteComment(ctx context.Context, actor, id int64, staff bool
 		if _, err := tx.ExecContext(ctx, `UPDATE ideas SET comments_count = comments_count - 1 WHERE id = $1`, ideaID); err != nil {
 			return err
 		}
-		return recordOnComment(ctx, tx, actor, "comment.deleted", id, map[string]any{"by": by})
+		return recordOnComment(ctx, tx, a.UserID, "comment.deleted", id, map[string]any{"by": by})
 	})
+	return ideaID, err
 }
 
 // recordOnComment logs an action on a comment with its idea and project.

@@ -2,8 +2,6 @@ package idea
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strings"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 	"agora/domain/errs"
 	"agora/domain/locale"
 	"agora/domain/notify"
+	"agora/domain/permission"
 	"agora/tenant"
 )
 
@@ -22,81 +21,84 @@ type Feedback struct {
 	CreatedAt  time.Time `db:"created_at" json:"created_at"`
 }
 
-// SetStatus changes an idea's status (staff), recording the change with its
-// note in the idea's history and the activity log. Errors: errs.Invalid for
-// an unknown status, errs.NotFound.
-func (s *Service) SetStatus(ctx context.Context, actor, ideaID int64, status, note string) (*Idea, error) {
+// SetStatus changes an idea's status, recording the change with its note in
+// the idea's history and the activity log: the project's staff.
+// Errors: errs.Invalid for an unknown status, errs.Unauthenticated,
+// errs.Forbidden, errs.NotFound.
+func (s *Service) SetStatus(ctx context.Context, a permission.Actor, ideaID int64, status, note string) (*Idea, error) {
 	const op = "idea.SetStatus"
 	note = strings.TrimSpace(note)
-	if len(note) > 2000 {
-		return nil, errs.InvalidField(op, "note", "must be at most 2000 characters").WithRule("too_long", 2000)
-	}
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var to int64
-		err := tx.GetContext(ctx, &to, `SELECT id FROM idea_statuses WHERE code = $1`, status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.InvalidField(op, "status", "%q is not one of this city's idea statuses", status).WithRule("choice")
+		it, pl, err := lockIdea(ctx, tx, a, op, ideaID)
+		if err == nil {
+			err = pl.answer(op)
 		}
 		if err != nil {
 			return err
 		}
-		var from, project int64
-		err = tx.QueryRowxContext(ctx, `SELECT status_id, project_id FROM ideas WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, ideaID).Scan(&from, &project)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E(op, errs.NotFound, "no idea %d", ideaID)
+		if len(note) > 2000 {
+			return errs.InvalidField(op, "note", "must be at most 2000 characters").WithRule("too_long", 2000)
 		}
-		if err != nil || from == to {
+		var from, to int64
+		err = tx.QueryRowxContext(ctx, `SELECT (SELECT status_id FROM ideas WHERE id = $1), coalesce((SELECT id FROM idea_statuses WHERE code = $2), 0)`,
+			ideaID, status).Scan(&from, &to)
+		if err != nil {
 			return err
+		}
+		if to == 0 {
+			return errs.InvalidField(op, "status", "%q is not one of this city's idea statuses", status).WithRule("choice")
+		}
+		if from == to {
+			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE ideas SET status_id = $2, updated_at = now() WHERE id = $1`, ideaID, to); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO idea_status_changes (idea_id, actor_id, from_status, to_status, note)
-			VALUES ($1, $2, $3, $4, $5)`, ideaID, actor, from, to, note); err != nil {
+			VALUES ($1, $2, $3, $4, $5)`, ideaID, a.UserID, from, to, note); err != nil {
 			return err
 		}
-		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: actor, Action: "idea.status_changed", ItemType: "idea",
-			ItemID: ideaID, ProjectID: project, Payload: map[string]any{"status": status, "note": note}})
+		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.status_changed", ItemType: "idea",
+			ItemID: ideaID, ProjectID: it.Project, Payload: map[string]any{"status": status, "note": note}})
 		if err != nil {
 			return err
 		}
-		return notify.IdeaFollowers(ctx, tx, act, ideaID, actor, notify.StatusChanged, "")
+		return notify.IdeaFollowers(ctx, tx, act, ideaID, a.UserID, notify.StatusChanged, "")
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, ideaID, actor)
+	return s.Get(ctx, a, ideaID)
 }
 
-// AddFeedback posts the city's official feedback on an idea (staff).
-func (s *Service) AddFeedback(ctx context.Context, actor, ideaID int64, body string) (*Feedback, error) {
+// AddFeedback posts the city's official feedback on an idea: the project's
+// staff. Errors as SetStatus, errs.Invalid for an empty or long body.
+func (s *Service) AddFeedback(ctx context.Context, a permission.Actor, ideaID int64, body string) (*Feedback, error) {
 	const op = "idea.AddFeedback"
 	html, text := Sanitize(body)
-	if text == "" {
-		return nil, errs.InvalidField(op, "body", "is required").WithRule("required")
-	}
-	if len(html) > 20000 {
-		return nil, errs.InvalidField(op, "body", "must be at most 20000 characters").WithRule("too_long", 20000)
-	}
 	var f Feedback
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var project int64
-		err := tx.GetContext(ctx, &project, `SELECT project_id FROM ideas WHERE id = $1 AND deleted_at IS NULL`, ideaID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E(op, errs.NotFound, "no idea %d", ideaID)
+		it, pl, err := lockIdea(ctx, tx, a, op, ideaID)
+		if err == nil {
+			err = pl.answer(op)
 		}
+		switch {
+		case err != nil:
+			return err
+		case text == "":
+			return errs.InvalidField(op, "body", "is required").WithRule("required")
+		case len(html) > 20000:
+			return errs.InvalidField(op, "body", "must be at most 20000 characters").WithRule("too_long", 20000)
+		}
+		if err := tx.GetContext(ctx, &f.ID, `INSERT INTO idea_feedback (idea_id, author_id, body) VALUES ($1, $2, $3) RETURNING id`, ideaID, a.UserID, html); err != nil {
+			return err
+		}
+		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.feedback_given", ItemType: "idea",
+			ItemID: ideaID, ProjectID: it.Project, Payload: map[string]any{"feedback_id": f.ID}})
 		if err != nil {
 			return err
 		}
-		if err := tx.GetContext(ctx, &f.ID, `INSERT INTO idea_feedback (idea_id, author_id, body) VALUES ($1, $2, $3) RETURNING id`, ideaID, actor, html); err != nil {
-			return err
-		}
-		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: actor, Action: "idea.feedback_given", ItemType: "idea",
-			ItemID: ideaID, ProjectID: project, Payload: map[string]any{"feedback_id": f.ID}})
-		if err != nil {
-			return err
-		}
-		return notify.IdeaFollowers(ctx, tx, act, ideaID, actor, notify.OfficialFeedback, "")
+		return notify.IdeaFollowers(ctx, tx, act, ideaID, a.UserID, notify.OfficialFeedback, "")
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"agora/domain/activity"
 	"agora/domain/errs"
 	"agora/domain/media"
+	"agora/domain/permission"
 	"agora/tenant"
 )
 
@@ -37,24 +38,34 @@ func withURLs(ideaID int64, imgs []Image) []Image {
 	return imgs
 }
 
-// AddImage stores a PNG or JPEG picture for an idea (the caller decided
-// the actor may edit it). Errors: errs.Invalid naming "image",
-// errs.NotFound, errs.Conflict when the idea has MaxImages already.
-func (s *Service) AddImage(ctx context.Context, actor, ideaID int64, data []byte, storageDir string) (*Image, error) {
+// AddImage stores a PNG or JPEG picture for an idea: whoever may edit the
+// idea (see Update). read gives the picture once the rules allow it (an
+// upload that is refused is not even read). Errors: errs.Invalid naming
+// "image", errs.NotFound, errs.Forbidden, errs.Conflict when the idea has
+// MaxImages already.
+func (s *Service) AddImage(ctx context.Context, a permission.Actor, ideaID int64, read func() ([]byte, error), storageDir string) (*Image, error) {
 	const op = "idea.AddImage"
-	name, err := media.Save(ctx, op, "image", storageDir, "ideas", fmt.Sprint(ideaID), data)
-	if err != nil {
-		return nil, err
-	}
+	// The rules first (a refused picture is never stored), then the file,
+	// then the row, in the transaction that decided.
 	var img Image
-	err = s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var count int
-		err := tx.GetContext(ctx, &count, `SELECT (SELECT count(*) FROM idea_images WHERE idea_id = i.id) FROM ideas i
-			WHERE i.id = $1 AND i.deleted_at IS NULL FOR UPDATE`, ideaID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E(op, errs.NotFound, "no idea %d", ideaID)
+	var name string
+	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		it, pl, err := lockOwnIdea(ctx, tx, a, op, ideaID)
+		if err == nil {
+			err = pl.edit(ctx, tx, op, it.AuthorID, it.Status)
 		}
 		if err != nil {
+			return err
+		}
+		data, err := read()
+		if err != nil {
+			return err
+		}
+		if name, err = media.Save(ctx, op, "image", storageDir, "ideas", fmt.Sprint(ideaID), data); err != nil {
+			return err
+		}
+		var count int
+		if err := tx.GetContext(ctx, &count, `SELECT count(*) FROM idea_images WHERE idea_id = $1`, ideaID); err != nil {
 			return err
 		}
 		if count >= MaxImages {
@@ -64,7 +75,7 @@ func (s *Service) AddImage(ctx context.Context, actor, ideaID int64, data []byte
 			ideaID, name, count); err != nil {
 			return err
 		}
-		return recordOnIdea(ctx, tx, actor, "idea.image_added", ideaID, map[string]any{"image_id": img.ID})
+		return recordOnIdea(ctx, tx, a.UserID, "idea.image_added", ideaID, map[string]any{"image_id": img.ID})
 	})
 	if err != nil {
 		media.Remove(ctx, storageDir, "ideas", name)
@@ -73,18 +84,27 @@ func (s *Service) AddImage(ctx context.Context, actor, ideaID int64, data []byte
 	return &withURLs(ideaID, []Image{img})[0], nil
 }
 
-// RemoveImage deletes an idea's picture. Errors: errs.NotFound.
-func (s *Service) RemoveImage(ctx context.Context, actor, ideaID, imageID int64, storageDir string) error {
+// RemoveImage deletes an idea's picture: whoever may edit the idea.
+// Errors: errs.NotFound, errs.Forbidden.
+func (s *Service) RemoveImage(ctx context.Context, a permission.Actor, ideaID, imageID int64, storageDir string) error {
+	const op = "idea.RemoveImage"
 	var name string
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		err := tx.GetContext(ctx, &name, `DELETE FROM idea_images WHERE id = $1 AND idea_id = $2 RETURNING name`, imageID, ideaID)
+		it, pl, err := lockOwnIdea(ctx, tx, a, op, ideaID)
+		if err == nil {
+			err = pl.edit(ctx, tx, op, it.AuthorID, it.Status)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &name, `DELETE FROM idea_images WHERE id = $1 AND idea_id = $2 RETURNING name`, imageID, ideaID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.E("idea.RemoveImage", errs.NotFound, "no image %d on idea %d", imageID, ideaID)
 		}
 		if err != nil {
 			return err
 		}
-		return recordOnIdea(ctx, tx, actor, "idea.image_removed", ideaID, map[string]any{"image_id": imageID})
+		return recordOnIdea(ctx, tx, a.UserID, "idea.image_removed", ideaID, map[string]any{"image_id": imageID})
 	})
 	if err == nil {
 		media.Remove(ctx, storageDir, "ideas", name)
@@ -92,24 +112,39 @@ func (s *Service) RemoveImage(ctx context.Context, actor, ideaID, imageID int64,
 	return err
 }
 
-// ImageFile returns the path of a picture of a live, visible idea of this
-// city. Errors: errs.NotFound.
-func (s *Service) ImageFile(ctx context.Context, ideaID int64, name, storageDir string) (string, error) {
-	path := media.Path(ctx, storageDir, "ideas", name)
-	var found bool
-	if path != "" {
-		err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-			return tx.GetContext(ctx, &found, `SELECT EXISTS (SELECT 1 FROM idea_images m JOIN ideas i ON i.id = m.idea_id
-				WHERE m.idea_id = $1 AND m.name = $2 AND i.deleted_at IS NULL AND i.hidden_at IS NULL)`, ideaID, name)
-		})
-		if err != nil {
-			return "", err
+// ImageFile returns the path of a picture of a live idea the actor may see,
+// and whether anyone at all may see it (so shared caches may keep it).
+// Errors: errs.NotFound.
+func (s *Service) ImageFile(ctx context.Context, a permission.Actor, ideaID int64, name, storageDir string) (path string, public bool, err error) {
+	const op = "idea.ImageFile"
+	path = media.Path(ctx, storageDir, "ideas", name)
+	if path == "" {
+		return "", false, errs.E(op, errs.NotFound, "no such image")
+	}
+	err = s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		var projectID int64
+		err := tx.GetContext(ctx, &projectID, `SELECT i.project_id FROM idea_images m JOIN ideas i ON i.id = m.idea_id
+			WHERE m.idea_id = $1 AND m.name = $2 AND i.deleted_at IS NULL AND i.hidden_at IS NULL`, ideaID, name)
+		if isNoRows(err) {
+			return errs.E(op, errs.NotFound, "no such image")
 		}
+		if err != nil {
+			return err
+		}
+		pl, err := at(ctx, tx, a, projectID, false)
+		if err == nil && !pl.visible() {
+			err = errs.E(op, errs.NotFound, "no such image")
+		}
+		if err != nil {
+			return notVisible(err, op, "image", ideaID)
+		}
+		public = pl.project.Public()
+		return nil
+	})
+	if err != nil {
+		return "", false, err
 	}
-	if !found {
-		return "", errs.E("idea.ImageFile", errs.NotFound, "no such image")
-	}
-	return path, nil
+	return path, public, nil
 }
 
 // recordOnIdea logs an action on an idea with its project.

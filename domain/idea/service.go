@@ -11,12 +11,15 @@ import (
 
 	"agora/domain/activity"
 	"agora/domain/errs"
+	"agora/domain/permission"
+	"agora/domain/project"
 	"agora/tenant"
 )
 
-// Service manages ideas and reactions through the scoped transaction. It
-// does not decide permissions: handlers ask permission.Can first, with the
-// project and phase the idea belongs to.
+// Service manages ideas, their comments and reactions through the scoped
+// transaction. Every write takes the actor and decides, inside its own
+// transaction, whether they may (see rules.go): callers bind, call and
+// answer.
 type Service struct{ db *tenant.DB }
 
 // NewService returns the idea service.
@@ -31,21 +34,36 @@ const selectIdea = `SELECT i.id, i.project_id, i.phase_id, CASE WHEN i.anonymous
 	            FROM idea_images m WHERE m.idea_id = i.id), '[]') AS images
 	FROM ideas i JOIN idea_statuses s ON s.id = i.status_id LEFT JOIN users u ON u.id = i.author_id`
 
-// Post records a new idea by author in the project's phase (nil when none
-// runs), with status "proposed". Errors: errs.Invalid naming the field.
-func (s *Service) Post(ctx context.Context, authorID int64, phaseID *int64, n New) (*Idea, error) {
+// Post records a new idea by the actor in the project's current phase, with
+// status "proposed", when the phase takes ideas and its rule lets them
+// post. Errors: errs.Invalid naming the field (project_id for a project the
+// actor may not see), the denial of the phase's rule, errs.FeatureUnavailable.
+func (s *Service) Post(ctx context.Context, a permission.Actor, n New) (*Idea, error) {
 	const op = "idea.Post"
 	if err := n.Check(op); err != nil {
+		return nil, err
+	}
+	if err := clean(ctx, op, "body", n.Title, n.Body); err != nil {
 		return nil, err
 	}
 	html, text := Sanitize(n.Body)
 	t, _ := tenant.FromContext(ctx)
 	var id int64
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		err := tx.GetContext(ctx, &id, `INSERT INTO ideas (project_id, phase_id, author_id, title, body, body_text, status_id, lang,
+		pl, err := at(ctx, tx, a, n.ProjectID, true)
+		if err == nil {
+			err = pl.may(ctx, tx, op, permission.Post)
+		}
+		if errs.CodeOf(err) == errs.NotFound {
+			return errs.InvalidField(op, "project_id", "no project %d", n.ProjectID)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.GetContext(ctx, &id, `INSERT INTO ideas (project_id, phase_id, author_id, title, body, body_text, status_id, lang,
 				location_lat, location_lng, location_name)
 			VALUES ($1, $2, $3, $4, $5, $6, (SELECT id FROM idea_statuses WHERE code = 'proposed'), $7::regconfig, $8, $9, $10) RETURNING id`,
-			n.ProjectID, phaseID, authorID, n.Title, html, text, searchConfig(t.DefaultLocale()), n.LocationLat, n.LocationLng, n.LocationName)
+			n.ProjectID, pl.phase.ID, a.UserID, n.Title, html, text, searchConfig(t.DefaultLocale()), n.LocationLat, n.LocationLng, n.LocationName)
 		if err != nil {
 			return err
 		}
@@ -62,34 +80,42 @@ func (s *Service) Post(ctx context.Context, authorID int64, phaseID *int64, n Ne
 		}
 		// The author follows their idea, to hear of comments and answers.
 		if _, err := tx.ExecContext(ctx, `INSERT INTO follows (user_id, item_type, item_id) VALUES ($1, 'idea', $2) ON CONFLICT DO NOTHING`,
-			authorID, id); err != nil {
+			a.UserID, id); err != nil {
 			return err
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: authorID, Action: "idea.created", ItemType: "idea", ItemID: id,
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.created", ItemType: "idea", ItemID: id,
 			ProjectID: n.ProjectID})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, id, authorID)
+	return s.Get(ctx, a, id)
 }
 
-// Get returns an idea (not deleted) with its topics and viewer's reaction
-// (viewer 0: anonymous). Errors: errs.NotFound.
-func (s *Service) Get(ctx context.Context, id, viewer int64) (*Idea, error) {
+// Get returns an idea (not deleted, not hidden) the actor may see, with
+// its topics and the actor's reaction. Errors: errs.NotFound, also for an
+// idea of a project the actor may not see.
+func (s *Service) Get(ctx context.Context, a permission.Actor, id int64) (*Idea, error) {
 	var it Idea
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		err := tx.GetContext(ctx, &it, selectIdea+` WHERE i.id = $1 AND i.deleted_at IS NULL AND i.hidden_at IS NULL`, id)
-		if errors.Is(err, sql.ErrNoRows) {
+		if isNoRows(err) {
 			return errs.E("idea.Get", errs.NotFound, "no idea %d", id)
 		}
 		if err != nil {
 			return err
 		}
-		if viewer > 0 {
-			err := tx.GetContext(ctx, &it.MyReaction, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`, viewer, id)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		pl, err := at(ctx, tx, a, it.ProjectID, false)
+		if err == nil && !pl.visible() {
+			err = errs.E("idea.Get", errs.NotFound, "no idea %d", id)
+		}
+		if err != nil {
+			return notVisible(err, "idea.Get", "idea", id)
+		}
+		if !a.Anonymous() {
+			err := tx.GetContext(ctx, &it.MyReaction, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`, a.UserID, id)
+			if err != nil && !isNoRows(err) {
 				return err
 			}
 		}
@@ -104,10 +130,7 @@ func (s *Service) Get(ctx context.Context, id, viewer int64) (*Idea, error) {
 
 // Filter narrows and orders an idea list.
 type Filter struct {
-	// Projects limits the list to these projects (those the viewer may see);
-	// nil means no limit.
-	Projects []int64
-	Project  int64
+	Project int64
 	Phase    int64
 	Topic    int64
 	Area     int64 // ideas of projects in this area
@@ -146,7 +169,8 @@ var Sorts = []string{"new", "popular", "trending", "random", "status", "oldest"}
 // topics and pictures).
 // The conditions name only the filters given, so the planner sees each as
 // it is (a topic filter becomes a join on its index).
-func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
+// Only ideas of projects the actor may see are listed.
+func (s *Service) List(ctx context.Context, a permission.Actor, f Filter) ([]Idea, int, error) {
 	order, ok := sorts[f.Sort]
 	if f.Sort == "" {
 		order, ok = sorts["new"], true
@@ -164,9 +188,8 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		return fmt.Sprintf("$%d", len(args))
 	}
 	conds := []string{"i.deleted_at IS NULL", "i.hidden_at IS NULL"}
-	if f.Projects != nil {
-		conds = append(conds, "i.project_id = ANY("+arg(pq.Int64Array(f.Projects))+")")
-	}
+	visible := arg(nil) // the projects the actor may see, read with the page below
+	conds = append(conds, "i.project_id = ANY("+visible+")")
 	if f.Project != 0 {
 		conds = append(conds, "i.project_id = "+arg(f.Project))
 	}
@@ -199,6 +222,11 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 	var out []Idea
 	var total int
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		projects, err := project.VisibleTo(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		args[0], countArgs[0] = pq.Int64Array(projects), pq.Int64Array(projects)
 		// The page and the total in one pass over the matching ideas.
 		var page []struct {
 			ID    int64 `db:"id"`
@@ -224,13 +252,13 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 		if err := tx.SelectContext(ctx, &rows, selectIdea+` WHERE i.id = ANY($1)`, pq.Int64Array(ids)); err != nil {
 			return err
 		}
-		at := map[int64]*Idea{}
+		byID := map[int64]*Idea{}
 		for i := range rows {
 			rows[i].ready()
-			at[rows[i].ID] = &rows[i]
+			byID[rows[i].ID] = &rows[i]
 		}
 		for _, id := range ids { // in the page's order
-			if it, ok := at[id]; ok {
+			if it, ok := byID[id]; ok {
 				out = append(out, *it)
 			}
 		}
@@ -240,94 +268,116 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Idea, int, error) {
 }
 
 // reactable lists what can be reacted to: the query that locks a live item
-// and reads its project and, for ideas, its phase's reaction rules.
+// and reads its project and, for ideas, its own phase's reaction rules.
 var reactable = map[string]struct{ table, lock string }{
-	"idea": {"ideas", `SELECT i.project_id, i.phase_id, p.dislikes_enabled, p.reaction_limit
+	"idea": {"ideas", `SELECT i.project_id, i.phase_id, p.dislikes_enabled, p.reaction_limit,
+			coalesce((SELECT mode FROM reactions r WHERE r.user_id = $2 AND r.item_type = 'idea' AND r.item_id = i.id), '') AS mode
 		FROM ideas i LEFT JOIN phases p ON p.id = i.phase_id
 		WHERE i.id = $1 AND i.deleted_at IS NULL AND i.hidden_at IS NULL FOR UPDATE OF i`},
-	"comment": {"comments", `SELECT i.project_id, NULL::bigint AS phase_id, NULL::boolean AS dislikes_enabled, NULL::int AS reaction_limit
+	"comment": {"comments", `SELECT i.project_id, NULL::bigint AS phase_id, NULL::boolean AS dislikes_enabled, NULL::int AS reaction_limit,
+			coalesce((SELECT mode FROM reactions r WHERE r.user_id = $2 AND r.item_type = 'comment' AND r.item_id = c.id), '') AS mode
 		FROM comments c JOIN ideas i ON i.id = c.idea_id
-		WHERE c.id = $1 AND c.deleted_by IS NULL AND c.hidden_at IS NULL FOR UPDATE OF c`},
+		WHERE c.id = $1 AND c.deleted_by IS NULL AND c.hidden_at IS NULL AND i.deleted_at IS NULL AND i.hidden_at IS NULL FOR UPDATE OF c`},
 }
 
-// reactionRules is what the locked item says about reacting to it.
+// reactionRules is what the locked item says about reacting to it, and the
+// actor's reaction to it so far ("" for none).
 type reactionRules struct {
 	ProjectID int64  `db:"project_id"`
 	PhaseID   *int64 `db:"phase_id"`
 	Dislikes  *bool  `db:"dislikes_enabled"`
 	Limit     *int   `db:"reaction_limit"`
+	Mode      string `db:"mode"`
 }
 
-// React sets the user's reaction on an idea to mode (like or dislike),
-// creating, keeping or switching it. The idea's counters change in the same
-// transaction, so they always equal the reaction rows, whatever runs
-// concurrently. Errors: errs.Invalid for a bad mode, errs.NotFound.
-func (s *Service) React(ctx context.Context, userID, ideaID int64, mode string) (*Idea, error) {
-	if err := s.setReaction(ctx, userID, "idea", ideaID, mode); err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, ideaID, userID)
+// React sets the actor's reaction on an idea to mode (like or dislike),
+// creating, keeping or switching it, when the current phase lets them react.
+// The idea's counters change in the same transaction, so they always equal
+// the reaction rows, whatever runs concurrently. Errors: errs.Invalid for a
+// bad mode or dislikes turned off, the denial of the phase's rule,
+// errs.Conflict past the phase's reaction limit, errs.NotFound.
+func (s *Service) React(ctx context.Context, a permission.Actor, ideaID int64, mode string) error {
+	return s.setReaction(ctx, a, "idea", ideaID, func(string) string { return mode })
 }
 
-// Unreact removes the user's reaction on an idea, if any.
-func (s *Service) Unreact(ctx context.Context, userID, ideaID int64) (*Idea, error) {
-	if err := s.setReaction(ctx, userID, "idea", ideaID, ""); err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, ideaID, userID)
+// Unreact removes the actor's reaction on an idea, if any (under the same
+// rules as React).
+func (s *Service) Unreact(ctx context.Context, a permission.Actor, ideaID int64) error {
+	return s.setReaction(ctx, a, "idea", ideaID, func(string) string { return "" })
+}
+
+// Press is the idea page's reaction buttons: pressing the reaction one has
+// takes it back (as does an empty mode), pressing another sets it. One
+// transaction whatever it does.
+func (s *Service) Press(ctx context.Context, a permission.Actor, ideaID int64, mode string) error {
+	return s.setReaction(ctx, a, "idea", ideaID, func(old string) string {
+		if mode == old {
+			return ""
+		}
+		return mode
+	})
 }
 
 // ReactToComment sets (mode like or dislike) or removes (mode "") the
-// user's reaction on a comment, as React does for ideas.
-func (s *Service) ReactToComment(ctx context.Context, userID, commentID int64, mode string) (*Comment, error) {
-	if err := s.setReaction(ctx, userID, "comment", commentID, mode); err != nil {
+// actor's reaction on a comment, as React does for ideas.
+func (s *Service) ReactToComment(ctx context.Context, a permission.Actor, commentID int64, mode string) (*Comment, error) {
+	if err := s.setReaction(ctx, a, "comment", commentID, func(string) string { return mode }); err != nil {
 		return nil, err
 	}
 	return s.comment(ctx, commentID)
 }
 
-// setReaction is React and Unreact for any reactable item: the item row is
-// locked first, so every change of its reactions queues there, and its
-// counters move in the same transaction as the reaction row.
-func (s *Service) setReaction(ctx context.Context, userID int64, itemType string, itemID int64, mode string) error {
+// setReaction changes the actor's reaction on any reactable item to what
+// next says of the old one. The item row is locked first, so every change of
+// its reactions queues there; the rules are decided on that transaction, and
+// the counters move in it with the reaction row.
+func (s *Service) setReaction(ctx context.Context, a permission.Actor, itemType string, itemID int64, next func(old string) string) error {
 	op := "idea.React"
-	if mode != "" && mode != "like" && mode != "dislike" {
-		return errs.InvalidField(op, "mode", "%q is not like or dislike", mode)
-	}
 	it := reactable[itemType]
+	if itemType == "comment" && a.Anonymous() {
+		return errs.E(op, errs.Unauthenticated, "log in first")
+	}
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var rules reactionRules
-		err := tx.GetContext(ctx, &rules, it.lock, itemID)
-		if errors.Is(err, sql.ErrNoRows) {
+		err := tx.GetContext(ctx, &rules, it.lock, itemID, a.UserID)
+		if isNoRows(err) {
 			return errs.E(op, errs.NotFound, "no %s %d", itemType, itemID)
 		}
 		if err != nil {
 			return err
 		}
-		var old string
-		err = tx.GetContext(ctx, &old, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = $2 AND item_id = $3`, userID, itemType, itemID)
+		pl, err := at(ctx, tx, a, rules.ProjectID, true)
+		if err == nil && !pl.visible() {
+			err = errs.E(op, errs.NotFound, "no %s %d", itemType, itemID)
+		}
+		if err == nil {
+			err = pl.may(ctx, tx, op, permission.React)
+		}
+		if err != nil {
+			return notVisible(err, op, itemType, itemID)
+		}
+		old, mode := rules.Mode, next(rules.Mode)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			old = ""
-		case err != nil:
-			return err
-		}
-		if old == mode {
+		case mode != "" && mode != "like" && mode != "dislike":
+			return errs.InvalidField(op, "mode", "%q is not like or dislike", mode)
+		case old == mode:
 			return nil
+		case mode == "dislike" && !pl.dislikesOn(rules.Dislikes):
+			return errs.InvalidField(op, "mode", "dislikes are off in this phase").WithRule("dislikes_off")
 		}
-		if itemType == "idea" && mode != "" {
-			if err := checkPhaseReactionRules(ctx, tx, userID, rules, mode, old == ""); err != nil {
+		if itemType == "idea" && mode != "" && old == "" {
+			if err := checkReactionLimit(ctx, tx, a.UserID, rules); err != nil {
 				return err
 			}
 		}
 		switch {
 		case old == "":
-			_, err = tx.ExecContext(ctx, `INSERT INTO reactions (user_id, item_type, item_id, mode) VALUES ($1, $2, $3, $4)`, userID, itemType, itemID, mode)
+			_, err = tx.ExecContext(ctx, `INSERT INTO reactions (user_id, item_type, item_id, mode) VALUES ($1, $2, $3, $4)`, a.UserID, itemType, itemID, mode)
 		case mode == "":
-			_, err = tx.ExecContext(ctx, `DELETE FROM reactions WHERE user_id = $1 AND item_type = $2 AND item_id = $3`, userID, itemType, itemID)
+			_, err = tx.ExecContext(ctx, `DELETE FROM reactions WHERE user_id = $1 AND item_type = $2 AND item_id = $3`, a.UserID, itemType, itemID)
 		default:
 			_, err = tx.ExecContext(ctx, `UPDATE reactions SET mode = $4, created_at = now() WHERE user_id = $1 AND item_type = $2 AND item_id = $3`,
-				userID, itemType, itemID, mode)
+				a.UserID, itemType, itemID, mode)
 		}
 		if err != nil {
 			return err
@@ -347,22 +397,19 @@ func (s *Service) setReaction(ctx context.Context, userID int64, itemType string
 		case old != "":
 			action = "reaction.changed"
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: userID, Action: action, ItemType: itemType, ItemID: itemID,
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: action, ItemType: itemType, ItemID: itemID,
 			ProjectID: rules.ProjectID, Payload: map[string]any{"mode": mode}})
 		return err
 	})
 }
 
-// checkPhaseReactionRules applies the idea's phase rules to a like or
-// dislike: dislikes may be off, and a new reaction may exceed the number
-// each user has in the phase. The user's row is locked while counting, so
-// two reactions of the same user cannot both take the last one.
-func checkPhaseReactionRules(ctx context.Context, tx *tenant.Tx, userID int64, rules reactionRules, mode string, isNew bool) error {
+// checkReactionLimit holds a new reaction to the number each person has in
+// the idea's phase, when the phase limits it. The person's row is locked
+// while counting, so two reactions of the same person cannot both take the
+// last one.
+func checkReactionLimit(ctx context.Context, tx *tenant.Tx, userID int64, rules reactionRules) error {
 	const op = "idea.React"
-	if mode == "dislike" && rules.Dislikes != nil && !*rules.Dislikes {
-		return errs.InvalidField(op, "mode", "dislikes are off in this phase").WithRule("dislikes_off")
-	}
-	if !isNew || rules.Limit == nil {
+	if rules.Limit == nil {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
@@ -405,24 +452,31 @@ func (s *Service) ReactionsLeft(ctx context.Context, userID, phaseID int64) (lef
 	return left, limited, err
 }
 
-// Update changes an idea's title, body and topics (its author while the
-// phase takes ideas and no one answered it yet, or staff: the caller
-// decides). Errors: errs.Invalid naming the field, errs.NotFound.
-func (s *Service) Update(ctx context.Context, actor, id int64, n New) (*Idea, error) {
+// Update changes an idea's title, body, place and topics: staff may always;
+// its author while the city has not answered it and the phase takes ideas.
+// Errors: errs.Invalid naming the field, errs.Forbidden, errs.NotFound, the
+// denial of the phase's rule.
+func (s *Service) Update(ctx context.Context, a permission.Actor, id int64, n New) (*Idea, error) {
 	const op = "idea.Update"
-	if err := n.Check(op); err != nil {
-		return nil, err
-	}
-	html, text := Sanitize(n.Body)
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var project int64
-		err := tx.GetContext(ctx, &project, `UPDATE ideas SET title = $2, body = $3, body_text = $4,
-				location_lat = $5, location_lng = $6, location_name = $7, updated_at = now()
-			WHERE id = $1 AND deleted_at IS NULL RETURNING project_id`, id, n.Title, html, text, n.LocationLat, n.LocationLng, n.LocationName)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E(op, errs.NotFound, "no idea %d", id)
+		it, pl, err := lockOwnIdea(ctx, tx, a, op, id)
+		if err == nil {
+			err = pl.edit(ctx, tx, op, it.AuthorID, it.Status)
+		}
+		if err == nil {
+			err = clean(ctx, op, "body", n.Title, n.Body)
 		}
 		if err != nil {
+			return err
+		}
+		n.ProjectID = it.Project
+		if err := n.Check(op); err != nil {
+			return err
+		}
+		html, text := Sanitize(n.Body)
+		if _, err := tx.ExecContext(ctx, `UPDATE ideas SET title = $2, body = $3, body_text = $4,
+				location_lat = $5, location_lng = $6, location_name = $7, updated_at = now()
+			WHERE id = $1`, id, n.Title, html, text, n.LocationLat, n.LocationLng, n.LocationName); err != nil {
 			return err
 		}
 		if n.Topics != nil {
@@ -439,30 +493,34 @@ func (s *Service) Update(ctx context.Context, actor, id int64, n New) (*Idea, er
 				return err
 			}
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "idea.updated", ItemType: "idea", ItemID: id,
-			ProjectID: project})
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.updated", ItemType: "idea", ItemID: id,
+			ProjectID: it.Project})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, id, actor)
+	return s.Get(ctx, a, id)
 }
 
 // Delete removes an idea from every list and page (a soft delete: comments,
-// reactions and history stay for the record). Errors: errs.NotFound.
-func (s *Service) Delete(ctx context.Context, actor, id int64) error {
+// reactions and history stay for the record): its author or staff.
+// Errors: errs.Unauthenticated, errs.Forbidden, errs.NotFound.
+func (s *Service) Delete(ctx context.Context, a permission.Actor, id int64) error {
+	const op = "idea.Delete"
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
-		var project int64
-		err := tx.GetContext(ctx, &project, `UPDATE ideas SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING project_id`, id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E("idea.Delete", errs.NotFound, "no idea %d", id)
+		it, pl, err := lockOwnIdea(ctx, tx, a, op, id)
+		if err == nil {
+			err = pl.own(op, it.AuthorID)
 		}
 		if err != nil {
 			return err
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "idea.deleted", ItemType: "idea", ItemID: id,
-			ProjectID: project})
+		if _, err := tx.ExecContext(ctx, `UPDATE ideas SET deleted_at = now() WHERE id = $1`, id); err != nil {
+			return err
+		}
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.deleted", ItemType: "idea", ItemID: id,
+			ProjectID: it.Project})
 		return err
 	})
 }

@@ -14,6 +14,7 @@ import (
 
 	"agora/domain/activity"
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/tenant"
 )
 
@@ -81,6 +82,9 @@ func (s *Service) Report(ctx context.Context, reporter int64, itemType string, i
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		if err := feature.EnabledIn(ctx, tx, feature.BasicModeration); err != nil {
+			return err
+		}
 		// A blocked account may not report, as it may not post: checked in
 		// the transaction that writes the report.
 		var blocked bool

@@ -74,6 +74,9 @@ type Actor struct {
 	BlockedUntil *time.Time
 	ModeratorOf  []int64 // project ids
 	Groups       []int64 // group ids the user belongs to (manual and smart)
+	// Known says ModeratorOf and Groups were read (see
+	// project.WithMemberships); an actor without them is only who they are.
+	Known bool
 }
 
 // Anonymous reports whether the actor is not logged in.

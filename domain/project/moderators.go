@@ -9,6 +9,7 @@ import (
 
 	"agora/domain/activity"
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/tenant"
 )
 
@@ -30,15 +31,21 @@ func (s *Service) Moderators(ctx context.Context, projectID int64) ([]Moderator,
 	return out, err
 }
 
-// AddModerator makes the user with this email a moderator of the project.
-// seats is how many distinct project moderators the city's plan includes
-// (-1: no limit); admins moderate everything already and are refused.
-// Errors: errs.Invalid naming "email", errs.NotFound, errs.Conflict when
-// every seat is taken.
-func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, email string, seats int, seatsErr func(limit int) error) (*Moderator, error) {
+// AddModerator makes the user with this email a moderator of the project,
+// when the city may use project moderators (its plan has the feature and
+// its admins left it on) and a seat of its plan is free; admins moderate
+// everything already and are refused. Errors: errs.FeatureUnavailable,
+// errs.Invalid naming "email", errs.NotFound, errs.Conflict when every seat
+// is taken.
+func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, email string) (*Moderator, error) {
 	const op = "project.AddModerator"
 	var m Moderator
+	t, _ := tenant.FromContext(ctx)
+	_, seats := feature.Seats(t.Plan)
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		if err := feature.EnabledIn(ctx, tx, feature.ProjectModerators); err != nil {
+			return err
+		}
 		var exists bool
 		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)`, projectID); err != nil {
 			return err
@@ -77,7 +84,7 @@ func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, emai
 				return err
 			}
 			if !already && used >= seats {
-				return seatsErr(seats)
+				return feature.SeatsError(op, "project moderators", seats, t.Plan)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO project_moderators (project_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,

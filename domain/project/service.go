@@ -311,20 +311,80 @@ const selectProject = `SELECT ` + projectColumns + `,
 // Get returns a project by id or slug, with its phases and links (one
 // query). Errors: errs.NotFound.
 func (s *Service) Get(ctx context.Context, idOrSlug string) (*Project, error) {
-	var p Project
+	var p *Project
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		id, _ := strconv.ParseInt(idOrSlug, 10, 64)
-		err := tx.GetContext(ctx, &p, selectProject+` WHERE id = $1 OR slug = $2 ORDER BY id = $1 DESC LIMIT 1`, id, idOrSlug)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E("project.Get", errs.NotFound, "no project %q", idOrSlug)
-		}
+		var err error
+		p, err = load(ctx, tx, idOrSlug)
 		return err
 	})
+	return p, err
+}
+
+// View returns a project by id or slug when actor may see it (CanView),
+// the one way pages and the API show a project. Errors: errs.NotFound, also
+// for a project the actor may not see.
+func (s *Service) View(ctx context.Context, a permission.Actor, idOrSlug string) (*Project, error) {
+	var p *Project
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		var err error
+		if p, err = load(ctx, tx, idOrSlug); err != nil {
+			return err
+		}
+		if a, err = Known(ctx, tx, a); err != nil {
+			return err
+		}
+		if !CanView(*p, a, time.Now()) {
+			return errs.E("project.View", errs.NotFound, "no project %q", idOrSlug)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Load reads project id with its phases and links on q, a transaction of
+// the project's city: for a write that decides on the project inside its
+// own transaction. Errors: errs.NotFound.
+func Load(ctx context.Context, q sqlx.QueryerContext, id int64) (*Project, error) {
+	return load(ctx, q, strconv.FormatInt(id, 10))
+}
+
+func load(ctx context.Context, q sqlx.QueryerContext, idOrSlug string) (*Project, error) {
+	var p Project
+	id, _ := strconv.ParseInt(idOrSlug, 10, 64)
+	err := sqlx.GetContext(ctx, q, &p, selectProject+` WHERE id = $1 OR slug = $2 ORDER BY id = $1 DESC LIMIT 1`, id, idOrSlug)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E("project.Get", errs.NotFound, "no project %q", idOrSlug)
+	}
 	if err != nil {
 		return nil, err
 	}
 	p.ready()
 	return &p, nil
+}
+
+// VisibleTo lists, on q, the ids of the projects actor may see (CanView):
+// what every list of the portal is limited to.
+func VisibleTo(ctx context.Context, q sqlx.QueryerContext, a permission.Actor) ([]int64, error) {
+	a, err := Known(ctx, q, a)
+	if err != nil {
+		return nil, err
+	}
+	var ps []Project
+	if err := sqlx.SelectContext(ctx, q, &ps, `SELECT id, status, visibility,
+		ARRAY(SELECT group_id FROM project_groups WHERE project_id = projects.id ORDER BY 1) AS groups FROM projects`); err != nil {
+		return nil, err
+	}
+	ids := []int64{}
+	now := time.Now()
+	for _, p := range ps {
+		if CanView(p, a, now) {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids, nil
 }
 
 // ready makes a project read from the database whole: lists never nil.
@@ -365,6 +425,22 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Project, error) {
 	return out, err
 }
 
+// ListVisible is List kept to the projects actor may see (CanView).
+func (s *Service) ListVisible(ctx context.Context, a permission.Actor, f Filter) ([]Project, error) {
+	ps, err := s.List(ctx, f)
+	if err == nil {
+		err = s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+			var err error
+			a, err = Known(ctx, tx, a)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Visible(ps, a, time.Now()), nil
+}
+
 // Visible keeps the projects actor may see: published ones by visibility,
 // and everything for staff of the project.
 func Visible(ps []Project, a permission.Actor, now time.Time) []Project {
@@ -390,6 +466,15 @@ func scopeOf(p Project) permission.Scope {
 	return permission.Scope{ProjectID: p.ID, Visibility: permission.Visibility(p.Visibility), VisibilityGroups: p.Groups}
 }
 
+// Known is a with their memberships: as they are when already read (in the
+// same read transaction), read on q otherwise.
+func Known(ctx context.Context, q sqlx.QueryerContext, a permission.Actor) (permission.Actor, error) {
+	if a.Anonymous() || a.Known {
+		return a, nil
+	}
+	return WithMemberships(ctx, q, a)
+}
+
 // WithMemberships completes an actor with the projects they moderate and
 // the groups they belong to (manual and smart), read on q.
 func WithMemberships(ctx context.Context, q sqlx.QueryerContext, a permission.Actor) (permission.Actor, error) {
@@ -398,6 +483,7 @@ func WithMemberships(ctx context.Context, q sqlx.QueryerContext, a permission.Ac
 		return a, err
 	}
 	a.Groups, err = group.Of(ctx, q, a.UserID)
+	a.Known = err == nil
 	return a, err
 }
 

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"agora/domain/feature"
 	"agora/domain/project"
 	"agora/web/kit"
 )
@@ -21,16 +20,10 @@ func (s *Backoffice) Moderators(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"data": kit.NonNil(list)})
 }
 
-// addModerator adds a moderator within the plan's feature and seats.
+// addModerator adds a moderator (within the plan's feature and seats: the
+// project service decides).
 func (s *Backoffice) addModerator(c *gin.Context, actor, projectID int64, email string) (*project.Moderator, error) {
-	t := kit.City(c)
-	if err := s.features.Enabled(c.Request.Context(), feature.ProjectModerators); err != nil {
-		return nil, err
-	}
-	_, seats := feature.Seats(t.Plan)
-	return s.projects.AddModerator(c.Request.Context(), actor, projectID, email, seats, func(limit int) error {
-		return feature.SeatsError("project.AddModerator", "project moderators", limit, t.Plan)
-	})
+	return s.projects.AddModerator(c.Request.Context(), actor, projectID, email)
 }
 
 func (s *Backoffice) AddModerator(c *gin.Context) {

@@ -103,3 +103,26 @@ func CheckedIDs(c *gin.Context, name string) []int64 {
 	}
 	return out
 }
+
+// BackToIdea returns to the :id idea's page after one of its forms, with
+// the refusal (in the visitor's language) under key when err is one. Pages
+// of ideas the visitor cannot see, a missing login and internal errors
+// answer as such.
+func (k *Kit) BackToIdea(c *gin.Context, key string, err error) {
+	target := "/ideas/" + c.Param("id")
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, target)
+		return
+	}
+	status, text, internal := k.Refusal(c, err)
+	switch {
+	case internal != nil:
+		k.PageError(c, internal)
+	case status == http.StatusNotFound:
+		k.PageError(c, err)
+	case status == http.StatusUnauthorized:
+		c.Redirect(http.StatusSeeOther, "/login?next="+target)
+	default:
+		c.Redirect(http.StatusSeeOther, target+"?"+key+"="+url.QueryEscape(text))
+	}
+}

@@ -65,6 +65,18 @@ func (k *Kit) PageUser(c *gin.Context) (*user.User, bool) {
 	return u, true
 }
 
+// Caller is who is asking, as a domain write wants them: anonymous, or a
+// user with their role, confirmation and block, without their memberships,
+// which the write reads itself inside its own transaction. It costs no
+// query.
+func Caller(c *gin.Context) permission.Actor {
+	u, ok := CurrentUser(c)
+	if !ok || u == nil {
+		return permission.Actor{}
+	}
+	return permission.Actor{UserID: int64(u.ID), Role: string(u.Role), Confirmed: u.Confirmed(), BlockedUntil: u.BlockedUntil}
+}
+
 // Actor is the permission view of the caller: anonymous, or a user with
 // their role, confirmation, block, moderated projects and groups (read in
 // the request's read transaction, once per request).
@@ -80,11 +92,10 @@ func (k *Kit) Actor(c *gin.Context) (permission.Actor, error) {
 }
 
 func (k *Kit) actor(c *gin.Context) (permission.Actor, error) {
-	u, ok := CurrentUser(c)
-	if !ok || u == nil {
-		return permission.Actor{}, nil
+	a := Caller(c)
+	if a.Anonymous() {
+		return a, nil
 	}
-	a := permission.Actor{UserID: int64(u.ID), Role: string(u.Role), Confirmed: u.Confirmed(), BlockedUntil: u.BlockedUntil}
 	ctx := c.Request.Context()
 	err := k.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		var err error

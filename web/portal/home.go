@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -40,7 +39,7 @@ func (s *Portal) Home(c *gin.Context) {
 	if c.Query("status") == string(project.Archived) {
 		hf.Status = project.Archived
 	}
-	ps, err := s.projects.List(ctx, project.Filter{Status: hf.Status, Topic: hf.Topic, Area: hf.Area, Folder: hf.Folder})
+	ps, err := s.projects.ListVisible(ctx, a, project.Filter{Status: hf.Status, Topic: hf.Topic, Area: hf.Area, Folder: hf.Folder})
 	if err != nil {
 		s.PageError(c, err)
 		return
@@ -50,7 +49,7 @@ func (s *Portal) Home(c *gin.Context) {
 		s.PageError(c, err)
 		return
 	}
-	v := &page{Chrome: kit.Chrome{Settings: &h.Settings}, Home: &h, Projects: project.Visible(ps, a, time.Now()), TopicFilter: hf.Topic, HomeFilter: &hf, Folders: folders}
+	v := &page{Chrome: kit.Chrome{Settings: &h.Settings}, Home: &h, Projects: ps, TopicFilter: hf.Topic, HomeFilter: &hf, Folders: folders}
 	s.pages.Render(c, http.StatusOK, "home", v)
 }
 
@@ -111,8 +110,8 @@ func (s *Portal) ProjectPage(c *gin.Context) {
 		s.PageError(c, err)
 		return
 	}
-	p, err := s.projects.Get(ctx, c.Param("slug"))
-	if err == nil && (p.Slug != c.Param("slug") || !project.CanView(*p, a, time.Now())) {
+	p, err := s.projects.View(ctx, a, c.Param("slug"))
+	if err == nil && p.Slug != c.Param("slug") { // a page by its slug only
 		err = errs.E("project", errs.NotFound, "no project")
 	}
 	if err != nil {

@@ -7,13 +7,16 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"agora/domain/errs"
 	"agora/domain/idea"
+	"agora/domain/permission"
+	"agora/domain/project"
 	"agora/web/kit"
 )
 
 // IdeaEditPage shows the edit form, filled in.
 func (s *Portal) IdeaEditPage(c *gin.Context) {
-	_, it, err := s.ideaEditable(c)
+	_, it, err := s.editable(c)
 	if err != nil {
 		s.PageError(c, err)
 		return
@@ -36,7 +39,7 @@ func (s *Portal) renderIdeaEdit(c *gin.Context, status int, it *idea.Idea, f *ki
 		s.PageError(c, err)
 		return
 	}
-	p, err := s.project(c, it.ProjectID)
+	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(it.ProjectID, 10))
 	if err != nil {
 		s.PageError(c, err)
 		return
@@ -48,7 +51,7 @@ func (s *Portal) renderIdeaEdit(c *gin.Context, status int, it *idea.Idea, f *ki
 // IdeaEditSubmit saves the edit form; a refusal shows the form again with
 // what was typed and the reason.
 func (s *Portal) IdeaEditSubmit(c *gin.Context) {
-	a, it, err := s.ideaEditable(c)
+	a, it, err := s.editable(c)
 	if err != nil {
 		s.PageError(c, err)
 		return
@@ -61,38 +64,54 @@ func (s *Portal) IdeaEditSubmit(c *gin.Context) {
 	}
 	n.LocationLat, n.LocationLng, err = formCoordinates(c)
 	if err == nil {
-		err = n.Check("ideas")
+		_, err = s.ideas.Update(c.Request.Context(), a, it.ID, n)
 	}
-	if err == nil {
-		err = s.checkLanguage(c, "body", n.Title, n.Body)
-	}
-	if err == nil {
-		_, err = s.ideas.Update(c.Request.Context(), a.UserID, it.ID, n)
-	}
-	if err != nil {
+	switch {
+	case err != nil && errs.CodeOf(err) != errs.Invalid:
+		s.PageError(c, err) // no longer the actor's to edit
+	case err != nil:
 		status, internal := s.Explain(c, f, err)
 		if internal != nil {
 			s.PageError(c, internal)
 			return
 		}
 		s.renderIdeaEdit(c, status, it, f, n.Topics)
-		return
+	default:
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ideas/%d", it.ID))
 	}
-	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/ideas/%d", it.ID))
+}
+
+// editable is the :id idea when the caller may edit it now.
+func (s *Portal) editable(c *gin.Context) (permission.Actor, *idea.Idea, error) {
+	a := kit.Caller(c)
+	if a.Anonymous() {
+		return a, nil, errs.E("ideas", errs.Unauthenticated, "log in first")
+	}
+	it, err := s.visibleIdea(c, a)
+	if err == nil {
+		err = s.ideas.MayEdit(c.Request.Context(), a, it)
+	}
+	return a, it, err
 }
 
 // IdeaDeleteSubmit deletes the idea (its author or staff) and returns to
 // the project.
 func (s *Portal) IdeaDeleteSubmit(c *gin.Context) {
-	a, it, err := s.ideaOwned(c)
+	a := kit.Caller(c)
+	var it *idea.Idea
+	var err error
+	if a.Anonymous() {
+		err = errs.E("ideas", errs.Unauthenticated, "log in first")
+	} else {
+		it, err = s.visibleIdea(c, a)
+	}
 	if err == nil {
-		err = s.ideas.Delete(c.Request.Context(), a.UserID, it.ID)
+		err = s.ideas.Delete(c.Request.Context(), a, it.ID)
 	}
-	if err != nil {
-		s.PageError(c, err)
-		return
+	var p *project.Project
+	if err == nil {
+		p, err = s.projects.Get(c.Request.Context(), strconv.FormatInt(it.ProjectID, 10))
 	}
-	p, err := s.project(c, it.ProjectID)
 	if err != nil {
 		s.PageError(c, err)
 		return

@@ -11,7 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"agora/domain/errs"
-	"agora/domain/feature"
 	"agora/domain/idea"
 	"agora/domain/permission"
 	"agora/domain/project"
@@ -37,21 +36,25 @@ type denialView struct {
 	Text, Link, LinkText string
 }
 
-// featureDenial explains that a feature is off for the city (plan or
-// admins), or is nil when it is on.
-func (s *Portal) featureDenial(c *gin.Context, k feature.Key) *denialView {
-	if s.features.Enabled(c.Request.Context(), k) == nil {
+// denialOf explains, in the visitor's language, why the idea service
+// would refuse an action (nil when it would not), with the step that would
+// allow it: log in, confirm the address.
+func (s *Portal) denialOf(c *gin.Context, err error) *denialView {
+	if err == nil {
 		return nil
 	}
-	return &denialView{Text: s.I18n.T(kit.Locale(c), "denied.feature_off")}
-}
-
-// denial explains a refusal in the visitor's language with the step that
-// would allow it.
-func (s *Portal) denial(c *gin.Context, d permission.Decision) *denialView {
 	loc := kit.Locale(c)
-	v := &denialView{Text: s.I18n.T(loc, "denied."+string(d.Reason))}
-	switch d.Reason {
+	if errs.CodeOf(err) == errs.FeatureUnavailable {
+		return &denialView{Text: s.I18n.T(loc, "denied.feature_off")}
+	}
+	reason := permission.Disabled
+	if e, ok := errs.As(err); ok {
+		if r, ok := strings.CutPrefix(e.Rule, "denied_"); ok {
+			reason = permission.Reason(r)
+		}
+	}
+	v := &denialView{Text: s.I18n.T(loc, "denied."+string(reason))}
+	switch reason {
 	case permission.LogIn:
 		v.Link, v.LinkText = "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()), s.I18n.T(loc, "nav.login")
 	case permission.ConfirmEmail:
@@ -74,7 +77,7 @@ func (s *Portal) projectIdeas(c *gin.Context, p *project.Project, a permission.A
 	page := max(int(q.V["page"]), 1)
 	iv := &ideasView{Sort: c.DefaultQuery("sort", "new"), Query: c.Query("q"), Topic: q.V["topic"], Status: c.Query("status")}
 	var err error
-	iv.List, iv.Total, err = s.ideas.List(c.Request.Context(), idea.Filter{Project: p.ID, Sort: iv.Sort, Query: iv.Query, Topic: iv.Topic,
+	iv.List, iv.Total, err = s.ideas.List(c.Request.Context(), a, idea.Filter{Project: p.ID, Sort: iv.Sort, Query: iv.Query, Topic: iv.Topic,
 		Status: iv.Status, Page: page, Seed: randomSeed(a)})
 	if err != nil {
 		return nil, err
@@ -90,53 +93,29 @@ func (s *Portal) projectIdeas(c *gin.Context, p *project.Project, a permission.A
 	if page*idea.PageSize < iv.Total {
 		iv.Next = link(page + 1)
 	}
-	d := permission.Can(a, permission.Post, ph.Scope(*p), now)
-	if d.OK() && a.Anonymous() {
-		d = permission.Decision{Reason: permission.LogIn}
-	}
-	iv.CanPost = d.OK()
-	if !d.OK() {
-		iv.Denial = s.denial(c, d)
-	}
-	if off := s.featureDenial(c, feature.Ideation); off != nil {
-		iv.CanPost, iv.Denial = false, off
-	}
+	iv.Denial = s.denialOf(c, s.ideas.May(c.Request.Context(), a, p.ID, permission.Post))
+	iv.CanPost = iv.Denial == nil
 	return iv, nil
 }
 
 // PostIdeaSubmit posts an idea from the project page's form.
 func (s *Portal) PostIdeaSubmit(c *gin.Context) {
-	a, err := s.Actor(c)
-	if err != nil {
-		s.PageError(c, err)
-		return
-	}
-	p, err := s.projects.Get(c.Request.Context(), c.Param("slug"))
-	if err == nil && !project.CanView(*p, a, time.Now()) {
-		err = errs.E("project", errs.NotFound, "no project")
+	a, err := s.Actor(c) // the page shown again after a refusal needs their memberships
+	var p *project.Project
+	if err == nil {
+		p, err = s.projects.View(c.Request.Context(), a, c.Param("slug"))
 	}
 	if err != nil {
 		s.PageError(c, err)
 		return
 	}
-	c.Set(projectKey(p.ID), p) // ideaScope reuses it
 	n := idea.New{ProjectID: p.ID, Title: c.PostForm("title"), Body: c.PostForm("body"), Topics: kit.CheckedIDs(c, "topics"),
 		LocationName: c.PostForm("location_name")}
 	lat, lng, err := formCoordinates(c)
 	n.LocationLat, n.LocationLng = lat, lng
-	if err == nil {
-		_, _, err = s.ideaScope(c, a, p.ID, permission.Post)
-	}
-	ph, _ := project.CurrentPhase(p.Phases, time.Now())
-	if err == nil {
-		err = s.checkLanguage(c, "body", n.Title, n.Body)
-	}
-	if err == nil && a.Anonymous() {
-		err = idea.Denied("ideas", permission.Post, permission.Decision{Reason: permission.LogIn})
-	}
 	var it *idea.Idea
 	if err == nil {
-		it, err = s.ideas.Post(c.Request.Context(), a.UserID, &ph.ID, n)
+		it, err = s.ideas.Post(c.Request.Context(), a, n)
 	}
 	if err != nil {
 		if errs.CodeOf(err) == errs.Unauthenticated {
@@ -186,7 +165,7 @@ func (s *Portal) IdeaPage(c *gin.Context) {
 		s.PageError(c, err)
 		return
 	}
-	p, err := s.project(c, it.ProjectID)
+	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(it.ProjectID, 10))
 	if err != nil {
 		s.PageError(c, err)
 		return
@@ -228,18 +207,19 @@ func (s *Portal) IdeaPage(c *gin.Context) {
 	if c.Query("reported") != "" {
 		v.Notice = s.I18n.T(kit.Locale(c), "report.thanks")
 	}
-	v.CanEditIdea = s.editRule(c, a, it) == nil
+	ctx := c.Request.Context()
+	ab, err := s.ideas.AbilitiesOn(ctx, a, it)
+	if err != nil {
+		s.PageError(c, err)
+		return
+	}
+	v.CanEditIdea = ab.Edit == nil
+	v.ReactDenial, v.CommentDenial = s.denialOf(c, ab.React), s.denialOf(c, ab.Comment)
 	v.ReactionsLeft = -1
 	if ph, ok := project.CurrentPhase(p.Phases, time.Now()); ok {
-		if d := permission.Can(a, permission.React, ph.Scope(*p), time.Now()); !d.OK() || a.Anonymous() {
-			if d.OK() {
-				d = permission.Decision{Reason: permission.LogIn}
-			}
-			v.ReactDenial = s.denial(c, d)
-		}
 		v.DislikesOn = ph.DislikesEnabled
 		if !a.Anonymous() && it.PhaseID != nil {
-			left, limited, err := s.ideas.ReactionsLeft(c.Request.Context(), a.UserID, *it.PhaseID)
+			left, limited, err := s.ideas.ReactionsLeft(ctx, a.UserID, *it.PhaseID)
 			if err != nil {
 				s.PageError(c, err)
 				return
@@ -248,82 +228,18 @@ func (s *Portal) IdeaPage(c *gin.Context) {
 				v.ReactionsLeft = left
 			}
 		}
-		if d := permission.Can(a, permission.Comment, ph.Scope(*p), time.Now()); !d.OK() || a.Anonymous() {
-			if d.OK() {
-				d = permission.Decision{Reason: permission.LogIn}
-			}
-			v.CommentDenial = s.denial(c, d)
-		}
-	} else {
-		v.CommentDenial = s.denial(c, permission.Decision{Reason: permission.Disabled})
-	}
-	if off := s.featureDenial(c, feature.Comments); off != nil {
-		v.CommentDenial = off
-	}
-	if off := s.featureDenial(c, feature.Reactions); off != nil {
-		v.ReactDenial = off
 	}
 	s.pages.Render(c, http.StatusOK, "idea", v)
 }
 
-// ReactSubmit likes, dislikes or withdraws from the idea page's buttons.
+// ReactSubmit likes, dislikes or withdraws from the idea page's buttons:
+// one write, which decides and changes the reaction (pressing the reaction
+// one has takes it back).
 func (s *Portal) ReactSubmit(c *gin.Context) {
-	a, err := s.Actor(c)
-	if err != nil {
-		s.PageError(c, err)
-		return
-	}
-	id := c.Param("id")
+	a := kit.Caller(c)
 	if a.Anonymous() {
-		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape("/ideas/"+id))
+		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape("/ideas/"+c.Param("id")))
 		return
 	}
-	it, err := s.visibleIdea(c, a)
-	if err == nil {
-		_, _, err = s.ideaScope(c, a, it.ProjectID, permission.React)
-	}
-	if err == nil {
-		switch mode := c.PostForm("mode"); {
-		case mode == "" || mode == it.MyReaction:
-			_, err = s.ideas.Unreact(c.Request.Context(), a.UserID, it.ID)
-		default:
-			_, err = s.ideas.React(c.Request.Context(), a.UserID, it.ID, mode)
-		}
-	}
-	s.backToIdea(c, "reaction_error", err)
-}
-
-// staffIdeaSubmit handles the idea page's staff forms: status (with note)
-// and official feedback. Non-staff get 403; a refused form comes back to
-// the idea page with its reason.
-func (s *Portal) staffIdeaSubmit(c *gin.Context, act func(a permission.Actor, it *idea.Idea) error) {
-	a, err := s.Actor(c)
-	if err != nil {
-		s.PageError(c, err)
-		return
-	}
-	it, err := s.visibleIdea(c, a)
-	if err != nil {
-		s.PageError(c, err)
-		return
-	}
-	if a.Anonymous() || !a.Staff(it.ProjectID) {
-		s.Fail(c, http.StatusForbidden, "forbidden", "error.forbidden")
-		return
-	}
-	s.backToIdea(c, "staff_error", act(a, it))
-}
-
-func (s *Portal) StatusSubmit(c *gin.Context) {
-	s.staffIdeaSubmit(c, func(a permission.Actor, it *idea.Idea) error {
-		_, err := s.ideas.SetStatus(c.Request.Context(), a.UserID, it.ID, c.PostForm("status"), c.PostForm("note"))
-		return err
-	})
-}
-
-func (s *Portal) FeedbackSubmit(c *gin.Context) {
-	s.staffIdeaSubmit(c, func(a permission.Actor, it *idea.Idea) error {
-		_, err := s.ideas.AddFeedback(c.Request.Context(), a.UserID, it.ID, c.PostForm("body"))
-		return err
-	})
+	s.BackToIdea(c, "reaction_error", s.ideas.Press(c.Request.Context(), a, kit.ID(c, "id"), c.PostForm("mode")))
 }

@@ -7,11 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"agora/domain/errs"
-	"agora/domain/feature"
-	"agora/domain/moderation"
 	"agora/domain/permission"
-	"agora/tenant"
+	"agora/web/kit"
 )
 
 // Report records the caller's report on an idea or a comment.
@@ -38,15 +35,10 @@ func (s *Portal) Report(c *gin.Context) {
 
 // report records a report on an idea or comment the caller may see.
 func (s *Portal) report(c *gin.Context, reporter int64, itemType string, itemID int64, reason, note string) error {
-	if err := s.features.Enabled(c.Request.Context(), feature.BasicModeration); err != nil {
-		return err
-	}
-	a, err := s.Actor(c)
-	if err == nil && (itemType == "idea" || itemType == "comment") {
-		err = s.visibleItem(c, a, itemType, itemID)
-	}
-	if err != nil {
-		return err
+	if itemType == "idea" || itemType == "comment" {
+		if err := s.visibleItem(c, kit.Caller(c), itemType, itemID); err != nil {
+			return err
+		}
 	}
 	return s.moderation.Report(c.Request.Context(), reporter, itemType, itemID, reason, note)
 }
@@ -70,29 +62,5 @@ func (s *Portal) ReportSubmit(c *gin.Context) {
 // visibleItem answers errs.NotFound unless the actor may see the project,
 // idea or comment (topics and areas are public).
 func (s *Portal) visibleItem(c *gin.Context, a permission.Actor, itemType string, id int64) error {
-	project := id
-	switch itemType {
-	case "project":
-	case "idea", "comment":
-		p, err := s.moderation.ProjectOf(c.Request.Context(), itemType, id)
-		if err != nil {
-			return err
-		}
-		project = p
-	default:
-		return nil
-	}
-	if _, err := s.visibleProject(c, a, project); err != nil {
-		if errs.CodeOf(err) == errs.NotFound {
-			return errs.E("visibility", errs.NotFound, "no %s %d", itemType, id)
-		}
-		return err
-	}
-	return nil
-}
-
-// checkLanguage applies the profanity filter of the city's languages.
-func (s *Portal) checkLanguage(c *gin.Context, field string, texts ...string) error {
-	t, _ := tenant.FromContext(c.Request.Context())
-	return moderation.CheckLanguage("language", field, t.Locales, texts...)
+	return s.ideas.Sees(c.Request.Context(), a, itemType, id)
 }
