@@ -208,13 +208,13 @@ func (s *Service) MayEdit(ctx context.Context, a permission.Actor, it *Idea) err
 
 // subject is an idea as the rules see it, locked for the write.
 type subject struct {
-	ID       int64   `db:"id"`
-	Project  int64   `db:"project_id"`
-	PhaseID  *int64  `db:"phase_id"`
-	AuthorID *int64  `db:"author_id"` // nil when anonymous
-	Status   string  `db:"status"`
-	Dislikes *bool   `db:"dislikes_enabled"` // of the idea's own phase
-	Limit    *int    `db:"reaction_limit"`   // of the idea's own phase
+	ID       int64  `db:"id"`
+	Project  int64  `db:"project_id"`
+	PhaseID  *int64 `db:"phase_id"`
+	AuthorID *int64 `db:"author_id"` // nil when anonymous
+	Status   string `db:"status"`
+	Dislikes *bool  `db:"dislikes_enabled"` // of the idea's own phase
+	Limit    *int   `db:"reaction_limit"`   // of the idea's own phase
 }
 
 // lockIdea locks live idea id for a write and reads the place of the

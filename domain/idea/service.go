@@ -131,14 +131,14 @@ func (s *Service) Get(ctx context.Context, a permission.Actor, id int64) (*Idea,
 // Filter narrows and orders an idea list.
 type Filter struct {
 	Project int64
-	Phase    int64
-	Topic    int64
-	Area     int64 // ideas of projects in this area
-	Status   string
-	Query    string
-	Sort     string // new (default), popular, trending, random, oldest
-	Seed     string // for random: stable per viewer and day
-	Page     int
+	Phase   int64
+	Topic   int64
+	Area    int64 // ideas of projects in this area
+	Status  string
+	Query   string
+	Sort    string // new (default), popular, trending, random, oldest
+	Seed    string // for random: stable per viewer and day
+	Page    int
 }
 
 // PageSize is the number of ideas per page; MaxPage the last page asked

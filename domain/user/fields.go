@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -72,31 +73,41 @@ func (s *Service) Fields(ctx context.Context) ([]Field, error) {
 	return out, err
 }
 
-// CreateField adds a registration question. Errors: errs.Invalid naming the
-// field, errs.Conflict for a key in use.
-func (s *Service) CreateField(ctx context.Context, f Field) (*Field, error) {
+// validate checks a new registration question: its key, label, kind, and
+// options (only choice fields have them, each with a present, unique value).
+func (f *Field) validate() error {
 	const op = "user.CreateField"
 	switch {
 	case !fieldKey.MatchString(f.Key):
-		return nil, errs.InvalidField(op, "key", "%q must be lower-case letters, digits and _ (starting with a letter)", f.Key)
+		return errs.InvalidField(op, "key", "%q must be lower-case letters, digits and _ (starting with a letter)", f.Key)
 	case f.Label.Pick() == "":
-		return nil, errs.InvalidField(op, "label", "is required in at least one language")
+		return errs.InvalidField(op, "label", "is required in at least one language")
 	case !slices.Contains(FieldKinds, f.Kind):
-		return nil, errs.InvalidField(op, "kind", "%q is not one of %s", f.Kind, strings.Join(FieldKinds, ", "))
+		return errs.InvalidField(op, "kind", "%q is not one of %s", f.Kind, strings.Join(FieldKinds, ", "))
 	}
 	choice := f.Kind == "select" || f.Kind == "multiselect"
 	if choice && len(f.Options) == 0 {
-		return nil, errs.InvalidField(op, "options", "a %s field needs options", f.Kind)
+		return errs.InvalidField(op, "options", "a %s field needs options", f.Kind)
 	}
 	if !choice && len(f.Options) > 0 {
-		return nil, errs.InvalidField(op, "options", "only select and multiselect fields have options")
+		return errs.InvalidField(op, "options", "only select and multiselect fields have options")
 	}
 	seen := map[string]bool{}
 	for i, o := range f.Options {
 		if o.Value == "" || seen[o.Value] {
-			return nil, errs.InvalidField(op, fmt.Sprintf("options[%d].value", i), "must be present and unique")
+			return errs.InvalidField(op, fmt.Sprintf("options[%d].value", i), "must be present and unique")
 		}
 		seen[o.Value] = true
+	}
+	return nil
+}
+
+// CreateField adds a registration question. Errors: errs.Invalid naming the
+// field, errs.Conflict for a key in use.
+func (s *Service) CreateField(ctx context.Context, f Field) (*Field, error) {
+	const op = "user.CreateField"
+	if err := f.validate(); err != nil {
+		return nil, err
 	}
 	if f.Options == nil {
 		f.Options = []Option{}
@@ -145,6 +156,9 @@ func validateAnswers(fields []Field, in Answers) (map[string]any, error) {
 		known[f.Key] = true
 		name := "fields." + f.Key
 		vals := strings1(in[f.Key])
+		if len(vals) == 1 && f.Kind != "checkbox" {
+			vals[0] = strings.TrimSpace(vals[0]) // white space alone is no answer
+		}
 		if len(vals) == 0 || (len(vals) == 1 && vals[0] == "" && f.Kind != "checkbox") {
 			if f.Required {
 				return nil, errs.InvalidField(op, name, "is required").WithRule("required")
@@ -175,8 +189,8 @@ func validateAnswers(fields []Field, in Answers) (map[string]any, error) {
 			}
 			out[f.Key] = vals[0]
 		case "number":
-			n, err := strconv.ParseFloat(strings.TrimSpace(vals[0]), 64)
-			if err != nil {
+			n, err := strconv.ParseFloat(vals[0], 64)
+			if err != nil || math.IsNaN(n) || math.IsInf(n, 0) { // NaN and infinity are not answers (nor JSON)
 				return nil, errs.InvalidField(op, name, "%q is not a number", vals[0]).WithRule("number")
 			}
 			out[f.Key] = n

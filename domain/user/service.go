@@ -388,6 +388,23 @@ type Profile struct {
 	Locale    string `json:"locale"`
 }
 
+// validate normalises p (names and bio trimmed) for a city offering locales.
+func (p *Profile) validate(locales []string) error {
+	const op = "user.UpdateProfile"
+	p.FirstName, p.LastName, p.Bio = strings.TrimSpace(p.FirstName), strings.TrimSpace(p.LastName), strings.TrimSpace(p.Bio)
+	switch {
+	case p.FirstName == "" || utf8.RuneCountInString(p.FirstName) > 100:
+		return errs.InvalidField(op, "first_name", "is required (at most 100 characters)").WithRule("required_max", 100)
+	case p.LastName == "" || utf8.RuneCountInString(p.LastName) > 100:
+		return errs.InvalidField(op, "last_name", "is required (at most 100 characters)").WithRule("required_max", 100)
+	case utf8.RuneCountInString(p.Bio) > 2000:
+		return errs.InvalidField(op, "bio", "must be at most 2000 characters").WithRule("too_long", 2000)
+	case !slices.Contains(locales, p.Locale):
+		return errs.InvalidField(op, "locale", "%q is not one of this city's languages", p.Locale).WithRule("not_offered")
+	}
+	return nil
+}
+
 // UpdateProfile changes the user's own profile. Errors: errs.Invalid naming
 // the field.
 func (s *Service) UpdateProfile(ctx context.Context, id ID, p Profile) (*User, error) {
@@ -396,16 +413,8 @@ func (s *Service) UpdateProfile(ctx context.Context, id ID, p Profile) (*User, e
 	if !ok {
 		return nil, tenant.ErrNoTenant
 	}
-	p.FirstName, p.LastName, p.Bio = strings.TrimSpace(p.FirstName), strings.TrimSpace(p.LastName), strings.TrimSpace(p.Bio)
-	switch {
-	case p.FirstName == "" || utf8.RuneCountInString(p.FirstName) > 100:
-		return nil, errs.InvalidField(op, "first_name", "is required (at most 100 characters)").WithRule("required_max", 100)
-	case p.LastName == "" || utf8.RuneCountInString(p.LastName) > 100:
-		return nil, errs.InvalidField(op, "last_name", "is required (at most 100 characters)").WithRule("required_max", 100)
-	case utf8.RuneCountInString(p.Bio) > 2000:
-		return nil, errs.InvalidField(op, "bio", "must be at most 2000 characters").WithRule("too_long", 2000)
-	case !slices.Contains(t.Locales, p.Locale):
-		return nil, errs.InvalidField(op, "locale", "%q is not one of this city's languages", p.Locale).WithRule("not_offered")
+	if err := p.validate(t.Locales); err != nil {
+		return nil, err
 	}
 	var u User
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {

@@ -200,20 +200,9 @@ func (s *Service) Invite(ctx context.Context, addrs []string, role Role) (invite
 	if !role.Valid() {
 		return nil, nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role)
 	}
-	if len(addrs) == 0 || len(addrs) > 1000 {
-		return nil, nil, errs.InvalidField(op, "emails", "give 1 to 1000 addresses").WithRule("count", 1, 1000)
-	}
-	clean := make([]string, 0, len(addrs))
-	seen := map[string]bool{}
-	for i, a := range addrs {
-		n, err := email.Normalize(op, fmt.Sprintf("emails[%d]", i), a)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !seen[n] {
-			seen[n] = true
-			clean = append(clean, n)
-		}
+	clean, err := inviteAddrs(addrs)
+	if err != nil {
+		return nil, nil, err
 	}
 	err = s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		if err := tx.Lock(ctx, "seats"); err != nil {
@@ -258,6 +247,29 @@ func (s *Service) Invite(ctx context.Context, addrs []string, role Role) (invite
 		return nil, nil, err
 	}
 	return invited, skipped, nil
+}
+
+// inviteAddrs checks the addresses of one invitation round (1 to 1000) and
+// returns them normalised, each once, in the order first given. Errors name
+// the faulty address ("emails[i]").
+func inviteAddrs(addrs []string) ([]string, error) {
+	const op = "user.Invite"
+	if len(addrs) == 0 || len(addrs) > 1000 {
+		return nil, errs.InvalidField(op, "emails", "give 1 to 1000 addresses").WithRule("count", 1, 1000)
+	}
+	clean := make([]string, 0, len(addrs))
+	seen := map[string]bool{}
+	for i, a := range addrs {
+		n, err := email.Normalize(op, fmt.Sprintf("emails[%d]", i), a)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[n] {
+			seen[n] = true
+			clean = append(clean, n)
+		}
+	}
+	return clean, nil
 }
 
 // KindInvitation is the email kind of invitations.
