@@ -20,6 +20,7 @@ import (
 	"agora/domain/group"
 	"agora/domain/locale"
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/jobs"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
@@ -40,12 +41,8 @@ type campaignCity struct {
 func seedCampaignCity(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, locales ...string) campaignCity {
 	t.Helper()
 	ctx := tenanttest.Ctx(c)
-	users := user.NewService(env.DB)
 	mk := func(addr, loc string, role user.Role) int64 {
-		u, err := users.Create(ctx, user.Registration{Email: addr, Password: "correct horse battery", FirstName: "Mem", LastName: "Ber",
-			Locale: loc}, role)
-		require.NoError(t, err)
-		return int64(u.ID)
+		return int64(fixture.User(t, env, c, fixture.UserOpts{Email: addr, FirstName: "Mem", LastName: "Ber", Locale: loc, Role: role}).ID)
 	}
 	cc := campaignCity{city: c, adminTo: c.Slug + ".admin@example.net", members: map[string]int64{}}
 	cc.admin = mk(cc.adminTo, "en", user.RoleAdmin)

@@ -19,6 +19,7 @@ import (
 	"agora/domain/email"
 	"agora/domain/email/devsmtp"
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/jobs"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
@@ -51,19 +52,6 @@ func setCityName(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, name strin
 		_, err := tx.ExecContext(context.Background(), `UPDATE settings SET name = $1`, name)
 		return err
 	}))
-}
-
-// registerUser signs a citizen up through the real service, which records
-// the confirmation email in the outbox.
-func registerUser(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, addr, first, locale string) *user.User {
-	t.Helper()
-	users := user.NewService(env.DB)
-	require.NoError(t, users.Register(tenanttest.Ctx(c), user.Registration{
-		Email: addr, Password: "correct horse battery", FirstName: first, LastName: "Peeters", Locale: locale,
-	}))
-	u, err := users.ByEmail(tenanttest.Ctx(c), addr)
-	require.NoError(t, err)
-	return u
 }
 
 // outboxTask returns the confirmation task Register recorded for u, as the
@@ -184,7 +172,7 @@ func TestEmailWorkerBrandsEachCity(t *testing.T) {
 
 	// A's citizen signs up before the worker runs (the relay's first drain
 	// picks it up), B's while it runs (the relay wakes on NOTIFY).
-	users[cases[0].addr] = registerUser(t, env, a, cases[0].addr, cases[0].first, cases[0].locale)
+	users[cases[0].addr] = fixture.User(t, env, a, fixture.UserOpts{Email: cases[0].addr, FirstName: cases[0].first, LastName: "Peeters", Locale: cases[0].locale, Unconfirmed: true})
 	log, _ := testLogger(t)
 	client := asynq.NewClient(redisOpt())
 	t.Cleanup(func() { client.Close() })
@@ -192,7 +180,7 @@ func TestEmailWorkerBrandsEachCity(t *testing.T) {
 		Redis: redisOpt(), DB: env.DB, Registry: env.Registry, Client: client, StorageDir: env.StorageDir,
 		Log: log, Concurrency: 4, Sender: smtp, PortalURL: httpsPortal, DSN: env.URL,
 	})
-	users[cases[1].addr] = registerUser(t, env, b, cases[1].addr, cases[1].first, cases[1].locale)
+	users[cases[1].addr] = fixture.User(t, env, b, fixture.UserOpts{Email: cases[1].addr, FirstName: cases[1].first, LastName: "Peeters", Locale: cases[1].locale, Unconfirmed: true})
 	// Same user id in both cities: a handler reading the wrong schema would
 	// find (and write to) the other city's citizen.
 	require.Equal(t, users[cases[0].addr].ID, users[cases[1].addr].ID, "both cities' first citizen should share an id")
@@ -266,7 +254,7 @@ func TestEmailInFlightRetriesAfterTheLease(t *testing.T) {
 	c := env.City(t, "mail_held")
 	mailSrv, smtp := startMail(t)
 	const addr = "held@example.net"
-	u := registerUser(t, env, c, addr, "Hilde", "en")
+	u := fixture.User(t, env, c, fixture.UserOpts{Email: addr, FirstName: "Hilde", LastName: "Peeters", Locale: "en", Unconfirmed: true})
 	holdClaim(t, env, c, user.PurposeConfirm, addr, "register", 0)
 	log, _ := testLogger(t)
 	client := asynq.NewClient(redisOpt())
@@ -301,7 +289,7 @@ func TestEmailTaskWithoutCityIsRefused(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "mail_nocity")
-	u := registerUser(t, env, c, "nocity@example.net", "Nora", "en")
+	u := fixture.User(t, env, c, fixture.UserOpts{Email: "nocity@example.net", FirstName: "Nora", LastName: "Peeters", Locale: "en", Unconfirmed: true})
 	mailSrv, smtp := startMail(t)
 	emails, err := jobs.NewEmails(env.DB, smtp, httpsPortal)
 	require.NoError(t, err)
@@ -355,7 +343,7 @@ func TestEmailSendIsExactlyOnce(t *testing.T) {
 	signUp := func(t *testing.T) (string, *asynq.Task) {
 		n++
 		addr := fmt.Sprintf("once%d@example.net", n)
-		u := registerUser(t, env, c, addr, "Olga", "en")
+		u := fixture.User(t, env, c, fixture.UserOpts{Email: addr, FirstName: "Olga", LastName: "Peeters", Locale: "en", Unconfirmed: true})
 		return addr, outboxTask(t, env, c, u)
 	}
 	requireSentOnce := func(t *testing.T, addr string) {

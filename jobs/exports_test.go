@@ -21,6 +21,7 @@ import (
 	"agora/domain/export"
 	"agora/domain/permission"
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/jobs"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
@@ -40,9 +41,7 @@ type exportCity struct {
 func seedExportCity(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, n int) exportCity {
 	t.Helper()
 	ctx := tenanttest.Ctx(c)
-	u, err := user.NewService(env.DB).Create(ctx, user.Registration{Email: "admin@example.org", Password: "correct horse battery",
-		FirstName: "Ada", LastName: "Admin"}, user.RoleAdmin)
-	require.NoError(t, err)
+	u := fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", FirstName: "Ada", LastName: "Admin", Role: user.RoleAdmin})
 	ec := exportCity{c: c, ctx: ctx, admin: permission.Actor{UserID: int64(u.ID), Role: "admin"}}
 	require.NoError(t, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
 		for _, p := range []struct {

@@ -13,9 +13,8 @@ import (
 	"agora/domain/activity"
 	"agora/domain/email"
 	"agora/domain/idea"
-	"agora/domain/permission"
-	"agora/domain/project"
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/jobs"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
@@ -51,45 +50,27 @@ func TestNotificationEmails(t *testing.T) {
 	require.NoError(t, err)
 	h := jobs.TenantMiddleware(env.Registry, log)(asynq.HandlerFunc(fanout.Send))
 
-	users := user.NewService(env.DB)
-	mk := func(addr, first, locale string, role user.Role) int64 {
-		u, err := users.Create(ctx, user.Registration{Email: addr, Password: "correct horse battery", FirstName: first, LastName: "Test",
-			Locale: locale}, role)
-		require.NoError(t, err)
-		return int64(u.ID)
+	mk := func(addr, first, locale string, role user.Role) *user.User {
+		return fixture.User(t, env, c, fixture.UserOpts{Email: addr, FirstName: first, LastName: "Test", Locale: locale, Role: role})
 	}
 	admin := mk("admin@fanout.example", "Ada", "en", user.RoleAdmin)
 	author := mk("author@fanout.example", "Anna", "fr", user.RoleCitizen)
 	follower := mk("follower@fanout.example", "Finn", "nl", user.RoleCitizen)
 	quiet := mk("quiet@fanout.example", "Quinn", "en", user.RoleCitizen)
 	require.NoError(t, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
-		return email.SetConsents(ctx, tx, quiet, email.Consents{email.Notifications: false})
+		return email.SetConsents(ctx, tx, int64(quiet.ID), email.Consents{email.Notifications: false})
 	}))
 
-	projects := project.NewService(env.DB)
-	p, err := projects.Create(ctx, admin, project.Project{Slug: "fan", Title: map[string]string{"en": "Fan"}, Status: project.Published})
-	require.NoError(t, err)
-	_, err = projects.AddPhase(ctx, admin, p.ID, project.Phase{Title: map[string]string{"en": "Ideas"}, Method: "ideation",
-		StartsAt: time.Now().Add(-time.Hour), PostingEnabled: true, CommentingEnabled: true, ReactingEnabled: true})
-	require.NoError(t, err)
-	actor := func(id int64, role user.Role) permission.Actor {
-		return permission.Actor{UserID: id, Role: string(role), Confirmed: true}
-	}
-	ideas := idea.NewService(env.DB)
-	it, err := ideas.Post(ctx, actor(author, user.RoleCitizen), idea.New{ProjectID: p.ID, Title: "Benches in the park", Body: "<p>Please</p>"})
-	require.NoError(t, err)
-	follows := []int64{follower, quiet}
-	for _, u := range follows {
-		require.NoError(t, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO follows (user_id, item_type, item_id) VALUES ($1, 'idea', $2)`, u, it.ID)
-			return err
-		}))
+	p := fixture.Project(t, env, c, fixture.ProjectOpts{Slug: "fan", Title: "Fan",
+		Phase: &fixture.PhaseOpts{Title: "Ideas", StartsAt: time.Now().Add(-time.Hour), NoDislikes: true}})
+	it := fixture.Idea(t, env, c, fixture.IdeaOpts{Project: p.ID, Author: author, Title: "Benches in the park", Body: "<p>Please</p>"})
+	for _, u := range []*user.User{follower, quiet} {
+		fixture.Follow(t, env, c, u, "idea", it.ID)
 	}
 	require.Empty(t, fanoutTasks(t, env, c), "posting an idea notifies no one")
 
-	_, err = ideas.AddComment(ctx, actor(follower, user.RoleCitizen), it.ID, 0, "Good idea!")
-	require.NoError(t, err)
-	_, err = ideas.SetStatus(ctx, actor(admin, user.RoleAdmin), it.ID, "accepted", "We will do it in spring.")
+	fixture.Comment(t, env, c, fixture.CommentOpts{Idea: it.ID, Author: follower, Body: "Good idea!"})
+	_, err = idea.NewService(env.DB).SetStatus(ctx, fixture.Actor(t, env, c, admin), it.ID, "accepted", "We will do it in spring.")
 	require.NoError(t, err)
 	tasks := fanoutTasks(t, env, c)
 	require.Len(t, tasks, 2, "one fan-out per notifying write")
@@ -104,7 +85,7 @@ func TestNotificationEmails(t *testing.T) {
 	var texts []string
 	for _, m := range got {
 		texts = append(texts, m.Text)
-		require.Equal(t, "<https://"+c.PrimaryHost+"/unsubscribe?token="+email.Unsubscribe{TenantID: c.ID, UserID: author, Campaign: email.Notifications}.Token("test-secret")+">",
+		require.Equal(t, "<https://"+c.PrimaryHost+"/unsubscribe?token="+email.Unsubscribe{TenantID: c.ID, UserID: int64(author.ID), Campaign: email.Notifications}.Token("test-secret")+">",
 			m.Header.Get("List-Unsubscribe"))
 		require.Equal(t, "List-Unsubscribe=One-Click", m.Header.Get("List-Unsubscribe-Post"))
 		require.Contains(t, m.Text, fmt.Sprintf("https://%s/ideas/%d", c.PrimaryHost, it.ID))
@@ -120,7 +101,7 @@ func TestNotificationEmails(t *testing.T) {
 	require.Empty(t, mailSrv.To("quiet@fanout.example"))
 	var inApp int
 	require.NoError(t, env.DB.InReadTx(ctx, func(tx *tenant.Tx) error {
-		return tx.GetContext(ctx, &inApp, `SELECT count(*) FROM notifications WHERE user_id = $1`, quiet)
+		return tx.GetContext(ctx, &inApp, `SELECT count(*) FROM notifications WHERE user_id = $1`, quiet.ID)
 	}))
 	require.Equal(t, 2, inApp)
 	require.Len(t, mailSrv.Messages(), 3)

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
+
+	"agora/tenant/tenanttest"
 )
 
 // redisDB is the Redis database the jobs tests own. It is not 0, so a dev
@@ -19,17 +19,8 @@ import (
 // it must not run in parallel with each other: each one flushes it.
 const redisDB = 9
 
-// redisAddr is the Redis server of AGORA_REDIS_URL (host and port only; the
-// database is always redisDB), else the local default.
-func redisAddr() string {
-	if u, err := url.Parse(os.Getenv("AGORA_REDIS_URL")); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return "127.0.0.1:6379"
-}
-
 func redisOpt() asynq.RedisClientOpt {
-	return asynq.RedisClientOpt{Addr: redisAddr(), DB: redisDB}
+	return asynq.RedisClientOpt{Addr: tenanttest.RedisAddr(), DB: redisDB}
 }
 
 // flushRedis gives the test redisDB to itself (see exclusiveRedis): every

@@ -11,6 +11,7 @@ import (
 
 	"agora/domain/feature"
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/jobs"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
@@ -50,11 +51,8 @@ func TestPlanChangeIsAppliedAndAnnounced(t *testing.T) {
 	require.NoError(t, err)
 	h := jobs.TenantMiddleware(env.Registry, log)(asynq.HandlerFunc(plans.Apply))
 
-	users := user.NewService(env.DB)
 	for i, addr := range []string{"admin1@plans.example", "admin2@plans.example"} {
-		_, err := users.Create(tenanttest.Ctx(c), user.Registration{Email: addr, Password: "correct horse battery",
-			FirstName: fmt.Sprintf("Admin%d", i), LastName: "X", Locale: "fr"}, user.RoleAdmin)
-		require.NoError(t, err)
+		fixture.User(t, env, c, fixture.UserOpts{Email: addr, FirstName: fmt.Sprintf("Admin%d", i), LastName: "X", Locale: "fr", Role: user.RoleAdmin})
 	}
 	// An admin turned dashboards off: a downgrade and upgrade keep that.
 	require.NoError(t, feature.NewService(env.DB).Set(tenanttest.Ctx(c), 0, feature.Dashboard, false))

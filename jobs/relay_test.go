@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"agora/domain/email"
+	"agora/fixture"
 	"agora/jobs"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
@@ -32,17 +33,17 @@ import (
 // the tasks of the other.
 func exclusiveRedis(tb testing.TB) {
 	tb.Helper()
-	tenanttest.LockRedisDB(tb, redisAddr(), redisDB)
+	tenanttest.LockRedisDB(tb, tenanttest.RedisAddr(), redisDB)
 	flushRedisTB(tb)
 }
 
 // flushRedisTB is flushRedis for benchmarks too.
 func flushRedisTB(tb testing.TB) {
 	tb.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr(), DB: redisDB})
+	rdb := redis.NewClient(&redis.Options{Addr: tenanttest.RedisAddr(), DB: redisDB})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	require.NoError(tb, rdb.FlushDB(ctx).Err(), "flush Redis db %d at %s", redisDB, redisAddr())
+	require.NoError(tb, rdb.FlushDB(ctx).Err(), "flush Redis db %d at %s", redisDB, tenanttest.RedisAddr())
 	tb.Cleanup(func() {
 		defer rdb.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -69,7 +70,7 @@ func deadRedis(tb testing.TB) redis.UniversalClient {
 // an inspector of it, for the test.
 func liveRedis(tb testing.TB) (redis.UniversalClient, *asynq.Inspector) {
 	tb.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr(), DB: redisDB})
+	rdb := redis.NewClient(&redis.Options{Addr: tenanttest.RedisAddr(), DB: redisDB})
 	insp := asynq.NewInspector(redisOpt())
 	tb.Cleanup(func() {
 		rdb.Close()
@@ -276,9 +277,10 @@ func TestOutboxOutlivesRedis(t *testing.T) {
 	clearOutbox(t, env)
 	log, _ := testLogger(t)
 	const addr, downAddr = "lost@example.net", "down@example.net"
-	registerUser(t, env, c, addr, "Lena", "en")     // a confirmation that will be sent
-	registerUser(t, env, c, downAddr, "Dirk", "en") // one whose send fails: it waits to retry
-	writeOutbox(t, env, c, "broken", 0, 1, 1)       // an email task without an event: fails for good
+	// A confirmation that will be sent, and one whose send fails: it waits to retry.
+	fixture.User(t, env, c, fixture.UserOpts{Email: addr, FirstName: "Lena", LastName: "Peeters", Locale: "en", Unconfirmed: true})
+	fixture.User(t, env, c, fixture.UserOpts{Email: downAddr, FirstName: "Dirk", LastName: "Peeters", Locale: "en", Unconfirmed: true})
+	writeOutbox(t, env, c, "broken", 0, 1, 1) // an email task without an event: fails for good
 	var saved []struct {
 		TenantID tenant.ID `db:"tenant_id"`
 		Type     string    `db:"task_type"`

@@ -12,15 +12,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
+	"agora/web/webtest"
 )
 
 // portalFuzz is a city with content and three callers (anonymous, a citizen
 // and an admin, both by API token, so CSRF lets their page forms through to
 // the handlers), and the city's routes to throw requests at.
 type portalFuzz struct {
-	h       *harness
+	h       *webtest.Harness
 	c       *tenant.Tenant
 	callers [][]string // headers per caller
 	routes  []string   // "METHOD /path/:param"
@@ -32,29 +34,29 @@ type portalFuzz struct {
 func newPortalFuzz(tt testing.TB) *portalFuzz {
 	env := tenanttest.New(tt)
 	c := env.City(tt, "fuzzcity")
-	h := newHarness(tt, env, serverOpts{})
-	admin := bearerOf(tt, env, c, staff(tt, env, c, "admin@fuzz.example.org", user.RoleAdmin))
-	citizen := bearerOf(tt, env, c, staff(tt, env, c, "ann@fuzz.example.org", user.RoleCitizen))
+	h := webtest.New(tt, env, webtest.Options{})
+	admin := fixture.Token(tt, env, c, fixture.User(tt, env, c, fixture.UserOpts{Email: "admin@fuzz.example.org", Role: user.RoleAdmin}))
+	citizen := fixture.Token(tt, env, c, fixture.User(tt, env, c, fixture.UserOpts{Email: "ann@fuzz.example.org"}))
 	f := &portalFuzz{h: h, c: c, statuses: map[int]int{}, callers: [][]string{nil, {"Authorization", citizen}, {"Authorization", admin}}}
 
-	r := h.call(tt, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"fuzz","title":{"en":"Fuzz"},"status":"published"}`, "Authorization", admin)
+	r := h.Call(tt, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"fuzz","title":{"en":"Fuzz"},"status":"published"}`, "Authorization", admin)
 	require.Equal(tt, 201, r.Status, r.Body)
 	var p struct{ ID int64 }
 	require.NoError(tt, json.Unmarshal([]byte(r.Body), &p))
-	r = h.call(tt, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/phases", p.ID),
+	r = h.Call(tt, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/phases", p.ID),
 		`{"title":{"en":"Now"},"method":"ideation","starts_at":"2020-01-01T00:00:00Z","posting_enabled":true,"reacting_enabled":true,"commenting_enabled":true}`,
 		"Authorization", admin)
 	require.Equal(tt, 201, r.Status, r.Body)
-	r = h.call(tt, "POST", c.DefaultHost, "/api/v1/ideas", fmt.Sprintf(`{"project_id":%d,"title":"A bench by the river","body":"<p>Please.</p>"}`, p.ID),
+	r = h.Call(tt, "POST", c.DefaultHost, "/api/v1/ideas", fmt.Sprintf(`{"project_id":%d,"title":"A bench by the river","body":"<p>Please.</p>"}`, p.ID),
 		"Authorization", citizen)
 	require.Equal(tt, 201, r.Status, r.Body)
 	var i struct{ ID int64 }
 	require.NoError(tt, json.Unmarshal([]byte(r.Body), &i))
-	r = h.call(tt, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", i.ID), `{"body":"Yes!"}`, "Authorization", citizen)
+	r = h.Call(tt, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", i.ID), `{"body":"Yes!"}`, "Authorization", citizen)
 	require.Equal(tt, 201, r.Status, r.Body)
 	f.ids = []string{fmt.Sprint(p.ID), fmt.Sprint(i.ID), "fuzz", "1", "2"}
 
-	for _, rt := range h.srv.CityEngine().Routes() {
+	for _, rt := range h.Server.CityEngine().Routes() {
 		// Callers keep their accounts and sessions, so the walk goes on.
 		switch rt.Method + " " + rt.Path {
 		case "DELETE /api/v1/me", "DELETE /api/v1/sessions", "DELETE /api/v1/session", "POST /profile/delete", "POST /logout", "DELETE /api/v1/tokens/:id":
@@ -169,7 +171,7 @@ func (f *portalFuzz) target(rng *rand.Rand, path string) string {
 // send sends one request and reports a 5xx as a test failure.
 func (f *portalFuzz) send(t *testing.T, method, target, body, ctype string, caller []string) {
 	t.Helper()
-	r := f.h.callRaw(t, method, f.c.DefaultHost, target, ctype, body, caller...)
+	r := f.h.CallRaw(t, method, f.c.DefaultHost, target, ctype, body, caller...)
 	f.statuses[r.Status]++
 	if r.Status >= 500 {
 		t.Errorf("%s %s (%d-byte %s body %.200q, caller %v) answered %d: %.300s", method, target, len(body), ctype, body, caller, r.Status, r.Body)
@@ -216,7 +218,7 @@ func TestPortalNeverAnswers5xx(t *testing.T) {
 	require.Greater(t, f.statuses[200]+f.statuses[201]+f.statuses[303], n/10, "%v", f.statuses)
 	require.Greater(t, f.statuses[422], n/50, "%v", f.statuses)
 	// After all that, the portal still answers.
-	require.Equal(t, 200, f.h.get(t, f.c.DefaultHost, "/").Status)
+	require.Equal(t, 200, f.h.Get(t, f.c.DefaultHost, "/").Status)
 }
 
 // FuzzPortal is the same walk driven by the fuzzer: go test ./web -run '^$'

@@ -18,16 +18,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
+	"agora/web/webtest"
 )
 
 // slowClient opens a connection to the test server and sends the headers
 // of a request whose body never finishes arriving. It returns the
 // connection; closing it ends the request.
-func slowClient(t *testing.T, h *harness, host, target string, headers ...string) net.Conn {
+func slowClient(t *testing.T, h *webtest.Harness, host, target string, headers ...string) net.Conn {
 	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(h.ts.URL, "http://"))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.URL, "http://"))
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	var b strings.Builder
@@ -61,40 +63,40 @@ func TestSlowBodiesHoldNoDatabaseConnection(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	alpha, beta := env.City(t, "slowalpha"), env.City(t, "slowbeta")
-	h := newHarness(t, env, serverOpts{vars: map[string]string{"AGORA_HTTP_MAX_IN_FLIGHT_PER_IP": "25"}})
-	staff(t, env, alpha, "ann@alpha.example.org", user.RoleCitizen)
-	cookie, csrf := login(t, h, alpha.DefaultHost, "ann@alpha.example.org")
+	h := webtest.New(t, env, webtest.Options{Vars: map[string]string{"AGORA_HTTP_MAX_IN_FLIGHT_PER_IP": "25"}})
+	fixture.User(t, env, alpha, fixture.UserOpts{Email: "ann@alpha.example.org"})
+	cookie, csrf := h.Login(t, alpha.DefaultHost, "ann@alpha.example.org")
 	pool := env.DB.Platform()
 
 	var conns []net.Conn
 	for range 20 {
 		conns = append(conns, slowClient(t, h, alpha.DefaultHost, "/api/v1/ideas/1/comments", "Cookie", cookie, "X-CSRF-Token", csrf))
 	}
-	eventually(t, "20 slow requests in flight", func() bool { return h.srv.InFlight() >= 20 })
+	eventually(t, "20 slow requests in flight", func() bool { return h.Server.InFlight() >= 20 })
 	// While they are all waiting for their bodies, not one holds a
 	// connection (before the fix each held its read transaction).
 	eventually(t, "no pool connection in use", func() bool { return pool.Stats().InUse == 0 })
-	require.Equal(t, 20, h.srv.InFlight(), "the slow requests are still waiting")
-	r := h.get(t, beta.DefaultHost, "/api/v1/ideas")
+	require.Equal(t, 20, h.Server.InFlight(), "the slow requests are still waiting")
+	r := h.Get(t, beta.DefaultHost, "/api/v1/ideas")
 	require.Equal(t, http.StatusOK, r.Status, r.Body)
 
 	// Five more from the same address reach the cap of 25: the next is 429.
 	for range 4 {
 		conns = append(conns, slowClient(t, h, alpha.DefaultHost, "/api/v1/ideas/1/comments", "Cookie", cookie, "X-CSRF-Token", csrf))
 	}
-	eventually(t, "24 slow requests in flight", func() bool { return h.srv.InFlight() >= 24 })
-	r = h.get(t, beta.DefaultHost, "/api/v1/ideas") // the 25th: allowed
+	eventually(t, "24 slow requests in flight", func() bool { return h.Server.InFlight() >= 24 })
+	r = h.Get(t, beta.DefaultHost, "/api/v1/ideas") // the 25th: allowed
 	require.Equal(t, http.StatusOK, r.Status, r.Body)
 	conns = append(conns, slowClient(t, h, alpha.DefaultHost, "/api/v1/ideas/1/comments", "Cookie", cookie, "X-CSRF-Token", csrf))
-	eventually(t, "25 slow requests in flight", func() bool { return h.srv.InFlight() >= 25 })
-	p := requireProblem(t, h.get(t, beta.DefaultHost, "/api/v1/ideas", "Accept-Language", "nl"), http.StatusTooManyRequests, "rate_limited")
+	eventually(t, "25 slow requests in flight", func() bool { return h.Server.InFlight() >= 25 })
+	p := webtest.RequireProblem(t, h.Get(t, beta.DefaultHost, "/api/v1/ideas", "Accept-Language", "nl"), http.StatusTooManyRequests, "rate_limited")
 	require.Contains(t, p.Detail, "te veel verzoeken", "in the asker's language")
 
 	for _, c := range conns {
 		c.Close()
 	}
-	eventually(t, "the slow requests ended", func() bool { return h.srv.InFlight() == 0 })
-	require.Equal(t, http.StatusOK, h.get(t, beta.DefaultHost, "/api/v1/ideas").Status)
+	eventually(t, "the slow requests ended", func() bool { return h.Server.InFlight() == 0 })
+	require.Equal(t, http.StatusOK, h.Get(t, beta.DefaultHost, "/api/v1/ideas").Status)
 }
 
 // TestBusyPoolAnswers503: when no connection can be had within the acquire
@@ -103,8 +105,8 @@ func TestBusyPoolAnswers503(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "busypool")
-	h := newHarness(t, env, serverOpts{vars: map[string]string{"AGORA_DB_ACQUIRE_TIMEOUT": "100ms"}})
-	require.Equal(t, http.StatusOK, h.get(t, c.DefaultHost, "/api/v1/ideas").Status) // the host is cached now
+	h := webtest.New(t, env, webtest.Options{Vars: map[string]string{"AGORA_DB_ACQUIRE_TIMEOUT": "100ms"}})
+	require.Equal(t, http.StatusOK, h.Get(t, c.DefaultHost, "/api/v1/ideas").Status) // the host is cached now
 
 	// Hold every connection of the pool.
 	pool := env.DB.Platform()
@@ -115,17 +117,17 @@ func TestBusyPoolAnswers503(t *testing.T) {
 		require.NoError(t, err)
 		held = append(held, conn)
 	}
-	r := h.get(t, c.DefaultHost, "/api/v1/ideas")
-	p := requireProblem(t, r, http.StatusServiceUnavailable, "busy")
+	r := h.Get(t, c.DefaultHost, "/api/v1/ideas")
+	p := webtest.RequireProblem(t, r, http.StatusServiceUnavailable, "busy")
 	require.NotEmpty(t, r.Header.Get("Retry-After"))
 	require.Contains(t, p.Detail, "try again")
-	page := h.get(t, c.DefaultHost, "/", "Accept-Language", "fr")
-	requireHTML(t, page, http.StatusServiceUnavailable)
+	page := h.Get(t, c.DefaultHost, "/", "Accept-Language", "fr")
+	webtest.RequireHTML(t, page, http.StatusServiceUnavailable)
 	require.Contains(t, page.Body, "Réessayez")
 	for _, c := range held {
 		c.Close()
 	}
-	require.Equal(t, http.StatusOK, h.get(t, c.DefaultHost, "/api/v1/ideas").Status)
+	require.Equal(t, http.StatusOK, h.Get(t, c.DefaultHost, "/api/v1/ideas").Status)
 }
 
 // jpegWithGPS is a small JPEG carrying an EXIF block with a GPS note.
@@ -148,15 +150,14 @@ func TestMultipartBodiesLeaveNoTemporaryFiles(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	env := tenanttest.New(t)
 	c := env.City(t, "tempfiles")
-	h := newHarness(t, env, serverOpts{})
-	ann := staff(t, env, c, "ann@example.org", user.RoleCitizen)
-	bearer := bearerOf(t, env, c, ann)
+	h := webtest.New(t, env, webtest.Options{})
+	bearer := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "ann@example.org"}))
 
 	big := strings.Repeat("x", 5<<20)
-	body, ctype := multipartForm(t, map[string]string{"email": "a@b.org"}, "f", big)
-	r := h.callRaw(t, "POST", c.DefaultHost, "/login", ctype, body)
-	requireHTML(t, r, http.StatusUnsupportedMediaType)
-	requireProblem(t, h.callRaw(t, "POST", c.DefaultHost, "/api/v1/ideas", ctype, body, "Authorization", bearer),
+	body, ctype := webtest.Multipart(t, map[string]string{"email": "a@b.org"}, "f", "people.csv", []byte(big))
+	r := h.CallRaw(t, "POST", c.DefaultHost, "/login", ctype, body)
+	webtest.RequireHTML(t, r, http.StatusUnsupportedMediaType)
+	webtest.RequireProblem(t, h.CallRaw(t, "POST", c.DefaultHost, "/api/v1/ideas", ctype, body, "Authorization", bearer),
 		http.StatusUnsupportedMediaType, "unsupported_media_type")
 
 	// An avatar of 5 MB: parsed (partly on disk), refused by the rule, and
@@ -167,12 +168,12 @@ func TestMultipartBodiesLeaveNoTemporaryFiles(t *testing.T) {
 	require.NoError(t, err)
 	_, _ = fw.Write([]byte(big))
 	require.NoError(t, mw.Close())
-	p := requireProblem(t, h.callRaw(t, "PUT", c.DefaultHost, "/api/v1/me/avatar", mw.FormDataContentType(), b.String(), "Authorization", bearer),
+	p := webtest.RequireProblem(t, h.CallRaw(t, "PUT", c.DefaultHost, "/api/v1/me/avatar", mw.FormDataContentType(), b.String(), "Authorization", bearer),
 		http.StatusUnprocessableEntity, "invalid")
 	require.Equal(t, "avatar", p.Field)
 	// Over the upload limit: refused before it is read.
-	huge, hct := multipartForm(t, nil, "avatar", strings.Repeat("x", 11<<20))
-	requireProblem(t, h.callRaw(t, "PUT", c.DefaultHost, "/api/v1/me/avatar", hct, huge, "Authorization", bearer),
+	huge, hct := webtest.Multipart(t, nil, "avatar", "people.csv", []byte(strings.Repeat("x", 11<<20)))
+	webtest.RequireProblem(t, h.CallRaw(t, "PUT", c.DefaultHost, "/api/v1/me/avatar", hct, huge, "Authorization", bearer),
 		http.StatusRequestEntityTooLarge, "too_large")
 
 	// A real picture is stored without its EXIF block.
@@ -182,7 +183,7 @@ func TestMultipartBodiesLeaveNoTemporaryFiles(t *testing.T) {
 	require.NoError(t, err)
 	_, _ = fw.Write(jpegWithGPS(t))
 	require.NoError(t, mw.Close())
-	r = h.callRaw(t, "PUT", c.DefaultHost, "/api/v1/me/avatar", mw.FormDataContentType(), b.String(), "Authorization", bearer)
+	r = h.CallRaw(t, "PUT", c.DefaultHost, "/api/v1/me/avatar", mw.FormDataContentType(), b.String(), "Authorization", bearer)
 	require.Equal(t, http.StatusOK, r.Status, r.Body)
 	var stored []string
 	require.NoError(t, filepath.Walk(env.StorageDir, func(path string, info os.FileInfo, err error) error {
@@ -213,11 +214,11 @@ func TestSensibleDates(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "yearzero")
-	h := newHarness(t, env, serverOpts{})
-	admin := bearerOf(t, env, c, staff(t, env, c, "admin@example.org", user.RoleAdmin))
-	r := h.call(t, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"park","title":{"en":"Park"},"status":"published"}`, "Authorization", admin)
+	h := webtest.New(t, env, webtest.Options{})
+	admin := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin}))
+	r := h.Call(t, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"park","title":{"en":"Park"},"status":"published"}`, "Authorization", admin)
 	require.Equal(t, 201, r.Status, r.Body)
-	r = h.call(t, "POST", c.DefaultHost, "/api/v1/projects/1/phases",
+	r = h.Call(t, "POST", c.DefaultHost, "/api/v1/projects/1/phases",
 		`{"title":{"en":"Ideas"},"method":"ideation","starts_at":"2020-01-01T00:00:00Z","ends_at":"2030-01-01T00:00:00Z"}`, "Authorization", admin)
 	require.Equal(t, 201, r.Status, r.Body)
 	var phase int64
@@ -225,7 +226,7 @@ func TestSensibleDates(t *testing.T) {
 		return tx.GetContext(context.Background(), &phase, `SELECT id FROM phases`)
 	}))
 	for _, body := range []string{`{"starts_at":"0000-01-01T00:00:00Z"}`, `{"ends_at":"9999-12-31T00:00:00Z"}`, `{"starts_at":"1899-12-31T00:00:00Z"}`} {
-		p := requireProblem(t, h.call(t, "PATCH", c.DefaultHost, fmt.Sprintf("/api/v1/projects/1/phases/%d", phase), body, "Authorization", admin), 422, "invalid")
+		p := webtest.RequireProblem(t, h.Call(t, "PATCH", c.DefaultHost, fmt.Sprintf("/api/v1/projects/1/phases/%d", phase), body, "Authorization", admin), 422, "invalid")
 		require.Contains(t, []string{"starts_at", "ends_at"}, p.Field, body)
 		require.Contains(t, p.Detail, "1900")
 	}
@@ -239,11 +240,11 @@ func TestSensibleDates(t *testing.T) {
 		return err
 	}))
 	for _, target := range []string{"/", "/projects/park", "/api/v1/projects", "/api/v1/projects/1", "/api/v1/ideas"} {
-		require.Equal(t, http.StatusOK, h.get(t, c.DefaultHost, target).Status, target)
+		require.Equal(t, http.StatusOK, h.Get(t, c.DefaultHost, target).Status, target)
 	}
-	r = h.call(t, "PATCH", c.DefaultHost, fmt.Sprintf("/api/v1/projects/1/phases/%d", phase), `{"starts_at":"2021-01-01T00:00:00Z"}`, "Authorization", admin)
+	r = h.Call(t, "PATCH", c.DefaultHost, fmt.Sprintf("/api/v1/projects/1/phases/%d", phase), `{"starts_at":"2021-01-01T00:00:00Z"}`, "Authorization", admin)
 	require.Equal(t, http.StatusOK, r.Status, "the date can be mended: %s", r.Body)
-	require.Contains(t, h.get(t, c.DefaultHost, "/api/v1/projects/1").Body, `"starts_at":"2021-01-01T00:00:00Z"`)
+	require.Contains(t, h.Get(t, c.DefaultHost, "/api/v1/projects/1").Body, `"starts_at":"2021-01-01T00:00:00Z"`)
 }
 
 // TestJSONBodiesAreOneValue: malformed JSON is 400 naming where it breaks;
@@ -252,8 +253,8 @@ func TestJSONBodiesAreOneValue(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "jsonbodies")
-	h := newHarness(t, env, serverOpts{})
-	admin := bearerOf(t, env, c, staff(t, env, c, "admin@example.org", user.RoleAdmin))
+	h := webtest.New(t, env, webtest.Options{})
+	admin := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin}))
 	for body, want := range map[string]int{
 		`{}}`:                         400,
 		`{"comments":false} {}`:       400,
@@ -263,10 +264,10 @@ func TestJSONBodiesAreOneValue(t *testing.T) {
 		`{"comments":"no"}`:           422,
 		`{"comments":false}  ` + "\n": 200,
 	} {
-		r := h.call(t, "PATCH", c.DefaultHost, "/api/v1/features", body, "Authorization", admin)
+		r := h.Call(t, "PATCH", c.DefaultHost, "/api/v1/features", body, "Authorization", admin)
 		require.Equal(t, want, r.Status, "%s: %s", body, r.Body)
 		if want == 400 {
-			requireProblem(t, r, 400, "bad_request")
+			webtest.RequireProblem(t, r, 400, "bad_request")
 		}
 	}
 }
@@ -277,8 +278,8 @@ func TestFeatureChangesAreOneTransaction(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "featuretx")
-	h := newHarness(t, env, serverOpts{})
-	admin := bearerOf(t, env, c, staff(t, env, c, "admin@example.org", user.RoleAdmin))
+	h := webtest.New(t, env, webtest.Options{})
+	admin := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin}))
 	// The database refuses the second write (keys are applied in order).
 	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
 		_, err := tx.ExecContext(context.Background(), `CREATE FUNCTION refuse_reactions() RETURNS trigger LANGUAGE plpgsql AS
@@ -286,9 +287,9 @@ func TestFeatureChangesAreOneTransaction(t *testing.T) {
 			CREATE TRIGGER refuse_reactions BEFORE INSERT ON feature_settings FOR EACH ROW EXECUTE FUNCTION refuse_reactions()`)
 		return err
 	}))
-	r := h.call(t, "PATCH", c.DefaultHost, "/api/v1/features", `{"comments":false,"reactions":false}`, "Authorization", admin)
+	r := h.Call(t, "PATCH", c.DefaultHost, "/api/v1/features", `{"comments":false,"reactions":false}`, "Authorization", admin)
 	require.Equal(t, http.StatusInternalServerError, r.Status, r.Body)
-	r = h.call(t, "GET", c.DefaultHost, "/api/v1/features", "", "Authorization", admin)
+	r = h.Call(t, "GET", c.DefaultHost, "/api/v1/features", "", "Authorization", admin)
 	require.Contains(t, r.Body, `{"key":"comments","allowed":true,"enabled":true`, "comments stayed on")
 }
 
@@ -298,26 +299,26 @@ func TestRateLimitKeysNormaliseTheAddress(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "rlnormal")
-	h := newHarness(t, env, serverOpts{trustedProxies: "127.0.0.1"})
-	staff(t, env, c, "ann@example.org", user.RoleCitizen)
+	h := webtest.New(t, env, webtest.Options{TrustedProxies: "127.0.0.1"})
+	fixture.User(t, env, c, fixture.UserOpts{Email: "ann@example.org"})
 	forms := []string{"ann@example.org", " Ann@Example.org", "ANN@EXAMPLE.ORG ", "\tann@example.org\n"}
 	// Each attempt from another address, as a botnet would.
 	for i := range 10 {
-		r := h.call(t, "POST", c.DefaultHost, "/api/v1/session", fmt.Sprintf(`{"email":%q,"password":"wrong password!"}`, forms[i%len(forms)]),
+		r := h.Call(t, "POST", c.DefaultHost, "/api/v1/session", fmt.Sprintf(`{"email":%q,"password":"wrong password!"}`, forms[i%len(forms)]),
 			"X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
 		require.Equal(t, http.StatusUnauthorized, r.Status, r.Body)
 	}
-	r := h.call(t, "POST", c.DefaultHost, "/api/v1/session", `{"email":"  ann@EXAMPLE.org","password":"correct horse battery"}`,
+	r := h.Call(t, "POST", c.DefaultHost, "/api/v1/session", `{"email":"  ann@EXAMPLE.org","password":"correct horse battery"}`,
 		"X-Forwarded-For", "203.0.113.99")
-	requireProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+	webtest.RequireProblem(t, r, http.StatusTooManyRequests, "rate_limited")
 
 	for i := range 5 {
-		r := h.call(t, "POST", c.DefaultHost, "/api/v1/password-resets", fmt.Sprintf(`{"email":%q}`, forms[i%len(forms)]),
+		r := h.Call(t, "POST", c.DefaultHost, "/api/v1/password-resets", fmt.Sprintf(`{"email":%q}`, forms[i%len(forms)]),
 			"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
 		require.Equal(t, http.StatusAccepted, r.Status, r.Body)
 	}
-	r = h.call(t, "POST", c.DefaultHost, "/api/v1/password-resets", `{"email":" ANN@example.org "}`, "X-Forwarded-For", "198.51.100.99")
-	requireProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+	r = h.Call(t, "POST", c.DefaultHost, "/api/v1/password-resets", `{"email":" ANN@example.org "}`, "X-Forwarded-For", "198.51.100.99")
+	webtest.RequireProblem(t, r, http.StatusTooManyRequests, "rate_limited")
 }
 
 // TestPrivatePagesAreNotStored: a person's own pages and API answers carry
@@ -326,11 +327,11 @@ func TestPrivatePagesAreNotStored(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "nostore")
-	h := newHarness(t, env, serverOpts{})
-	staff(t, env, c, "ann@example.org", user.RoleCitizen)
-	cookie, _ := login(t, h, c.DefaultHost, "ann@example.org")
+	h := webtest.New(t, env, webtest.Options{})
+	fixture.User(t, env, c, fixture.UserOpts{Email: "ann@example.org"})
+	cookie, _ := h.Login(t, c.DefaultHost, "ann@example.org")
 	for _, target := range []string{"/profile", "/api/v1/me", "/notifications", "/api/v1/me/follows", "/api/v1/tokens", "/api/v1/notifications"} {
-		r := h.get(t, c.DefaultHost, target, "Cookie", cookie)
+		r := h.Get(t, c.DefaultHost, target, "Cookie", cookie)
 		require.Equal(t, http.StatusOK, r.Status, target)
 		require.Contains(t, r.Header.Get("Cache-Control"), "no-store", target)
 	}
@@ -342,21 +343,21 @@ func TestLimitsOfTitles(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "titles")
-	h := newHarness(t, env, serverOpts{})
-	admin := bearerOf(t, env, c, staff(t, env, c, "admin@example.org", user.RoleAdmin))
+	h := webtest.New(t, env, webtest.Options{})
+	admin := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin}))
 	long := strings.Repeat("a", 201)
 	for _, tc := range []struct{ path, body string }{
 		{"/api/v1/areas", `{"title":{"en":"` + long + `"}}`},
 		{"/api/v1/folders", `{"title":{"en":"` + long + `"}}`},
 		{"/api/v1/projects", `{"slug":"x","title":{"en":"` + long + `"}}`},
 	} {
-		p := requireProblem(t, h.call(t, "POST", c.DefaultHost, tc.path, tc.body, "Authorization", admin), 422, "invalid")
+		p := webtest.RequireProblem(t, h.Call(t, "POST", c.DefaultHost, tc.path, tc.body, "Authorization", admin), 422, "invalid")
 		require.Equal(t, "title", p.Field, tc.path)
 	}
 	// 300 KB is refused before it is read at all.
 	huge := strings.Repeat("a", 300<<10)
-	requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/areas", `{"title":{"en":"`+huge+`"}}`, "Authorization", admin), 413, "too_large")
-	r := h.call(t, "POST", c.DefaultHost, "/api/v1/areas", `{"title":{"en":"`+strings.Repeat("é", 200)+`"}}`, "Authorization", admin)
+	webtest.RequireProblem(t, h.Call(t, "POST", c.DefaultHost, "/api/v1/areas", `{"title":{"en":"`+huge+`"}}`, "Authorization", admin), 413, "too_large")
+	r := h.Call(t, "POST", c.DefaultHost, "/api/v1/areas", `{"title":{"en":"`+strings.Repeat("é", 200)+`"}}`, "Authorization", admin)
 	require.Equal(t, 201, r.Status, "200 characters are fine, whatever their bytes: %s", r.Body)
 }
 
@@ -366,38 +367,37 @@ func TestReportsFromBlockedUsersAndRepeats(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "reportsagain")
-	h := newHarness(t, env, serverOpts{})
-	admin := bearerOf(t, env, c, staff(t, env, c, "admin@example.org", user.RoleAdmin))
-	annID := staff(t, env, c, "ann@example.org", user.RoleCitizen)
-	ann := bearerOf(t, env, c, annID)
-	bobID := staff(t, env, c, "bob@example.org", user.RoleCitizen)
-	bob := bearerOf(t, env, c, bobID)
-	r := h.call(t, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"p","title":{"en":"P"},"status":"published"}`, "Authorization", admin)
+	h := webtest.New(t, env, webtest.Options{})
+	admin := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin}))
+	annUser := fixture.User(t, env, c, fixture.UserOpts{Email: "ann@example.org"})
+	annID, ann := annUser.ID, fixture.Token(t, env, c, annUser)
+	bob := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "bob@example.org"}))
+	r := h.Call(t, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"p","title":{"en":"P"},"status":"published"}`, "Authorization", admin)
 	require.Equal(t, 201, r.Status, r.Body)
-	r = h.call(t, "POST", c.DefaultHost, "/api/v1/projects/1/phases", `{"title":{"en":"Now"},"method":"ideation","starts_at":"2020-01-01T00:00:00Z"}`, "Authorization", admin)
+	r = h.Call(t, "POST", c.DefaultHost, "/api/v1/projects/1/phases", `{"title":{"en":"Now"},"method":"ideation","starts_at":"2020-01-01T00:00:00Z"}`, "Authorization", admin)
 	require.Equal(t, 201, r.Status, r.Body)
-	r = h.call(t, "POST", c.DefaultHost, "/api/v1/ideas", `{"project_id":1,"title":"A bench","body":"Please"}`, "Authorization", bob)
+	r = h.Call(t, "POST", c.DefaultHost, "/api/v1/ideas", `{"project_id":1,"title":"A bench","body":"Please"}`, "Authorization", bob)
 	require.Equal(t, 201, r.Status, r.Body)
 
 	report := `{"item_type":"idea","item_id":1,"reason":"spam"}`
-	require.Equal(t, 201, h.call(t, "POST", c.DefaultHost, "/api/v1/reports", report, "Authorization", ann).Status)
+	require.Equal(t, 201, h.Call(t, "POST", c.DefaultHost, "/api/v1/reports", report, "Authorization", ann).Status)
 	var id int64
 	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
 		return tx.GetContext(context.Background(), &id, `SELECT id FROM reports`)
 	}))
-	require.Equal(t, 204, h.call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/moderation/reports/%d/read", id), `{"read":true}`, "Authorization", admin).Status)
-	r = h.call(t, "POST", c.DefaultHost, "/api/v1/reports", `{"item_type":"idea","item_id":1,"reason":"abuse","note":"still"}`, "Authorization", ann)
+	require.Equal(t, 204, h.Call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/moderation/reports/%d/read", id), `{"read":true}`, "Authorization", admin).Status)
+	r = h.Call(t, "POST", c.DefaultHost, "/api/v1/reports", `{"item_type":"idea","item_id":1,"reason":"abuse","note":"still"}`, "Authorization", ann)
 	require.Equal(t, 201, r.Status, r.Body)
-	r = h.call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports?unread=true", "", "Authorization", admin)
+	r = h.Call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports?unread=true", "", "Authorization", admin)
 	require.Contains(t, r.Body, `"data":[]`, "a read report stays read")
-	require.Contains(t, h.call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports", "", "Authorization", admin).Body, `"reason":"abuse"`)
+	require.Contains(t, h.Call(t, "GET", c.DefaultHost, "/api/v1/moderation/reports", "", "Authorization", admin).Body, `"reason":"abuse"`)
 
 	// Blocked (as a new login after a block finds the account).
 	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
 		_, err := tx.ExecContext(context.Background(), `UPDATE users SET blocked_until = now() + interval '3 days' WHERE id = $1`, annID)
 		return err
 	}))
-	p := requireProblem(t, h.call(t, "POST", c.DefaultHost, "/api/v1/reports", `{"item_type":"idea","item_id":1,"reason":"other"}`, "Authorization", ann), 403, "forbidden")
+	p := webtest.RequireProblem(t, h.Call(t, "POST", c.DefaultHost, "/api/v1/reports", `{"item_type":"idea","item_id":1,"reason":"other"}`, "Authorization", ann), 403, "forbidden")
 	require.Contains(t, p.Detail, "blocked")
 }
 
@@ -408,27 +408,26 @@ func TestModeratorPowersFollowTheFeature(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
 	c := env.City(t, "modpowers")
-	h := newHarness(t, env, serverOpts{})
-	admin := bearerOf(t, env, c, staff(t, env, c, "admin@example.org", user.RoleAdmin))
-	citizen := bearerOf(t, env, c, staff(t, env, c, "bob@example.org", user.RoleCitizen))
-	modID := staff(t, env, c, "mod@example.org", user.RoleCitizen)
-	mod := bearerOf(t, env, c, modID)
-	r := h.call(t, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"p","title":{"en":"P"},"status":"published"}`, "Authorization", admin)
+	h := webtest.New(t, env, webtest.Options{})
+	admin := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin}))
+	citizen := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "bob@example.org"}))
+	mod := fixture.Token(t, env, c, fixture.User(t, env, c, fixture.UserOpts{Email: "mod@example.org"}))
+	r := h.Call(t, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"p","title":{"en":"P"},"status":"published"}`, "Authorization", admin)
 	require.Equal(t, 201, r.Status, r.Body)
-	r = h.call(t, "POST", c.DefaultHost, "/api/v1/projects/1/phases", `{"title":{"en":"Now"},"method":"ideation","starts_at":"2020-01-01T00:00:00Z"}`, "Authorization", admin)
+	r = h.Call(t, "POST", c.DefaultHost, "/api/v1/projects/1/phases", `{"title":{"en":"Now"},"method":"ideation","starts_at":"2020-01-01T00:00:00Z"}`, "Authorization", admin)
 	require.Equal(t, 201, r.Status, r.Body)
-	r = h.call(t, "POST", c.DefaultHost, "/api/v1/projects/1/moderators", `{"email":"mod@example.org"}`, "Authorization", admin)
+	r = h.Call(t, "POST", c.DefaultHost, "/api/v1/projects/1/moderators", `{"email":"mod@example.org"}`, "Authorization", admin)
 	require.Equal(t, 201, r.Status, r.Body)
-	r = h.call(t, "POST", c.DefaultHost, "/api/v1/ideas", `{"project_id":1,"title":"A bench","body":"Please"}`, "Authorization", citizen)
+	r = h.Call(t, "POST", c.DefaultHost, "/api/v1/ideas", `{"project_id":1,"title":"A bench","body":"Please"}`, "Authorization", citizen)
 	require.Equal(t, 201, r.Status, r.Body)
 
 	powers := func() []int {
 		return []int{
-			h.call(t, "POST", c.DefaultHost, "/api/v1/ideas/1/status", `{"status":"viewed"}`, "Authorization", mod).Status,
-			h.call(t, "PUT", c.DefaultHost, "/api/v1/moderation/hidden/idea/1", "", "Authorization", mod).Status,
-			h.call(t, "DELETE", c.DefaultHost, "/api/v1/moderation/hidden/idea/1", "", "Authorization", mod).Status,
-			h.call(t, "PATCH", c.DefaultHost, "/api/v1/projects/1", `{"title":{"en":"Park"}}`, "Authorization", mod).Status,
-			h.get(t, c.DefaultHost, "/api/v1/moderation/reports", "Authorization", mod).Status,
+			h.Call(t, "POST", c.DefaultHost, "/api/v1/ideas/1/status", `{"status":"viewed"}`, "Authorization", mod).Status,
+			h.Call(t, "PUT", c.DefaultHost, "/api/v1/moderation/hidden/idea/1", "", "Authorization", mod).Status,
+			h.Call(t, "DELETE", c.DefaultHost, "/api/v1/moderation/hidden/idea/1", "", "Authorization", mod).Status,
+			h.Call(t, "PATCH", c.DefaultHost, "/api/v1/projects/1", `{"title":{"en":"Park"}}`, "Authorization", mod).Status,
+			h.Get(t, c.DefaultHost, "/api/v1/moderation/reports", "Authorization", mod).Status,
 		}
 	}
 	for i, st := range powers() {
@@ -447,7 +446,7 @@ func TestModeratorPowersFollowTheFeature(t *testing.T) {
 	for i, st := range powers() {
 		require.Less(t, st, 300, "power %d after the upgrade", i)
 	}
-	r = h.call(t, "PATCH", c.DefaultHost, "/api/v1/features", `{"project_moderators":false}`, "Authorization", admin)
+	r = h.Call(t, "PATCH", c.DefaultHost, "/api/v1/features", `{"project_moderators":false}`, "Authorization", admin)
 	require.Equal(t, 200, r.Status, r.Body)
 	for i, st := range powers() {
 		require.Contains(t, []int{403, 404}, st, "power %d with the feature off", i)

@@ -13,15 +13,16 @@ import (
 
 	"agora/tenant"
 	"agora/tenant/tenanttest"
+	"agora/web/webtest"
 )
 
 // requireSite checks that r is the /api/v1/site document of city m and shows
 // nothing of the other cities.
-func requireSite(t *testing.T, r response, m *markedCity, others ...*markedCity) {
+func requireSite(t *testing.T, r webtest.Response, m *markedCity, others ...*markedCity) {
 	t.Helper()
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
-	var s siteDoc
-	require.NoError(t, jsonUnmarshal(r.Body, &s), "body: %s", r.Body)
+	var s webtest.SiteDoc
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &s), "body: %s", r.Body)
 	require.Equal(t, m.t.Slug, s.Slug)
 	require.Equal(t, m.name, s.Settings.Name)
 	for _, o := range others {
@@ -41,8 +42,8 @@ func TestNothingButTheHostChoosesTheCity(t *testing.T) {
 	hostB := b.t.DefaultHost
 	bID := fmt.Sprint(b.t.ID)
 
-	untrusted := newHarness(t, env, serverOpts{})
-	trusted := newHarness(t, env, serverOpts{trustedProxies: "127.0.0.1"})
+	untrusted := webtest.New(t, env, webtest.Options{})
+	trusted := webtest.New(t, env, webtest.Options{TrustedProxies: "127.0.0.1"})
 
 	headerTricks := [][]string{
 		{"X-Forwarded-Host", hostB},
@@ -62,9 +63,9 @@ func TestNothingButTheHostChoosesTheCity(t *testing.T) {
 	t.Run("headers from an untrusted peer", func(t *testing.T) {
 		t.Parallel()
 		for _, hd := range headerTricks {
-			requireSite(t, untrusted.get(t, hostA, "/api/v1/site", hd...), a, b)
-			home := untrusted.get(t, hostA, "/", append([]string{"Accept", "text/html"}, hd...)...)
-			requireHTML(t, home, http.StatusOK)
+			requireSite(t, untrusted.Get(t, hostA, "/api/v1/site", hd...), a, b)
+			home := untrusted.Get(t, hostA, "/", append([]string{"Accept", "text/html"}, hd...)...)
+			webtest.RequireHTML(t, home, http.StatusOK)
 			require.Contains(t, home.Body, a.name, "%v", hd)
 			require.NotContains(t, home.Body, b.token, "%v", hd)
 		}
@@ -77,11 +78,11 @@ func TestNothingButTheHostChoosesTheCity(t *testing.T) {
 			"?tenant_id=" + bID + "&host=" + hostB,
 			"?search_path=city_bravo",
 		} {
-			requireSite(t, untrusted.get(t, hostA, "/api/v1/site"+q), a, b)
+			requireSite(t, untrusted.Get(t, hostA, "/api/v1/site"+q), a, b)
 		}
 		// A page that exists only in B is not found through A, whatever the query says.
-		r := untrusted.get(t, hostA, "/api/v1/pages/"+b.pageSlug+"?tenant=bravo&city=bravo&schema=city_bravo")
-		requireProblem(t, r, http.StatusNotFound, "not_found")
+		r := untrusted.Get(t, hostA, "/api/v1/pages/"+b.pageSlug+"?tenant=bravo&city=bravo&schema=city_bravo")
+		webtest.RequireProblem(t, r, http.StatusNotFound, "not_found")
 		require.NotContains(t, r.Body, b.pageTitle)
 	})
 
@@ -97,7 +98,7 @@ func TestNothingButTheHostChoosesTheCity(t *testing.T) {
 			"/api/v1/pages/" + b.pageSlug,
 			"/pages/" + b.pageSlug,
 		} {
-			r := untrusted.get(t, hostA, p)
+			r := untrusted.Get(t, hostA, p)
 			// (A 404 may echo the slug asked for; B's data must not appear.)
 			require.NotContains(t, r.Body, b.name, "path %s", p)
 			require.NotContains(t, r.Body, b.pageTitle, "path %s", p)
@@ -117,18 +118,18 @@ func TestNothingButTheHostChoosesTheCity(t *testing.T) {
 		t.Parallel()
 		// Same requests as above, but the peer (127.0.0.1) is a configured proxy:
 		// only this configuration switch makes X-Forwarded-Host count.
-		requireSite(t, trusted.get(t, hostA, "/api/v1/site", "X-Forwarded-Host", hostB), b, a)
-		requireSite(t, trusted.get(t, hostA, "/api/v1/site", "X-Forwarded-Host", hostB+", "+hostA), b, a)
-		requireSite(t, trusted.get(t, hostA, "/api/v1/site", "X-Forwarded-Host", "BRAVO.example.org."), b, a)
+		requireSite(t, trusted.Get(t, hostA, "/api/v1/site", "X-Forwarded-Host", hostB), b, a)
+		requireSite(t, trusted.Get(t, hostA, "/api/v1/site", "X-Forwarded-Host", hostB+", "+hostA), b, a)
+		requireSite(t, trusted.Get(t, hostA, "/api/v1/site", "X-Forwarded-Host", "BRAVO.example.org."), b, a)
 		// Without the header the proxy's Host is used.
-		requireSite(t, trusted.get(t, hostA, "/api/v1/site"), a, b)
+		requireSite(t, trusted.Get(t, hostA, "/api/v1/site"), a, b)
 		// Other headers stay meaningless behind a trusted proxy too.
 		for _, hd := range headerTricks[3:] {
-			requireSite(t, trusted.get(t, hostA, "/api/v1/site", hd...), a, b)
+			requireSite(t, trusted.Get(t, hostA, "/api/v1/site", hd...), a, b)
 		}
 		// The forwarded host is held to the same rules as Host.
-		requireProblem(t, trusted.get(t, hostA, "/api/v1/site", "X-Forwarded-Host", "127.0.0.1"), http.StatusBadRequest, "invalid")
-		requireProblem(t, trusted.get(t, hostA, "/api/v1/site", "X-Forwarded-Host", "nowhere.agora.test"), http.StatusNotFound, "not_found")
+		webtest.RequireProblem(t, trusted.Get(t, hostA, "/api/v1/site", "X-Forwarded-Host", "127.0.0.1"), http.StatusBadRequest, "invalid")
+		webtest.RequireProblem(t, trusted.Get(t, hostA, "/api/v1/site", "X-Forwarded-Host", "nowhere.agora.test"), http.StatusNotFound, "not_found")
 	})
 }
 
@@ -136,95 +137,95 @@ func TestNothingButTheHostChoosesTheCity(t *testing.T) {
 func TestHostHandling(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
-	h := newHarness(t, env, serverOpts{})
+	h := webtest.New(t, env, webtest.Options{})
 	gent := markCity(t, env, env.City(t, "gent", "participatie.gent.be", "gent.example.org"), nil)
 
 	t.Run("unknown host", func(t *testing.T) {
 		t.Parallel()
-		r := h.get(t, "nowhere.agora.test", "/", "Accept", "text/html")
-		requireHTML(t, r, http.StatusNotFound)
+		r := h.Get(t, "nowhere.agora.test", "/", "Accept", "text/html")
+		webtest.RequireHTML(t, r, http.StatusNotFound)
 		require.Contains(t, r.Body, "No city here")
 		require.Contains(t, r.Body, "nowhere.agora.test")
 
-		r = h.get(t, "nowhere.example.com", "/", "Accept", "text/html", "Accept-Language", "fr")
-		requireHTML(t, r, http.StatusNotFound)
+		r = h.Get(t, "nowhere.example.com", "/", "Accept", "text/html", "Accept-Language", "fr")
+		webtest.RequireHTML(t, r, http.StatusNotFound)
 		require.Contains(t, r.Body, "Aucune ville ici")
 
-		p := requireProblem(t, h.get(t, "nowhere.agora.test", "/api/v1/site"), http.StatusNotFound, "not_found")
+		p := webtest.RequireProblem(t, h.Get(t, "nowhere.agora.test", "/api/v1/site"), http.StatusNotFound, "not_found")
 		require.Equal(t, "/api/v1/site", p.Instance)
-		requireProblem(t, h.get(t, "nowhere.agora.test", "/", "Accept", "application/json"), http.StatusNotFound, "not_found")
-		requireProblem(t, h.get(t, "nowhere.agora.test", "/pages/about", "Accept", "application/json"), http.StatusNotFound, "not_found")
+		webtest.RequireProblem(t, h.Get(t, "nowhere.agora.test", "/", "Accept", "application/json"), http.StatusNotFound, "not_found")
+		webtest.RequireProblem(t, h.Get(t, "nowhere.agora.test", "/pages/about", "Accept", "application/json"), http.StatusNotFound, "not_found")
 		// A sub-subdomain of the base domain is not a city either.
-		requireProblem(t, h.get(t, "x.gent.agora.test", "/api/v1/site"), http.StatusNotFound, "not_found")
+		webtest.RequireProblem(t, h.Get(t, "x.gent.agora.test", "/api/v1/site"), http.StatusNotFound, "not_found")
 	})
 
 	t.Run("IP literals and malformed hosts", func(t *testing.T) {
 		t.Parallel()
-		for _, host := range []string{"127.0.0.1", "127.0.0.1:" + h.port, "[::1]", "[::1]:" + h.port, "10.0.0.1", "127.1", "0x7f.1"} {
-			requireProblem(t, h.get(t, host, "/api/v1/site"), http.StatusBadRequest, "invalid")
-			r := h.get(t, host, "/", "Accept", "text/html")
-			requireHTML(t, r, http.StatusBadRequest)
+		for _, host := range []string{"127.0.0.1", "127.0.0.1:" + h.Port, "[::1]", "[::1]:" + h.Port, "10.0.0.1", "127.1", "0x7f.1"} {
+			webtest.RequireProblem(t, h.Get(t, host, "/api/v1/site"), http.StatusBadRequest, "invalid")
+			r := h.Get(t, host, "/", "Accept", "text/html")
+			webtest.RequireHTML(t, r, http.StatusBadRequest)
 			require.Contains(t, r.Body, "Bad address", "host %s", host)
 		}
-		requireProblem(t, h.get(t, "gent_agora.test", "/api/v1/site"), http.StatusBadRequest, "invalid")
+		webtest.RequireProblem(t, h.Get(t, "gent_agora.test", "/api/v1/site"), http.StatusBadRequest, "invalid")
 	})
 
 	t.Run("secondary host redirects to the primary one", func(t *testing.T) {
 		t.Parallel()
-		r := h.get(t, h.hostPort("gent.example.org"), "/pages/about?x=1&y=%C3%A9")
+		r := h.Get(t, h.HostPort("gent.example.org"), "/pages/about?x=1&y=%C3%A9")
 		require.Equal(t, http.StatusMovedPermanently, r.Status, r.Body)
-		require.Equal(t, "http://participatie.gent.be:"+h.port+"/pages/about?x=1&y=%C3%A9", r.Header.Get("Location"))
+		require.Equal(t, "http://participatie.gent.be:"+h.Port+"/pages/about?x=1&y=%C3%A9", r.Header.Get("Location"))
 
-		r = h.get(t, "GENT.example.org.", "/api/v1/site")
+		r = h.Get(t, "GENT.example.org.", "/api/v1/site")
 		require.Equal(t, http.StatusMovedPermanently, r.Status, r.Body)
 		require.Equal(t, "http://participatie.gent.be/api/v1/site", r.Header.Get("Location"))
 
 		// The primary host and the default host both serve.
-		requireSite(t, h.get(t, h.hostPort("participatie.gent.be"), "/api/v1/site"), gent)
-		requireSite(t, h.get(t, gent.t.DefaultHost, "/api/v1/site"), gent)
+		requireSite(t, h.Get(t, h.HostPort("participatie.gent.be"), "/api/v1/site"), gent)
+		requireSite(t, h.Get(t, gent.t.DefaultHost, "/api/v1/site"), gent)
 	})
 
 	t.Run("internationalised domain names arrive in punycode", func(t *testing.T) {
 		t.Parallel()
 		bxl := markCity(t, env, env.City(t, "bxl", "bücher.example"), nil)
 		require.Equal(t, "xn--bcher-kva.example", bxl.t.PrimaryHost)
-		for _, host := range []string{"xn--bcher-kva.example", "XN--BCHER-KVA.Example.:" + h.port} {
-			requireSite(t, h.get(t, host, "/api/v1/site"), bxl, gent)
+		for _, host := range []string{"xn--bcher-kva.example", "XN--BCHER-KVA.Example.:" + h.Port} {
+			requireSite(t, h.Get(t, host, "/api/v1/site"), bxl, gent)
 		}
 	})
 
 	t.Run("case, trailing dot and port do not matter", func(t *testing.T) {
 		t.Parallel()
-		for _, host := range []string{"gent.agora.test", "GENT.Agora.Test", "gent.agora.test.", "Gent.Agora.Test.:" + h.port, "gent.agora.test:80", "PARTICIPATIE.gent.be.:" + h.port} {
-			requireSite(t, h.get(t, host, "/api/v1/site"), gent)
+		for _, host := range []string{"gent.agora.test", "GENT.Agora.Test", "gent.agora.test.", "Gent.Agora.Test.:" + h.Port, "gent.agora.test:80", "PARTICIPATIE.gent.be.:" + h.Port} {
+			requireSite(t, h.Get(t, host, "/api/v1/site"), gent)
 		}
 	})
 
 	t.Run("platform host is the operator console, never a city", func(t *testing.T) {
 		t.Parallel()
-		for _, host := range []string{tenanttest.PlatformHost, "Platform.Agora.Test.:" + h.port} {
-			r := h.get(t, host, "/", "Accept", "text/html")
-			requireHTML(t, r, http.StatusOK)
+		for _, host := range []string{tenanttest.PlatformHost, "Platform.Agora.Test.:" + h.Port} {
+			r := h.Get(t, host, "/", "Accept", "text/html")
+			webtest.RequireHTML(t, r, http.StatusOK)
 			require.Contains(t, r.Body, "Agora operator console")
 			require.NotContains(t, r.Body, gent.token)
 
-			requireProblem(t, h.get(t, host, "/api/v1/site"), http.StatusNotFound, "not_found")
-			requireProblem(t, h.get(t, host, "/api/v1/pages"), http.StatusNotFound, "not_found")
-			requireHTML(t, h.get(t, host, "/pages/about"), http.StatusNotFound)
+			webtest.RequireProblem(t, h.Get(t, host, "/api/v1/site"), http.StatusNotFound, "not_found")
+			webtest.RequireProblem(t, h.Get(t, host, "/api/v1/pages"), http.StatusNotFound, "not_found")
+			webtest.RequireHTML(t, h.Get(t, host, "/pages/about"), http.StatusNotFound)
 		}
-		r := h.get(t, tenanttest.PlatformHost, "/", "Accept-Language", "fr")
+		r := h.Get(t, tenanttest.PlatformHost, "/", "Accept-Language", "fr")
 		require.Contains(t, r.Body, "Console d&#39;exploitation Agora")
 	})
 
 	t.Run("health on every host", func(t *testing.T) {
 		t.Parallel()
-		for _, host := range []string{"127.0.0.1", "[::1]:" + h.port, "nowhere.agora.test", tenanttest.PlatformHost, gent.t.DefaultHost, "gent.example.org"} {
-			r := h.get(t, host, "/healthz")
+		for _, host := range []string{"127.0.0.1", "[::1]:" + h.Port, "nowhere.agora.test", tenanttest.PlatformHost, gent.t.DefaultHost, "gent.example.org"} {
+			r := h.Get(t, host, "/healthz")
 			require.Equal(t, http.StatusOK, r.Status, "healthz on %s: %s", host, r.Body)
 			require.Equal(t, "application/json", r.Header.Get("Content-Type"))
 			require.JSONEq(t, `{"status":"ok"}`, r.Body)
 
-			r = h.get(t, host, "/readyz")
+			r = h.Get(t, host, "/readyz")
 			require.Equal(t, http.StatusOK, r.Status, "readyz on %s: %s", host, r.Body)
 			require.Equal(t, "application/json", r.Header.Get("Content-Type"))
 			require.JSONEq(t, `{"status":"ok","postgres":"ok","redis":"ok"}`, r.Body)
@@ -237,17 +238,17 @@ func TestHostHandling(t *testing.T) {
 func TestPlatformSlugIsNotACity(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
-	h := newHarness(t, env, serverOpts{})
+	h := webtest.New(t, env, webtest.Options{})
 	if _, err := env.Provisioner.Create(context.Background(), tenant.Spec{Slug: "platform", Name: "Platform City", Lifecycle: tenant.Active}); err != nil {
 		t.Logf("provisioning refuses slug platform (fine): %v", err)
 	} else {
 		t.Logf("provisioning accepted slug platform, whose default host is the platform host")
 	}
-	r := h.get(t, tenanttest.PlatformHost, "/")
-	requireHTML(t, r, http.StatusOK)
+	r := h.Get(t, tenanttest.PlatformHost, "/")
+	webtest.RequireHTML(t, r, http.StatusOK)
 	require.Contains(t, r.Body, "Agora operator console")
 	require.NotContains(t, r.Body, "Platform City")
-	requireProblem(t, h.get(t, tenanttest.PlatformHost, "/api/v1/site"), http.StatusNotFound, "not_found")
+	webtest.RequireProblem(t, h.Get(t, tenanttest.PlatformHost, "/api/v1/site"), http.StatusNotFound, "not_found")
 }
 
 // TestSuspendedCity shows the maintenance page in the city's language while
@@ -264,41 +265,41 @@ func TestSuspendedCity(t *testing.T) {
 	require.NoError(t, err)
 	host := tenant.DefaultHost("leuven", tenanttest.BaseDomain)
 
-	h := newHarness(t, env, serverOpts{})
+	h := webtest.New(t, env, webtest.Options{})
 	other := listeningNode(t, env)
 
-	for _, n := range []*harness{h, other} {
-		r := n.get(t, host, "/", "Accept", "text/html")
-		requireHTML(t, r, http.StatusOK) // warms the node's cache
+	for _, n := range []*webtest.Harness{h, other} {
+		r := n.Get(t, host, "/", "Accept", "text/html")
+		webtest.RequireHTML(t, r, http.StatusOK) // warms the node's cache
 		require.Empty(t, r.Header.Get("Retry-After"))
 	}
 
 	_, err = env.Ops.Suspend(ctx, "leuven")
 	require.NoError(t, err)
 
-	for name, n := range map[string]*harness{"this node": h, "other node": other} {
+	for name, n := range map[string]*webtest.Harness{"this node": h, "other node": other} {
 		r := pollStatus(t, n, host, "/", http.StatusServiceUnavailable)
-		requireHTML(t, r, http.StatusServiceUnavailable)
+		webtest.RequireHTML(t, r, http.StatusServiceUnavailable)
 		require.NotEmpty(t, r.Header.Get("Retry-After"), name)
 		require.Contains(t, r.Body, `lang="nl"`, name)
 		require.Contains(t, r.Body, "Het participatieplatform van Stad Leuven is in onderhoud", name)
 
-		r = n.get(t, host, "/", "Accept-Language", "fr-BE,fr;q=0.9")
+		r = n.Get(t, host, "/", "Accept-Language", "fr-BE,fr;q=0.9")
 		require.Equal(t, http.StatusServiceUnavailable, r.Status)
 		require.Contains(t, r.Body, "La plateforme de participation de Stad Leuven est en maintenance", name)
 
-		r = n.get(t, host, "/api/v1/site")
-		requireProblem(t, r, http.StatusServiceUnavailable, "suspended")
+		r = n.Get(t, host, "/api/v1/site")
+		webtest.RequireProblem(t, r, http.StatusServiceUnavailable, "suspended")
 		require.NotEmpty(t, r.Header.Get("Retry-After"), name)
 		require.NotContains(t, r.Body, "settings", name)
 
-		r = n.get(t, host, "/pages/about")
+		r = n.Get(t, host, "/pages/about")
 		require.Equal(t, http.StatusServiceUnavailable, r.Status, name)
 	}
 
 	_, err = env.Ops.Resume(ctx, "leuven")
 	require.NoError(t, err)
-	for _, n := range []*harness{h, other} {
+	for _, n := range []*webtest.Harness{h, other} {
 		r := pollStatus(t, n, host, "/api/v1/site", http.StatusOK)
 		require.Contains(t, r.Body, `"slug":"leuven"`)
 		require.Empty(t, r.Header.Get("Retry-After"))
@@ -308,17 +309,17 @@ func TestSuspendedCity(t *testing.T) {
 // listeningNode starts another web server ("node") with its own registry,
 // whose cache never expires during a test and is kept coherent only by the
 // change notifications it LISTENs to, as in production.
-func listeningNode(t *testing.T, env *tenanttest.Env) *harness {
+func listeningNode(t *testing.T, env *tenanttest.Env) *webtest.Harness {
 	t.Helper()
 	reg := tenant.NewRegistry(env.DB.Platform(), tenanttest.BaseDomain, time.Hour)
 	ctx, stop := context.WithCancel(context.Background())
 	listening := make(chan error, 1)
-	go func() { listening <- reg.Listen(ctx, env.URL, discardLogger()) }()
+	go func() { listening <- reg.Listen(ctx, env.URL, webtest.DiscardLogger()) }()
 	t.Cleanup(func() {
 		stop()
 		require.NoError(t, <-listening)
 	})
-	n := newHarness(t, env, serverOpts{registry: reg})
+	n := webtest.New(t, env, webtest.Options{Registry: reg})
 	waitForListener(t, env)
 	return n
 }
@@ -332,20 +333,20 @@ func TestCityLifecycleReachesEveryNode(t *testing.T) {
 	n := listeningNode(t, env)
 	host := tenant.DefaultHost("new_city", tenanttest.BaseDomain)
 	require.Equal(t, "new-city.agora.test", host)
-	requireProblem(t, n.get(t, host, "/api/v1/site"), http.StatusNotFound, "not_found") // now cached as unknown
-	requireProblem(t, n.get(t, "stad.example.net", "/api/v1/site"), http.StatusNotFound, "not_found")
+	webtest.RequireProblem(t, n.Get(t, host, "/api/v1/site"), http.StatusNotFound, "not_found") // now cached as unknown
+	webtest.RequireProblem(t, n.Get(t, "stad.example.net", "/api/v1/site"), http.StatusNotFound, "not_found")
 
 	c := markCity(t, env, env.City(t, "new_city", "stad.example.net"), nil)
 	r := pollStatus(t, n, host, "/api/v1/site", http.StatusOK)
 	requireSite(t, r, c)
-	requireSite(t, n.get(t, "stad.example.net", "/api/v1/site"), c)
+	requireSite(t, n.Get(t, "stad.example.net", "/api/v1/site"), c)
 
 	require.NoError(t, env.Ops.Delete(context.Background(), "new_city"))
 	for _, h := range []string{host, "stad.example.net"} {
 		r = pollStatus(t, n, h, "/api/v1/site", http.StatusNotFound)
-		requireProblem(t, r, http.StatusNotFound, "not_found")
-		r = n.get(t, h, "/", "Accept", "text/html")
-		requireHTML(t, r, http.StatusNotFound)
+		webtest.RequireProblem(t, r, http.StatusNotFound, "not_found")
+		r = n.Get(t, h, "/", "Accept", "text/html")
+		webtest.RequireHTML(t, r, http.StatusNotFound)
 		require.NotContains(t, r.Body, c.token)
 	}
 }
@@ -370,11 +371,11 @@ func waitForListener(t *testing.T, env *tenanttest.Env) {
 
 // pollStatus repeats GET target until it answers status (or fails the test
 // after a deadline) and returns that response.
-func pollStatus(t *testing.T, h *harness, host, target string, status int) response {
+func pollStatus(t *testing.T, h *webtest.Harness, host, target string, status int) webtest.Response {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		r := h.get(t, host, target)
+		r := h.Get(t, host, target)
 		if r.Status == status {
 			return r
 		}
@@ -388,19 +389,19 @@ func pollStatus(t *testing.T, h *harness, host, target string, status int) respo
 func TestHostMovesBetweenCities(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
-	h := newHarness(t, env, serverOpts{})
+	h := webtest.New(t, env, webtest.Options{})
 	a := markCity(t, env, env.City(t, "antwerpen", "stad.example.org"), nil)
 	b := markCity(t, env, env.City(t, "brugge"), nil)
-	requireSite(t, h.get(t, "stad.example.org", "/api/v1/site"), a, b)
+	requireSite(t, h.Get(t, "stad.example.org", "/api/v1/site"), a, b)
 
 	_, err := env.Ops.MoveHost(context.Background(), "stad.example.org", "brugge", true)
 	require.NoError(t, err)
-	requireSite(t, h.get(t, "stad.example.org", "/api/v1/site"), b, a)
+	requireSite(t, h.Get(t, "stad.example.org", "/api/v1/site"), b, a)
 	// A's default host still serves A.
-	requireSite(t, h.get(t, a.t.DefaultHost, "/api/v1/site"), a, b)
+	requireSite(t, h.Get(t, a.t.DefaultHost, "/api/v1/site"), a, b)
 
 	var doc map[string]any
-	require.NoError(t, json.Unmarshal([]byte(h.get(t, b.t.DefaultHost, "/api/v1/site").Body), &doc))
+	require.NoError(t, json.Unmarshal([]byte(h.Get(t, b.t.DefaultHost, "/api/v1/site").Body), &doc))
 	require.Equal(t, "stad.example.org", doc["host"], "the moved primary host is B's canonical host")
 	require.False(t, strings.Contains(fmt.Sprint(doc), a.token))
 }

@@ -20,6 +20,7 @@ import (
 	"agora/domain/locale"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
+	"agora/web/webtest"
 )
 
 func randHex(n int) string {
@@ -70,7 +71,7 @@ func markCity(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, hosts []strin
 func TestCityIsolationUnderLoad(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
-	h := newHarness(t, env, serverOpts{})
+	h := webtest.New(t, env, webtest.Options{})
 
 	const nCities = 20
 	cities := make([]*markedCity, nCities)
@@ -100,7 +101,7 @@ func TestCityIsolationUnderLoad(t *testing.T) {
 		}
 		switch kind {
 		case 0:
-			var s siteDoc
+			var s webtest.SiteDoc
 			if err := json.Unmarshal([]byte(body), &s); err != nil {
 				return err
 			}
@@ -175,9 +176,9 @@ func TestCityIsolationUnderLoad(t *testing.T) {
 				case 1:
 					host = strings.ToUpper(host)
 				case 2:
-					host = host + ".:" + h.port
+					host = host + ".:" + h.Port
 				}
-				req, err := http.NewRequest(http.MethodGet, h.ts.URL+paths[kind], nil)
+				req, err := http.NewRequest(http.MethodGet, h.URL+paths[kind], nil)
 				if err != nil {
 					fail(err)
 					return

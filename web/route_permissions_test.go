@@ -15,12 +15,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"agora/domain/group"
-	"agora/domain/idea"
 	"agora/domain/locale"
 	"agora/domain/moderation"
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
+	"agora/web/webtest"
 )
 
 // TestPhasePermissionsOnEveryWriteRoute is the table of who may write where.
@@ -32,7 +33,7 @@ import (
 // tests). A new unsafe route in none of them fails the test by name.
 func TestPhasePermissionsOnEveryWriteRoute(t *testing.T) {
 	t.Parallel()
-	f := newPermFixture(t)
+	f := newTableCity(t)
 	rows := f.rows()
 
 	// 1. Every unsafe route is classified, and every classification names a
@@ -53,7 +54,7 @@ func TestPhasePermissionsOnEveryWriteRoute(t *testing.T) {
 		}
 		registered := map[string]bool{}
 		var unclassified []string
-		for _, rt := range f.h.srv.CityEngine().Routes() {
+		for _, rt := range f.h.Server.CityEngine().Routes() {
 			switch rt.Method {
 			case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 			default:
@@ -83,8 +84,8 @@ func TestPhasePermissionsOnEveryWriteRoute(t *testing.T) {
 		for _, a := range adminOnlyRoutes {
 			target := strings.NewReplacer(":id", fmt.Sprint(f.projectA), ":user", fmt.Sprint(f.ids[callModA]), ":code", "proposed").Replace(a.route)
 			page := !strings.HasPrefix(a.route, "/api/")
-			for _, c := range []permCaller{callAnon, callConfirmed, callModA} {
-				var r response
+			for _, c := range []caller{callAnon, callConfirmed, callModA} {
+				var r webtest.Response
 				if page {
 					r = f.form(t, c, target, url.Values{})
 				} else {
@@ -99,9 +100,9 @@ func TestPhasePermissionsOnEveryWriteRoute(t *testing.T) {
 				}
 				var msg string
 				if page {
-					msg = checkPermPage(r, want, "/login?next=", nil)
+					msg = checkPage(r, want, "/login?next=", nil)
 				} else {
-					msg = checkPermAPI(r, want)
+					msg = checkAPI(r, want)
 				}
 				if msg != "" {
 					t.Errorf("%s %s as %s: %s", a.method, a.route, c, msg)
@@ -111,21 +112,21 @@ func TestPhasePermissionsOnEveryWriteRoute(t *testing.T) {
 	})
 
 	// 3. The participation table: every row, every level, every caller.
-	for _, v := range permVariants {
+	for _, v := range variants {
 		t.Run("level "+v.name, func(t *testing.T) {
 			f.apply(t, v)
 			for _, r := range rows {
 				if r.only != "" && r.only != v.name {
 					continue
 				}
-				for _, c := range permCallers {
+				for _, c := range callers {
 					want := r.want(v, c)
 					got := r.call(t, v, c)
 					var msg string
 					if r.check != nil {
 						msg = r.check(t, c, got, want)
 					} else {
-						msg = checkPermAPI(got, want)
+						msg = checkAPI(got, want)
 					}
 					if msg != "" {
 						t.Errorf("%s %s%s [level %s] as %s: %s", r.method, r.route, r.label, v.name, c, msg)
@@ -137,38 +138,38 @@ func TestPhasePermissionsOnEveryWriteRoute(t *testing.T) {
 }
 
 // caller is who calls a route.
-type permCaller string
+type caller string
 
 const (
-	callAnon        permCaller = "anonymous"
-	callUnconfirmed permCaller = "unconfirmed citizen"
-	callConfirmed   permCaller = "confirmed citizen"
-	callMember      permCaller = "group member"
-	callBlocked     permCaller = "blocked citizen (group member)"
-	callModB        permCaller = "moderator of another project"
-	callModA        permCaller = "project moderator"
-	callAdmin       permCaller = "admin"
+	callAnon        caller = "anonymous"
+	callUnconfirmed caller = "unconfirmed citizen"
+	callConfirmed   caller = "confirmed citizen"
+	callMember      caller = "group member"
+	callBlocked     caller = "blocked citizen (group member)"
+	callModB        caller = "moderator of another project"
+	callModA        caller = "project moderator"
+	callAdmin       caller = "admin"
 )
 
-var permCallers = []permCaller{callAnon, callUnconfirmed, callConfirmed, callMember, callBlocked, callModB, callModA, callAdmin}
+var callers = []caller{callAnon, callUnconfirmed, callConfirmed, callMember, callBlocked, callModB, callModA, callAdmin}
 
 // staffOf reports whether c is staff of the project under test.
-func permStaffOf(c permCaller) bool { return c == callModA || c == callAdmin }
+func staffOf(c caller) bool { return c == callModA || c == callAdmin }
 
 // seesGroupProject reports whether c sees a project visible to the group only.
-func permSeesGroupProject(c permCaller) bool {
-	return c == callMember || c == callBlocked || permStaffOf(c)
+func seesGroupProject(c caller) bool {
+	return c == callMember || c == callBlocked || staffOf(c)
 }
 
 // variant is one configuration of the project and its current phase.
-type permVariant struct {
+type variant struct {
 	name     string
 	level    string // the level of post, comment and react
 	off      bool   // posting, commenting, reacting and dislikes switched off
 	groupsOK bool   // the project is visible to the group only
 }
 
-var permVariants = []permVariant{
+var variants = []variant{
 	{name: "everyone", level: "everyone"},
 	{name: "registered", level: "registered"},
 	{name: "confirmed", level: "confirmed"},
@@ -179,32 +180,32 @@ var permVariants = []permVariant{
 }
 
 // outcome is what a call must answer.
-type permOutcome int
+type outcome int
 
 const (
-	outOK           permOutcome = iota
-	outLogIn                    // 401 / login redirect: the phase says log in
-	outConfirmEmail             // 403 confirm_email
-	outJoinGroup                // 403 join_group
-	outStaffOnly                // 403 staff_only
-	outBlocked                  // 403 blocked
-	outDisabled                 // 403 disabled
-	outHidden                   // 404: the project is not visible to the caller
-	outHiddenField              // 422 naming project_id: POST /api/v1/ideas into a project the caller cannot see
-	outUnauth                   // 401 without a phase rule (log in first)
-	outForbidden                // 403 without a phase rule (not the author, not staff)
-	outNotFound                 // 404 without visibility (e.g. a report of a project one does not moderate)
-	outInvalid                  // 422
+	outOK           outcome = iota
+	outLogIn                // 401 / login redirect: the phase says log in
+	outConfirmEmail         // 403 confirm_email
+	outJoinGroup            // 403 join_group
+	outStaffOnly            // 403 staff_only
+	outBlocked              // 403 blocked
+	outDisabled             // 403 disabled
+	outHidden               // 404: the project is not visible to the caller
+	outHiddenField          // 422 naming project_id: POST /api/v1/ideas into a project the caller cannot see
+	outUnauth               // 401 without a phase rule (log in first)
+	outForbidden            // 403 without a phase rule (not the author, not staff)
+	outNotFound             // 404 without visibility (e.g. a report of a project one does not moderate)
+	outInvalid              // 422
 )
 
-func (o permOutcome) String() string {
+func (o outcome) String() string {
 	return [...]string{"allowed", "401 log_in", "403 confirm_email", "403 join_group", "403 staff_only", "403 blocked",
 		"403 disabled", "404 not visible", "422 project_id (not visible)", "401", "403", "404", "422"}[o]
 }
 
 // rule is the permission rule an outcome names, and phrases the words its
 // message uses (the English fallback or the translated call to action).
-func (o permOutcome) rule() (string, []string) {
+func (o outcome) rule() (string, []string) {
 	switch o {
 	case outLogIn:
 		return "denied_log_in", []string{"log in"}
@@ -225,11 +226,11 @@ func (o permOutcome) rule() (string, []string) {
 // phaseOutcome is permission.Can for an action of the phase under v, then
 // the handlers' rule that writing needs an author: what a participation write
 // answers.
-func permPhaseOutcome(v permVariant, c permCaller) permOutcome {
-	if v.groupsOK && !permSeesGroupProject(c) {
+func phaseOutcome(v variant, c caller) outcome {
+	if v.groupsOK && !seesGroupProject(c) {
 		return outHidden
 	}
-	staff := permStaffOf(c)
+	staff := staffOf(c)
 	switch {
 	case c == callBlocked && !staff:
 		return outBlocked
@@ -238,7 +239,7 @@ func permPhaseOutcome(v permVariant, c permCaller) permOutcome {
 	case staff:
 		return outOK
 	}
-	var o permOutcome
+	var o outcome
 	switch v.level {
 	case "everyone", "registered":
 		o = outOK
@@ -260,14 +261,14 @@ func permPhaseOutcome(v permVariant, c permCaller) permOutcome {
 }
 
 // row is one participation write route.
-type permRow struct {
+type row struct {
 	method, route string // as registered
 	label         string // tells rows of one route apart
 	only          string // run under this variant only
-	call          func(t *testing.T, v permVariant, c permCaller) response
-	want          func(v permVariant, c permCaller) permOutcome
+	call          func(t *testing.T, v variant, c caller) webtest.Response
+	want          func(v variant, c caller) outcome
 	// check compares a response to the outcome (pages); nil: checkAPI.
-	check func(t *testing.T, c permCaller, r response, o permOutcome) string
+	check func(t *testing.T, c caller, r webtest.Response, o outcome) string
 }
 
 // adminOnly is an unsafe route that only city admins may call.
@@ -356,22 +357,21 @@ var accountRoutes = map[string]string{
 	"POST /unsubscribe":                     "leaving one type of email from its link (the signed token is the credential)",
 }
 
-// permFixture is one city with the callers, a project under test (A) with a
+// tableCity is one city with the callers, a project under test (A) with a
 // current ideation phase, another project (B) and the items the routes act on.
-type permFixture struct {
-	h        *harness
+type tableCity struct {
+	h        *webtest.Harness
 	env      *tenanttest.Env
 	city     *tenant.Tenant
 	ctx      context.Context
-	ideas    *idea.Service
 	projectA int64
 	projectB int64
 	phaseA   int64
 	groupID  int64
-	ids      map[permCaller]int64
-	bearer   map[permCaller]string
-	cookie   map[permCaller]string
-	csrf     map[permCaller]string
+	ids      map[caller]int64
+	bearer   map[caller]string
+	cookie   map[caller]string
+	csrf     map[caller]string
 	anonCSRF string
 
 	idea       int64 // X: reactions, comments, follows, reports
@@ -381,45 +381,35 @@ type permFixture struct {
 	report     int64 // a report on X
 	ideaB      int64 // an idea of project B
 	reportB    int64 // a report on the idea of project B
-	ownIdea    map[permCaller]int64
-	ownComment map[permCaller]int64
+	ownIdea    map[caller]int64
+	ownComment map[caller]int64
 	seq        int
 }
 
-func newPermFixture(t *testing.T) *permFixture {
+func newTableCity(t *testing.T) *tableCity {
 	t.Helper()
-	h, c, adminCookie, adminCSRF, projectA, env := ideaCity(t, "permtable", `{}`)
-	flushRateLimits(t, int64(c.ID))
-	f := &permFixture{h: h, env: env, city: c, ctx: tenanttest.Ctx(c), ideas: idea.NewService(env.DB), projectA: projectA,
-		ids: map[permCaller]int64{}, bearer: map[permCaller]string{}, cookie: map[permCaller]string{}, csrf: map[permCaller]string{},
-		ownIdea: map[permCaller]int64{}, ownComment: map[permCaller]int64{}, anonCSRF: strings.Repeat("a", 43)}
+	s := webtest.NewIdeaCity(t, "permtable", nil)
+	h, c, env := s.H, s.City, s.Env
+	webtest.FlushRateLimits(t, c.ID)
+	f := &tableCity{h: h, env: env, city: c, ctx: tenanttest.Ctx(c), projectA: s.Project, phaseA: s.Phase,
+		ids: map[caller]int64{}, bearer: map[caller]string{}, cookie: map[caller]string{}, csrf: map[caller]string{},
+		ownIdea: map[caller]int64{}, ownComment: map[caller]int64{}, anonCSRF: strings.Repeat("a", 43)}
+	f.projectB = fixture.Project(t, env, c, fixture.ProjectOpts{Slug: "other", Title: "Other"}).ID
 
-	r := h.call(t, "POST", c.DefaultHost, "/api/v1/projects", `{"slug":"other","title":{"en":"Other"},"status":"published"}`,
-		"Cookie", adminCookie, "X-CSRF-Token", adminCSRF)
-	require.Equal(t, 201, r.Status, r.Body)
-	var p struct{ ID int64 }
-	require.NoError(t, json.Unmarshal([]byte(r.Body), &p))
-	f.projectB = p.ID
-	f.exec(t, `SELECT id FROM phases WHERE project_id = $1`, []any{projectA}, &f.phaseA)
-
-	users := user.NewService(env.DB)
-	var adminID int64
-	f.exec(t, `SELECT id FROM users WHERE email = 'admin@example.org'`, nil, &adminID)
-	f.ids[callAdmin] = adminID
-	reg := func(email string) int64 {
-		require.NoError(t, users.Register(f.ctx, user.Registration{Email: email, Password: "correct horse battery", FirstName: "P", LastName: "T"}))
-		u, err := users.ByEmail(f.ctx, email)
-		require.NoError(t, err)
-		return int64(u.ID)
+	users := map[caller]*user.User{
+		callAdmin:       s.Admin,
+		callUnconfirmed: fixture.User(t, env, c, fixture.UserOpts{Email: "unconfirmed@example.org", Unconfirmed: true}),
+		callConfirmed:   fixture.User(t, env, c, fixture.UserOpts{Email: "confirmed@example.org"}),
+		callMember:      fixture.User(t, env, c, fixture.UserOpts{Email: "member@example.org"}),
+		callBlocked:     fixture.User(t, env, c, fixture.UserOpts{Email: "blocked@example.org"}),
+		callModA:        fixture.User(t, env, c, fixture.UserOpts{Email: "moda@example.org", Role: user.RoleModerator}),
+		callModB:        fixture.User(t, env, c, fixture.UserOpts{Email: "modb@example.org", Role: user.RoleModerator}),
 	}
-	f.ids[callUnconfirmed] = reg("unconfirmed@example.org")
-	f.ids[callConfirmed] = staff(t, env, c, "confirmed@example.org", user.RoleCitizen)
-	f.ids[callMember] = staff(t, env, c, "member@example.org", user.RoleCitizen)
-	f.ids[callBlocked] = staff(t, env, c, "blocked@example.org", user.RoleCitizen)
-	f.ids[callModA] = staff(t, env, c, "moda@example.org", user.RoleModerator)
-	f.ids[callModB] = staff(t, env, c, "modb@example.org", user.RoleModerator)
-	f.exec(t, `INSERT INTO project_moderators (project_id, user_id) VALUES ($1, $2), ($3, $4)`,
-		[]any{projectA, f.ids[callModA], f.projectB, f.ids[callModB]})
+	for who, u := range users {
+		f.ids[who] = int64(u.ID)
+	}
+	fixture.Exec(t, f.env, f.city, `INSERT INTO project_moderators (project_id, user_id) VALUES ($1, $2), ($3, $4)`,
+		[]any{f.projectA, f.ids[callModA], f.projectB, f.ids[callModB]})
 
 	groups := group.NewService(env.DB)
 	g, err := groups.Create(f.ctx, locale.Text{"en": "Residents"}, group.Manual, nil)
@@ -431,51 +421,32 @@ func newPermFixture(t *testing.T) *permFixture {
 	// Credentials: an API token and a session per caller, made before the
 	// block (which ends them); the block is then set directly, as it is when
 	// a blocked user logs in again to read.
-	for who, id := range f.ids {
-		tok, err := users.CreateToken(f.ctx, user.ID(id), "perm table")
-		require.NoError(t, err)
-		f.bearer[who] = "Bearer " + tok.Token
-		var email string
-		f.exec(t, `SELECT email FROM users WHERE id = $1`, []any{id}, &email)
-		sess, err := users.Login(f.ctx, email, "correct horse battery", "test", "127.0.0.1")
-		require.NoError(t, err)
-		f.cookie[who] = "agora_session=" + sess.Token
-		f.csrf[who] = sess.CSRFToken
+	for who, u := range users {
+		f.bearer[who] = fixture.Token(t, env, c, u)
+		f.cookie[who], f.csrf[who] = fixture.Session(t, env, c, u)
 	}
-	f.exec(t, `UPDATE users SET blocked_until = now() + interval '1 day' WHERE id = $1`, []any{f.ids[callBlocked]})
+	fixture.Exec(t, f.env, f.city, `UPDATE users SET blocked_until = now() + interval '1 day' WHERE id = $1`, []any{f.ids[callBlocked]})
 
 	// The items the routes act on, made directly: the table checks the
 	// routes, not how the items came to be.
-	f.idea = f.newIdea(t, callAdmin, projectA)
+	f.idea = f.newIdea(t, callAdmin, f.projectA)
 	f.comment = f.newComment(t, callAdmin)
-	f.answered = f.newIdea(t, callAdmin, projectA)
+	f.answered = f.newIdea(t, callAdmin, f.projectA)
 	f.hideTarget = f.newComment(t, callConfirmed)
-	for _, c := range permCallers[1:] {
-		f.ownIdea[c] = f.newIdea(t, c, projectA)
+	for _, c := range callers[1:] {
+		f.ownIdea[c] = f.newIdea(t, c, f.projectA)
 		f.ownComment[c] = f.newComment(t, c)
 	}
 	f.ideaB = f.newIdea(t, callConfirmed, f.projectB)
 	mod := moderation.NewService(env.DB)
 	require.NoError(t, mod.Report(f.ctx, f.ids[callConfirmed], "idea", f.idea, "spam", ""))
 	require.NoError(t, mod.Report(f.ctx, f.ids[callConfirmed], "idea", f.ideaB, "spam", ""))
-	f.exec(t, `SELECT id FROM reports WHERE item_id = $1`, []any{f.idea}, &f.report)
-	f.exec(t, `SELECT id FROM reports WHERE item_id = $1`, []any{f.ideaB}, &f.reportB)
+	fixture.Exec(t, f.env, f.city, `SELECT id FROM reports WHERE item_id = $1`, []any{f.idea}, &f.report)
+	fixture.Exec(t, f.env, f.city, `SELECT id FROM reports WHERE item_id = $1`, []any{f.ideaB}, &f.reportB)
 	return f
 }
 
-// exec runs one statement in the city, scanning its row into dest if any.
-func (f *permFixture) exec(t *testing.T, q string, args []any, dest ...any) {
-	t.Helper()
-	require.NoError(t, f.env.DB.InTx(f.ctx, func(tx *tenant.Tx) error {
-		if len(dest) > 0 {
-			return tx.QueryRowxContext(context.Background(), q, args...).Scan(dest...)
-		}
-		_, err := tx.ExecContext(context.Background(), q, args...)
-		return err
-	}), q)
-}
-
-func (f *permFixture) newIdea(t *testing.T, author permCaller, project int64) int64 {
+func (f *tableCity) newIdea(t *testing.T, author caller, project int64) int64 {
 	t.Helper()
 	f.seq++
 	var phase *int64
@@ -485,71 +456,71 @@ func (f *permFixture) newIdea(t *testing.T, author permCaller, project int64) in
 	// Seeded as data: the author may not be allowed to post under every
 	// variant the table tries.
 	var id int64
-	f.exec(t, `INSERT INTO ideas (project_id, phase_id, author_id, title, status_id)
+	fixture.Exec(t, f.env, f.city, `INSERT INTO ideas (project_id, phase_id, author_id, title, status_id)
 		VALUES ($1, $2, $3, $4, (SELECT id FROM idea_statuses WHERE code = 'proposed')) RETURNING id`,
 		[]any{project, phase, f.ids[author], fmt.Sprintf("Idea number %d", f.seq)}, &id)
 	return id
 }
 
-func (f *permFixture) newComment(t *testing.T, author permCaller) int64 {
+func (f *tableCity) newComment(t *testing.T, author caller) int64 {
 	t.Helper()
 	var id int64
-	f.exec(t, `WITH c AS (INSERT INTO comments (idea_id, author_id, body) VALUES ($1, $2, 'A comment') RETURNING id),
+	fixture.Exec(t, f.env, f.city, `WITH c AS (INSERT INTO comments (idea_id, author_id, body) VALUES ($1, $2, 'A comment') RETURNING id),
 		n AS (UPDATE ideas SET comments_count = comments_count + 1 WHERE id = $1) SELECT id FROM c`, []any{f.idea, f.ids[author]}, &id)
 	return id
 }
 
 // apply configures project A and its phase as v says.
-func (f *permFixture) apply(t *testing.T, v permVariant) {
+func (f *tableCity) apply(t *testing.T, v variant) {
 	t.Helper()
 	rule := `{"level":"` + v.level + `"}`
 	if v.level == "groups" {
 		rule = fmt.Sprintf(`{"level":"groups","groups":[%d]}`, f.groupID)
 	}
 	perms := fmt.Sprintf(`{"post":%s,"comment":%s,"react":%s}`, rule, rule, rule)
-	f.exec(t, `UPDATE phases SET permissions = $2::jsonb, posting_enabled = $3, commenting_enabled = $3, reacting_enabled = $3,
+	fixture.Exec(t, f.env, f.city, `UPDATE phases SET permissions = $2::jsonb, posting_enabled = $3, commenting_enabled = $3, reacting_enabled = $3,
 		dislikes_enabled = $3 WHERE id = $1`, []any{f.phaseA, perms, !v.off})
 	visibility := "public"
 	if v.groupsOK {
 		visibility = "groups"
 	}
-	f.exec(t, `UPDATE projects SET visibility = $2 WHERE id = $1`, []any{f.projectA, visibility})
-	f.exec(t, `DELETE FROM project_groups WHERE project_id = $1`, []any{f.projectA})
+	fixture.Exec(t, f.env, f.city, `UPDATE projects SET visibility = $2 WHERE id = $1`, []any{f.projectA, visibility})
+	fixture.Exec(t, f.env, f.city, `DELETE FROM project_groups WHERE project_id = $1`, []any{f.projectA})
 	if v.groupsOK {
-		f.exec(t, `INSERT INTO project_groups (project_id, group_id) VALUES ($1, $2)`, []any{f.projectA, f.groupID})
+		fixture.Exec(t, f.env, f.city, `INSERT INTO project_groups (project_id, group_id) VALUES ($1, $2)`, []any{f.projectA, f.groupID})
 	}
 }
 
 // api calls an API route as c: anonymously, or with c's Bearer token.
-func (f *permFixture) api(t *testing.T, c permCaller, method, path, body string) response {
+func (f *tableCity) api(t *testing.T, c caller, method, path, body string) webtest.Response {
 	t.Helper()
 	if c == callAnon {
-		return f.h.call(t, method, f.city.DefaultHost, path, body)
+		return f.h.Call(t, method, f.city.DefaultHost, path, body)
 	}
-	return f.h.call(t, method, f.city.DefaultHost, path, body, "Authorization", f.bearer[c])
+	return f.h.Call(t, method, f.city.DefaultHost, path, body, "Authorization", f.bearer[c])
 }
 
 // form posts a page form as c: with c's session and its CSRF token, or as a
 // visitor with the double-submit cookie.
-func (f *permFixture) form(t *testing.T, c permCaller, path string, values url.Values) response {
+func (f *tableCity) form(t *testing.T, c caller, path string, values url.Values) webtest.Response {
 	t.Helper()
 	if c == callAnon {
 		values.Set("csrf_token", f.anonCSRF)
-		return f.h.callForm(t, f.city.DefaultHost, path, values.Encode(), "Cookie", "agora_csrf="+f.anonCSRF)
+		return f.h.CallForm(t, f.city.DefaultHost, path, values.Encode(), "Cookie", "agora_csrf="+f.anonCSRF)
 	}
 	values.Set("csrf_token", f.csrf[c])
-	return f.h.callForm(t, f.city.DefaultHost, path, values.Encode(), "Cookie", f.cookie[c])
+	return f.h.CallForm(t, f.city.DefaultHost, path, values.Encode(), "Cookie", f.cookie[c])
 }
 
 // checkAPI compares a problem+json answer (or a success) with o.
-func checkPermAPI(r response, o permOutcome) string {
+func checkAPI(r webtest.Response, o outcome) string {
 	if o == outOK {
 		if r.Status < 200 || r.Status > 299 {
-			return fmt.Sprintf("want 2xx, got %s", permExcerpt(r))
+			return fmt.Sprintf("want 2xx, got %s", excerpt(r))
 		}
 		return ""
 	}
-	status, code := map[permOutcome]int{outLogIn: 401, outUnauth: 401, outHidden: 404, outNotFound: 404, outHiddenField: 422, outInvalid: 422}[o], ""
+	status, code := map[outcome]int{outLogIn: 401, outUnauth: 401, outHidden: 404, outNotFound: 404, outHiddenField: 422, outInvalid: 422}[o], ""
 	switch status {
 	case 0:
 		status, code = 403, "forbidden"
@@ -561,7 +532,7 @@ func checkPermAPI(r response, o permOutcome) string {
 		code = "invalid"
 	}
 	if r.Status != status {
-		return fmt.Sprintf("want %s, got %s", o, permExcerpt(r))
+		return fmt.Sprintf("want %s, got %s", o, excerpt(r))
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
 		return fmt.Sprintf("want a problem+json %s, got Content-Type %q: %s", o, ct, r.Body)
@@ -595,24 +566,24 @@ func checkPermAPI(r response, o permOutcome) string {
 // location starting with okLocation; a refusal to log in is a redirect to
 // /login; 404 is an error page; denied, when set, says what any other
 // refusal looks like on this page (else a 403 error page, naming the rule).
-func checkPermPage(r response, o permOutcome, okLocation string, denied func(r response, o permOutcome) string) string {
+func checkPage(r webtest.Response, o outcome, okLocation string, denied func(r webtest.Response, o outcome) string) string {
 	loc := r.Header.Get("Location")
 	switch o {
 	case outOK:
 		if r.Status != 303 || !strings.HasPrefix(loc, okLocation) {
-			return fmt.Sprintf("want 303 to %s, got %s", okLocation, permExcerpt(r))
+			return fmt.Sprintf("want 303 to %s, got %s", okLocation, excerpt(r))
 		}
 	case outLogIn, outUnauth:
 		if r.Status != 303 || !strings.HasPrefix(loc, "/login?next=") {
-			return fmt.Sprintf("want 303 to /login?next=, got %s", permExcerpt(r))
+			return fmt.Sprintf("want 303 to /login?next=, got %s", excerpt(r))
 		}
 	case outHidden, outNotFound:
-		return permHTMLStatus(r, 404)
+		return htmlStatus(r, 404)
 	default:
 		if denied != nil {
 			return denied(r, o)
 		}
-		if msg := permHTMLStatus(r, 403); msg != "" {
+		if msg := htmlStatus(r, 403); msg != "" {
 			return msg
 		}
 		_, phrases := o.rule()
@@ -626,12 +597,12 @@ func checkPermPage(r response, o permOutcome, okLocation string, denied func(r r
 
 // deniedBack is how the idea page's forms refuse: back to the idea with the
 // reason, in the visitor's language, in the query parameter key.
-func permDeniedBack(ideaID int64, key string) func(r response, o permOutcome) string {
-	return func(r response, o permOutcome) string {
+func deniedBack(ideaID int64, key string) func(r webtest.Response, o outcome) string {
+	return func(r webtest.Response, o outcome) string {
 		prefix := fmt.Sprintf("/ideas/%d?%s=", ideaID, key)
 		loc := r.Header.Get("Location")
 		if r.Status != 303 || !strings.HasPrefix(loc, prefix) {
-			return fmt.Sprintf("want 303 back to the idea with %s (%s), got %s", key, o, permExcerpt(r))
+			return fmt.Sprintf("want 303 back to the idea with %s (%s), got %s", key, o, excerpt(r))
 		}
 		u, err := url.Parse(loc)
 		if err != nil {
@@ -645,16 +616,16 @@ func permDeniedBack(ideaID int64, key string) func(r response, o permOutcome) st
 	}
 }
 
-func permHTMLStatus(r response, status int) string {
+func htmlStatus(r webtest.Response, status int) string {
 	if r.Status != status || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
-		return fmt.Sprintf("want a %d HTML page, got %s", status, permExcerpt(r))
+		return fmt.Sprintf("want a %d HTML page, got %s", status, excerpt(r))
 	}
 	return ""
 }
 
 // excerpt describes a response in one line: its status, its redirect, the
 // title of a page or the start of a body.
-func permExcerpt(r response) string {
+func excerpt(r webtest.Response) string {
 	out := fmt.Sprint(r.Status)
 	if loc := r.Header.Get("Location"); loc != "" {
 		out += " to " + loc
@@ -678,14 +649,14 @@ func permExcerpt(r response) string {
 // of these is refused to a blocked user (they may take their own content
 // down and report abuse); only its author edits a comment; staff forms on
 // pages refuse visitors with 403 rather than a way to log in.
-func (f *permFixture) rows() []permRow {
+func (f *tableCity) rows() []row {
 	id := func(n int64) string { return fmt.Sprint(n) }
 	ideaPath := "/api/v1/ideas/" + id(f.idea)
 	commentPath := "/api/v1/comments/" + id(f.comment)
 
 	// Ownership: citizens act on their own item, staff and the moderator of
 	// another project on the confirmed citizen's, visitors on anyone's.
-	owner := func(c permCaller) permCaller {
+	owner := func(c caller) caller {
 		switch c {
 		case callUnconfirmed, callConfirmed, callMember, callBlocked:
 			return c
@@ -693,34 +664,34 @@ func (f *permFixture) rows() []permRow {
 		return callConfirmed
 	}
 	// Outcomes of routes that are not phase-scoped.
-	loginOnly := func(v permVariant, c permCaller) permOutcome {
+	loginOnly := func(v variant, c caller) outcome {
 		if c == callAnon {
 			return outUnauth
 		}
 		return outOK
 	}
-	visibleLoginOnly := func(v permVariant, c permCaller) permOutcome {
+	visibleLoginOnly := func(v variant, c caller) outcome {
 		if c == callAnon {
 			return outUnauth
 		}
-		if v.groupsOK && !permSeesGroupProject(c) {
+		if v.groupsOK && !seesGroupProject(c) {
 			return outHidden
 		}
 		return outOK
 	}
 	// Reporting needs a login, an item one can see, and an account that
 	// is not blocked (a blocked account may read but not take part).
-	reporter := func(v permVariant, c permCaller) permOutcome {
+	reporter := func(v variant, c caller) outcome {
 		if o := visibleLoginOnly(v, c); o != outOK || c != callBlocked {
 			return o
 		}
 		return outBlocked
 	}
-	authorOrStaff := func(v permVariant, c permCaller) permOutcome {
+	authorOrStaff := func(v variant, c caller) outcome {
 		switch {
 		case c == callAnon:
 			return outUnauth
-		case v.groupsOK && !permSeesGroupProject(c):
+		case v.groupsOK && !seesGroupProject(c):
 			return outHidden
 		case c == callModB:
 			return outForbidden
@@ -728,143 +699,143 @@ func (f *permFixture) rows() []permRow {
 		return outOK
 	}
 	// Changing an idea: staff; its author while the phase takes ideas from them.
-	ideaEdit := func(v permVariant, c permCaller) permOutcome {
-		if o := authorOrStaff(v, c); o != outOK || permStaffOf(c) {
+	ideaEdit := func(v variant, c caller) outcome {
+		if o := authorOrStaff(v, c); o != outOK || staffOf(c) {
 			return o
 		}
-		return permPhaseOutcome(v, c)
+		return phaseOutcome(v, c)
 	}
-	staffOfIdea := func(v permVariant, c permCaller) permOutcome {
+	staffOfIdea := func(v variant, c caller) outcome {
 		switch {
-		case v.groupsOK && !permSeesGroupProject(c):
+		case v.groupsOK && !seesGroupProject(c):
 			return outHidden
 		case c == callAnon:
 			return outUnauth
-		case permStaffOf(c):
+		case staffOf(c):
 			return outOK
 		}
 		return outForbidden
 	}
-	staffOnlyRoute := func(v permVariant, c permCaller) permOutcome {
+	staffOnlyRoute := func(v variant, c caller) outcome {
 		switch {
 		case c == callAnon:
 			return outUnauth
-		case permStaffOf(c):
+		case staffOf(c):
 			return outOK
 		}
 		return outForbidden
 	}
-	dislike := func(v permVariant, c permCaller) permOutcome {
-		if o := permPhaseOutcome(v, c); o != outOK || !v.off {
+	dislike := func(v variant, c caller) outcome {
+		if o := phaseOutcome(v, c); o != outOK || !v.off {
 			return o
 		}
 		return outInvalid // staff may react with toggles off, but dislikes are off for everyone
 	}
 	// A reaction through the page comes back to the idea either way; the
 	// stored reaction tells an allowed one from a refused one.
-	reacted := func(t *testing.T, c permCaller) bool {
+	reacted := func(t *testing.T, c caller) bool {
 		var n int
-		f.exec(t, `SELECT count(*) FROM reactions WHERE item_type = 'idea' AND item_id = $1 AND user_id = $2`, []any{f.idea, f.ids[c]}, &n)
+		fixture.Exec(t, f.env, f.city, `SELECT count(*) FROM reactions WHERE item_type = 'idea' AND item_id = $1 AND user_id = $2`, []any{f.idea, f.ids[c]}, &n)
 		return n > 0
 	}
 
-	return []permRow{
+	return []row{
 		// post
-		{method: "POST", route: "/api/v1/ideas", want: func(v permVariant, c permCaller) permOutcome {
-			if o := permPhaseOutcome(v, c); o != outHidden {
+		{method: "POST", route: "/api/v1/ideas", want: func(v variant, c caller) outcome {
+			if o := phaseOutcome(v, c); o != outHidden {
 				return o
 			}
 			return outHiddenField
-		}, call: func(t *testing.T, v permVariant, c permCaller) response {
+		}, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "POST", "/api/v1/ideas", fmt.Sprintf(`{"project_id":%d,"title":"An idea from the API"}`, f.projectA))
 		}},
-		{method: "POST", route: "/projects/:slug/ideas", want: permPhaseOutcome,
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "POST", route: "/projects/:slug/ideas", want: phaseOutcome,
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/projects/ideas/ideas", url.Values{"title": {"An idea from the page"}})
 			},
-			check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
+			check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
 				if o == outLogIn && r.Header.Get("Location") != "/login?next=%2Fprojects%2Fideas" {
 					return fmt.Sprintf("want 303 to /login?next=%%2Fprojects%%2Fideas, got %d %q", r.Status, r.Header.Get("Location"))
 				}
-				msg := checkPermPage(r, o, "/ideas/", nil)
+				msg := checkPage(r, o, "/ideas/", nil)
 				if msg != "" && o == outHidden && strings.Contains(r.Body, "Idea number") {
 					msg += " (the page shows the project and lists its ideas)"
 				}
 				return msg
 			}},
-		{method: "PATCH", route: "/api/v1/ideas/:id", label: " (its author, or staff)", want: ideaEdit, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "PATCH", route: "/api/v1/ideas/:id", label: " (its author, or staff)", want: ideaEdit, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "PATCH", "/api/v1/ideas/"+id(f.ownIdea[owner(c)]), `{"title":"An edited idea"}`)
 		}},
 		{method: "DELETE", route: "/api/v1/ideas/:id", label: " (its author, or staff)", want: authorOrStaff,
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "DELETE", "/api/v1/ideas/"+id(f.newIdea(t, owner(c), f.projectA)), "")
 			}},
 
 		{method: "POST", route: "/ideas/:id/edit", label: " (its author, or staff)", want: ideaEdit,
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/ideas/"+id(f.ownIdea[owner(c)])+"/edit", url.Values{"title": {"An edited idea"}, "body": {"<p>Edited</p>"}})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-				if o == outUnauth && permHTMLStatus(r, 401) == "" {
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+				if o == outUnauth && htmlStatus(r, 401) == "" {
 					return ""
 				}
-				return checkPermPage(r, o, "/ideas/"+id(f.ownIdea[owner(c)]), nil)
+				return checkPage(r, o, "/ideas/"+id(f.ownIdea[owner(c)]), nil)
 			}},
 		{method: "POST", route: "/ideas/:id/delete", label: " (its author, or staff)", want: authorOrStaff,
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/ideas/"+id(f.newIdea(t, owner(c), f.projectA))+"/delete", url.Values{})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-				if o == outUnauth && permHTMLStatus(r, 401) == "" {
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+				if o == outUnauth && htmlStatus(r, 401) == "" {
 					return ""
 				}
-				return checkPermPage(r, o, "/projects/", nil)
+				return checkPage(r, o, "/projects/", nil)
 			}},
 		{method: "POST", route: "/api/v1/ideas/:id/images", label: " (no file: who gets past the gate gets 422)",
-			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(ideaEdit(v, c), outInvalid) },
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: func(v variant, c caller) outcome { return pastGate(ideaEdit(v, c), outInvalid) },
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "POST", "/api/v1/ideas/"+id(f.ownIdea[owner(c)])+"/images", `{}`)
 			}},
 		{method: "DELETE", route: "/api/v1/ideas/:id/images/:image", label: " (no such image: who gets past the gate gets 404)",
-			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(ideaEdit(v, c), outNotFound) },
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: func(v variant, c caller) outcome { return pastGate(ideaEdit(v, c), outNotFound) },
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "DELETE", "/api/v1/ideas/"+id(f.ownIdea[owner(c)])+"/images/999999", "")
 			}},
 		{method: "POST", route: "/ideas/:id/images", label: " (no file: who gets past the gate is told to choose one)",
-			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(ideaEdit(v, c), outInvalid) },
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: func(v variant, c caller) outcome { return pastGate(ideaEdit(v, c), outInvalid) },
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/ideas/"+id(f.ownIdea[owner(c)])+"/images", url.Values{})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-				return checkPermPage(r, o, "", permDeniedBack(f.ownIdea[owner(c)], "image_error"))
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+				return checkPage(r, o, "", deniedBack(f.ownIdea[owner(c)], "image_error"))
 			}},
 		{method: "POST", route: "/ideas/:id/images/:name/delete", label: " (no such image: who gets past the gate gets 404)",
-			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(ideaEdit(v, c), outNotFound) },
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: func(v variant, c caller) outcome { return pastGate(ideaEdit(v, c), outNotFound) },
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/ideas/"+id(f.ownIdea[owner(c)])+"/images/999999/delete", url.Values{})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-				return checkPermPage(r, o, "", permDeniedBack(f.ownIdea[owner(c)], "image_error"))
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+				return checkPage(r, o, "", deniedBack(f.ownIdea[owner(c)], "image_error"))
 			}},
 
 		// react
-		{method: "PUT", route: "/api/v1/ideas/:id/reaction", want: permPhaseOutcome, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "PUT", route: "/api/v1/ideas/:id/reaction", want: phaseOutcome, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "PUT", ideaPath+"/reaction", `{"mode":"like"}`)
 		}},
-		{method: "PUT", route: "/api/v1/ideas/:id/reaction", label: " (dislike)", want: dislike, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "PUT", route: "/api/v1/ideas/:id/reaction", label: " (dislike)", want: dislike, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "PUT", ideaPath+"/reaction", `{"mode":"dislike"}`)
 		}},
-		{method: "DELETE", route: "/api/v1/ideas/:id/reaction", want: permPhaseOutcome, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "DELETE", route: "/api/v1/ideas/:id/reaction", want: phaseOutcome, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "DELETE", ideaPath+"/reaction", "")
 		}},
-		{method: "POST", route: "/ideas/:id/reaction", want: func(v permVariant, c permCaller) permOutcome {
+		{method: "POST", route: "/ideas/:id/reaction", want: func(v variant, c caller) outcome {
 			if c == callAnon {
 				return outLogIn // the page sends visitors to log in first
 			}
-			return permPhaseOutcome(v, c)
-		}, call: func(t *testing.T, v permVariant, c permCaller) response {
+			return phaseOutcome(v, c)
+		}, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			if c != callAnon {
-				f.exec(t, `DELETE FROM reactions WHERE item_type = 'idea' AND item_id = $1 AND user_id = $2`, []any{f.idea, f.ids[c]})
+				fixture.Exec(t, f.env, f.city, `DELETE FROM reactions WHERE item_type = 'idea' AND item_id = $1 AND user_id = $2`, []any{f.idea, f.ids[c]})
 			}
 			return f.form(t, c, "/ideas/"+id(f.idea)+"/reaction", url.Values{"mode": {"like"}})
-		}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-			if msg := checkPermPage(r, o, "/ideas/"+id(f.idea), permDeniedBack(f.idea, "reaction_error")); msg != "" {
+		}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+			if msg := checkPage(r, o, "/ideas/"+id(f.idea), deniedBack(f.idea, "reaction_error")); msg != "" {
 				return msg
 			}
 			if c != callAnon {
@@ -874,58 +845,58 @@ func (f *permFixture) rows() []permRow {
 			}
 			return ""
 		}},
-		{method: "PUT", route: "/api/v1/comments/:id/reaction", want: func(v permVariant, c permCaller) permOutcome {
+		{method: "PUT", route: "/api/v1/comments/:id/reaction", want: func(v variant, c caller) outcome {
 			if c == callAnon {
 				return outUnauth
 			}
-			return permPhaseOutcome(v, c)
-		}, call: func(t *testing.T, v permVariant, c permCaller) response {
+			return phaseOutcome(v, c)
+		}, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "PUT", commentPath+"/reaction", `{"mode":"like"}`)
 		}},
-		{method: "PUT", route: "/api/v1/comments/:id/reaction", label: " (dislike)", want: func(v permVariant, c permCaller) permOutcome {
+		{method: "PUT", route: "/api/v1/comments/:id/reaction", label: " (dislike)", want: func(v variant, c caller) outcome {
 			if c == callAnon {
 				return outUnauth
 			}
 			return dislike(v, c)
-		}, call: func(t *testing.T, v permVariant, c permCaller) response {
+		}, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "PUT", commentPath+"/reaction", `{"mode":"dislike"}`)
 		}},
-		{method: "DELETE", route: "/api/v1/comments/:id/reaction", want: func(v permVariant, c permCaller) permOutcome {
+		{method: "DELETE", route: "/api/v1/comments/:id/reaction", want: func(v variant, c caller) outcome {
 			if c == callAnon {
 				return outUnauth
 			}
-			return permPhaseOutcome(v, c)
-		}, call: func(t *testing.T, v permVariant, c permCaller) response {
+			return phaseOutcome(v, c)
+		}, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "DELETE", commentPath+"/reaction", "")
 		}},
 
 		// comment
-		{method: "POST", route: "/api/v1/ideas/:id/comments", want: permPhaseOutcome, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "POST", route: "/api/v1/ideas/:id/comments", want: phaseOutcome, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "POST", ideaPath+"/comments", `{"body":"A comment from the API"}`)
 		}},
-		{method: "POST", route: "/ideas/:id/comments", want: permPhaseOutcome, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "POST", route: "/ideas/:id/comments", want: phaseOutcome, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.form(t, c, "/ideas/"+id(f.idea)+"/comments", url.Values{"body": {"A comment from the page"}})
-		}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
+		}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
 			if o == outOK {
 				if loc := r.Header.Get("Location"); r.Status != 303 || loc != "/ideas/"+id(f.idea)+"#comments" {
-					return fmt.Sprintf("want 303 to /ideas/%d#comments, got %s", f.idea, permExcerpt(r))
+					return fmt.Sprintf("want 303 to /ideas/%d#comments, got %s", f.idea, excerpt(r))
 				}
 				return ""
 			}
 			if o == outHidden {
 				o = outNotFound // the idea one cannot see: back to it, where it is not found
-				return permDeniedBack(f.idea, "comment_error")(r, o)
+				return deniedBack(f.idea, "comment_error")(r, o)
 			}
-			return checkPermPage(r, o, "", permDeniedBack(f.idea, "comment_error"))
+			return checkPage(r, o, "", deniedBack(f.idea, "comment_error"))
 		}},
 		{method: "PATCH", route: "/api/v1/comments/:id", label: " (its author)",
-			want: func(v permVariant, c permCaller) permOutcome {
+			want: func(v variant, c caller) outcome {
 				switch o := authorOrStaff(v, c); {
-				case o != outOK || permStaffOf(c):
+				case o != outOK || staffOf(c):
 					return o
 				}
-				return permPhaseOutcome(v, c)
-			}, call: func(t *testing.T, v permVariant, c permCaller) response {
+				return phaseOutcome(v, c)
+			}, call: func(t *testing.T, v variant, c caller) webtest.Response {
 				target := f.ownComment[callConfirmed]
 				if c != callAnon && c != callModB {
 					target = f.ownComment[c] // only its author edits a comment, staff included
@@ -933,121 +904,121 @@ func (f *permFixture) rows() []permRow {
 				return f.api(t, c, "PATCH", "/api/v1/comments/"+id(target), `{"body":"An edited comment"}`)
 			}},
 		{method: "DELETE", route: "/api/v1/comments/:id", label: " (its author, or staff)", want: authorOrStaff,
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "DELETE", "/api/v1/comments/"+id(f.newComment(t, owner(c))), "")
 			}},
 		{method: "POST", route: "/comments/:id/edit", label: " (its author)",
-			want: func(v permVariant, c permCaller) permOutcome {
+			want: func(v variant, c caller) outcome {
 				switch o := authorOrStaff(v, c); {
-				case o != outOK || permStaffOf(c):
+				case o != outOK || staffOf(c):
 					return o
 				}
-				return permPhaseOutcome(v, c)
-			}, call: func(t *testing.T, v permVariant, c permCaller) response {
+				return phaseOutcome(v, c)
+			}, call: func(t *testing.T, v variant, c caller) webtest.Response {
 				target := f.ownComment[callConfirmed]
 				if c != callAnon && c != callModB {
 					target = f.ownComment[c]
 				}
 				return f.form(t, c, "/comments/"+id(target)+"/edit", url.Values{"body": {"An edited comment"}})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-				if o == outUnauth && permHTMLStatus(r, 401) == "" {
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+				if o == outUnauth && htmlStatus(r, 401) == "" {
 					return ""
 				}
-				return checkPermPage(r, o, "/ideas/"+id(f.idea)+"#comment-", nil)
+				return checkPage(r, o, "/ideas/"+id(f.idea)+"#comment-", nil)
 			}},
 		{method: "POST", route: "/comments/:id/delete", label: " (its author, or staff)",
-			want: authorOrStaff, call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: authorOrStaff, call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/comments/"+id(f.newComment(t, owner(c)))+"/delete", url.Values{})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-				if o == outUnauth && permHTMLStatus(r, 401) == "" {
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+				if o == outUnauth && htmlStatus(r, 401) == "" {
 					return "" // a 401 page is as good as the way to /login
 				}
-				return checkPermPage(r, o, "/ideas/"+id(f.idea)+"#comments", nil)
+				return checkPage(r, o, "/ideas/"+id(f.idea)+"#comments", nil)
 			}},
 
 		// follows and reports: a login, and an item one can see
 		{method: "PUT", route: "/api/v1/follows/:type/:id", want: visibleLoginOnly,
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "PUT", "/api/v1/follows/idea/"+id(f.idea), "")
 			}},
-		{method: "DELETE", route: "/api/v1/follows/:type/:id", want: loginOnly, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "DELETE", route: "/api/v1/follows/:type/:id", want: loginOnly, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "DELETE", "/api/v1/follows/idea/"+id(f.idea), "")
 		}},
-		{method: "POST", route: "/follows/:type/:id", want: func(v permVariant, c permCaller) permOutcome {
+		{method: "POST", route: "/follows/:type/:id", want: func(v variant, c caller) outcome {
 			if o := visibleLoginOnly(v, c); o != outUnauth {
 				return o
 			}
 			return outLogIn
 		},
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/follows/idea/"+id(f.idea), url.Values{"follow": {"on"}, "back": {"/ideas/" + id(f.idea)}})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-				return checkPermPage(r, o, "/ideas/"+id(f.idea), nil)
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+				return checkPage(r, o, "/ideas/"+id(f.idea), nil)
 			}},
 		{method: "POST", route: "/api/v1/reports", want: reporter,
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "POST", "/api/v1/reports", fmt.Sprintf(`{"item_type":"idea","item_id":%d,"reason":"spam"}`, f.idea))
 			}},
 
-		{method: "POST", route: "/reports", want: func(v permVariant, c permCaller) permOutcome {
+		{method: "POST", route: "/reports", want: func(v variant, c caller) outcome {
 			if o := reporter(v, c); o != outUnauth {
 				return o
 			}
 			return outLogIn
 		},
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/reports", url.Values{"item_type": {"idea"}, "item_id": {id(f.idea)}, "idea_id": {id(f.idea)}, "reason": {"spam"}})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-				return checkPermPage(r, o, "/ideas/"+id(f.idea)+"?reported=1", nil)
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+				return checkPage(r, o, "/ideas/"+id(f.idea)+"?reported=1", nil)
 			}},
 
 		// staff only: admins and the project's moderators
-		{method: "POST", route: "/api/v1/ideas/:id/status", want: staffOfIdea, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "POST", route: "/api/v1/ideas/:id/status", want: staffOfIdea, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "POST", "/api/v1/ideas/"+id(f.answered)+"/status", `{"status":"under_consideration"}`)
 		}},
-		{method: "POST", route: "/api/v1/ideas/:id/feedback", want: staffOfIdea, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "POST", route: "/api/v1/ideas/:id/feedback", want: staffOfIdea, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "POST", "/api/v1/ideas/"+id(f.answered)+"/feedback", `{"body":"We look at it."}`)
 		}},
-		{method: "POST", route: "/ideas/:id/status", want: permPageStaff(staffOfIdea), call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "POST", route: "/ideas/:id/status", want: pageStaff(staffOfIdea), call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.form(t, c, "/ideas/"+id(f.answered)+"/status", url.Values{"status": {"viewed"}})
-		}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-			return checkPermPage(r, o, "/ideas/"+id(f.answered), nil)
+		}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+			return checkPage(r, o, "/ideas/"+id(f.answered), nil)
 		}},
-		{method: "POST", route: "/ideas/:id/feedback", want: permPageStaff(staffOfIdea), call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "POST", route: "/ideas/:id/feedback", want: pageStaff(staffOfIdea), call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.form(t, c, "/ideas/"+id(f.answered)+"/feedback", url.Values{"body": {"We look at it."}})
-		}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-			return checkPermPage(r, o, "/ideas/"+id(f.answered), nil)
+		}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+			return checkPage(r, o, "/ideas/"+id(f.answered), nil)
 		}},
-		{method: "PUT", route: "/api/v1/moderation/hidden/:type/:id", want: staffOnlyRoute, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "PUT", route: "/api/v1/moderation/hidden/:type/:id", want: staffOnlyRoute, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "PUT", "/api/v1/moderation/hidden/comment/"+id(f.hideTarget), "")
 		}},
-		{method: "DELETE", route: "/api/v1/moderation/hidden/:type/:id", want: staffOnlyRoute, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "DELETE", route: "/api/v1/moderation/hidden/:type/:id", want: staffOnlyRoute, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "DELETE", "/api/v1/moderation/hidden/comment/"+id(f.hideTarget), "")
 		}},
-		{method: "POST", route: "/api/v1/moderation/reports/:id/read", want: func(v permVariant, c permCaller) permOutcome {
+		{method: "POST", route: "/api/v1/moderation/reports/:id/read", want: func(v variant, c caller) outcome {
 			if c == callModB {
 				return outNotFound // a report of a project one does not moderate does not exist for one
 			}
 			return staffOnlyRoute(v, c)
-		}, call: func(t *testing.T, v permVariant, c permCaller) response {
+		}, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "POST", "/api/v1/moderation/reports/"+id(f.report)+"/read", `{"read":true}`)
 		}},
-		{method: "POST", route: "/admin/moderation/:id", want: permPageStaff(staffOnlyRoute), call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "POST", route: "/admin/moderation/:id", want: pageStaff(staffOnlyRoute), call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.form(t, c, "/admin/moderation/"+id(f.report), url.Values{"do": {"read"}})
-		}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-			return checkPermPage(r, o, "/admin/moderation", nil)
+		}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+			return checkPage(r, o, "/admin/moderation", nil)
 		}},
 		{method: "POST", route: "/admin/moderation/:id", label: " (a report of one's own project cannot hide another project's idea)", only: "registered",
-			want: permPageStaff(staffOnlyRoute), call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: pageStaff(staffOnlyRoute), call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/admin/moderation/"+id(f.report), url.Values{"do": {"hide"}, "item_type": {"idea"}, "item_id": {id(f.ideaB)}})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
 				// Whoever calls, the idea of project B stays; staff of project
 				// A hide the reported idea itself, which is then restored.
 				var hiddenB, hiddenReported bool
-				f.exec(t, `SELECT hidden_at IS NOT NULL FROM ideas WHERE id = $1`, []any{f.ideaB}, &hiddenB)
-				f.exec(t, `SELECT hidden_at IS NOT NULL FROM ideas WHERE id = $1`, []any{f.idea}, &hiddenReported)
-				f.exec(t, `UPDATE ideas SET hidden_at = NULL WHERE id IN ($1, $2)`, []any{f.ideaB, f.idea})
-				if msg := checkPermPage(r, o, "/admin/moderation", nil); msg != "" {
+				fixture.Exec(t, f.env, f.city, `SELECT hidden_at IS NOT NULL FROM ideas WHERE id = $1`, []any{f.ideaB}, &hiddenB)
+				fixture.Exec(t, f.env, f.city, `SELECT hidden_at IS NOT NULL FROM ideas WHERE id = $1`, []any{f.idea}, &hiddenReported)
+				fixture.Exec(t, f.env, f.city, `UPDATE ideas SET hidden_at = NULL WHERE id IN ($1, $2)`, []any{f.ideaB, f.idea})
+				if msg := checkPage(r, o, "/admin/moderation", nil); msg != "" {
 					return msg
 				}
 				if hiddenB {
@@ -1058,44 +1029,44 @@ func (f *permFixture) rows() []permRow {
 				}
 				return ""
 			}},
-		{method: "PATCH", route: "/api/v1/projects/:id", want: staffOnlyRoute, call: func(t *testing.T, v permVariant, c permCaller) response {
+		{method: "PATCH", route: "/api/v1/projects/:id", want: staffOnlyRoute, call: func(t *testing.T, v variant, c caller) webtest.Response {
 			return f.api(t, c, "PATCH", "/api/v1/projects/"+id(f.projectA), `{"status":"published"}`)
 		}},
 		{method: "POST", route: "/api/v1/projects/:id/phases", label: " (an invalid phase: staff get past the gate to 422)",
-			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(staffOnlyRoute(v, c), outInvalid) }, call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: func(v variant, c caller) outcome { return pastGate(staffOnlyRoute(v, c), outInvalid) }, call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "POST", "/api/v1/projects/"+id(f.projectA)+"/phases", `{"title":{"en":"X"},"method":"dance","starts_at":"2030-01-01T00:00:00Z"}`)
 			}},
 		{method: "PATCH", route: "/api/v1/projects/:id/phases/:phase", label: " (no such phase: staff get past the gate to 404)",
-			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(staffOnlyRoute(v, c), outNotFound) }, call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: func(v variant, c caller) outcome { return pastGate(staffOnlyRoute(v, c), outNotFound) }, call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "PATCH", "/api/v1/projects/"+id(f.projectA)+"/phases/999999", `{"method":"ideation"}`)
 			}},
 		{method: "DELETE", route: "/api/v1/projects/:id/phases/:phase", label: " (no such phase: staff get past the gate to 404)",
-			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(staffOnlyRoute(v, c), outNotFound) }, call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: func(v variant, c caller) outcome { return pastGate(staffOnlyRoute(v, c), outNotFound) }, call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "DELETE", "/api/v1/projects/"+id(f.projectA)+"/phases/999999", "")
 			}},
 		{method: "PUT", route: "/api/v1/projects/:id/header", label: " (no file: staff get past the gate to 422)",
-			want: func(v permVariant, c permCaller) permOutcome { return permPastGate(staffOnlyRoute(v, c), outInvalid) },
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			want: func(v variant, c caller) outcome { return pastGate(staffOnlyRoute(v, c), outInvalid) },
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "PUT", "/api/v1/projects/"+id(f.projectA)+"/header", `{}`)
 			}},
 
 		// exports: admins, and moderators of the project they export
 		{method: "POST", route: "/api/v1/exports", label: " (project A's ideas)", only: "registered", want: staffOnlyRoute,
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.api(t, c, "POST", "/api/v1/exports", fmt.Sprintf(`{"kind":"ideas","format":"csv","project":%d}`, f.projectA))
 			}},
 		{method: "POST", route: "/admin/exports", label: " (project A's comments)", only: "registered", want: staffOnlyRoute,
-			call: func(t *testing.T, v permVariant, c permCaller) response {
+			call: func(t *testing.T, v variant, c caller) webtest.Response {
 				return f.form(t, c, "/admin/exports", url.Values{"kind": {"comments"}, "format": {"xlsx"}, "project": {id(f.projectA)}})
-			}, check: func(t *testing.T, c permCaller, r response, o permOutcome) string {
-				return checkPermPage(r, o, "/admin/exports", nil)
+			}, check: func(t *testing.T, c caller, r webtest.Response, o outcome) string {
+				return checkPage(r, o, "/admin/exports", nil)
 			}},
 	}
 }
 
 // pastGate is o, or then when o lets the caller through: what a request
 // that passes the permission gate but fails later answers.
-func permPastGate(o, then permOutcome) permOutcome {
+func pastGate(o, then outcome) outcome {
 	if o == outOK {
 		return then
 	}
@@ -1104,8 +1075,8 @@ func permPastGate(o, then permOutcome) permOutcome {
 
 // pageStaff is a staff-only outcome as a page answers it: a visitor is
 // refused like a citizen (403), not sent to log in.
-func permPageStaff(want func(v permVariant, c permCaller) permOutcome) func(v permVariant, c permCaller) permOutcome {
-	return func(v permVariant, c permCaller) permOutcome {
+func pageStaff(want func(v variant, c caller) outcome) func(v variant, c caller) outcome {
+	return func(v variant, c caller) outcome {
 		if o := want(v, c); o != outUnauth {
 			return o
 		}

@@ -11,7 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"agora/tenant"
 	"agora/tenant/tenanttest"
+	"agora/web/webtest"
 )
 
 // TestSecurityHeadersAndRequestIDs: every kind of answer carries the security
@@ -19,8 +21,8 @@ import (
 func TestSecurityHeadersAndRequestIDs(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
-	h := newHarness(t, env, serverOpts{})
-	trusted := newHarness(t, env, serverOpts{trustedProxies: "127.0.0.1/8"})
+	h := webtest.New(t, env, webtest.Options{})
+	trusted := webtest.New(t, env, webtest.Options{TrustedProxies: "127.0.0.1/8"})
 	c := env.City(t, "namur", "namur.example.org", "old.namur.example.org")
 	host := c.DefaultHost
 
@@ -43,7 +45,7 @@ func TestSecurityHeadersAndRequestIDs(t *testing.T) {
 	seen := map[string]string{}
 	for _, tc := range cases {
 		for range 5 {
-			r := h.get(t, tc.host, tc.target)
+			r := h.Get(t, tc.host, tc.target)
 			require.Equal(t, tc.status, r.Status, "%s: %s", tc.name, r.Body)
 			csp := r.Header.Get("Content-Security-Policy")
 			require.Contains(t, csp, "default-src 'self'", tc.name)
@@ -63,19 +65,19 @@ func TestSecurityHeadersAndRequestIDs(t *testing.T) {
 	require.Len(t, seen, 5*len(cases))
 
 	// A client cannot choose its request id; a trusted proxy can.
-	r := h.get(t, host, "/api/v1/site", "X-Request-Id", "forged-id")
+	r := h.Get(t, host, "/api/v1/site", "X-Request-Id", "forged-id")
 	require.NotEqual(t, "forged-id", r.Header.Get("X-Request-Id"))
-	r = trusted.get(t, host, "/api/v1/site", "X-Request-Id", "lb-1234")
+	r = trusted.Get(t, host, "/api/v1/site", "X-Request-Id", "lb-1234")
 	require.Equal(t, "lb-1234", r.Header.Get("X-Request-Id"))
-	r = trusted.get(t, host, "/api/v1/site", "X-Request-Id", strings.Repeat("x", 65))
+	r = trusted.Get(t, host, "/api/v1/site", "X-Request-Id", strings.Repeat("x", 65))
 	require.Regexp(t, `^[0-9a-f]{16}$`, r.Header.Get("X-Request-Id"), "over-long ids are replaced")
 
 	// Behind a proxy that terminates TLS, pages get HSTS.
-	r = trusted.get(t, host, "/", "X-Forwarded-Proto", "https")
+	r = trusted.Get(t, host, "/", "X-Forwarded-Proto", "https")
 	require.Equal(t, http.StatusOK, r.Status)
 	require.NotEmpty(t, r.Header.Get("Strict-Transport-Security"))
 	// ... and only from a trusted proxy.
-	r = h.get(t, host, "/", "X-Forwarded-Proto", "https")
+	r = h.Get(t, host, "/", "X-Forwarded-Proto", "https")
 	require.Empty(t, r.Header.Get("Strict-Transport-Security"))
 }
 
@@ -84,24 +86,24 @@ func TestSecurityHeadersAndRequestIDs(t *testing.T) {
 func TestPagesNeedNoInlineCode(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
-	h := newHarness(t, env, serverOpts{})
+	h := webtest.New(t, env, webtest.Options{})
 	c := env.City(t, "liege")
 	inline := regexp.MustCompile(`(?i)<script|<style|\sstyle=|\son[a-z]+=|javascript:`)
 	for _, p := range []struct{ host, target string }{
 		{c.DefaultHost, "/"}, {c.DefaultHost, "/pages/about"}, {c.DefaultHost, "/pages/nope"},
 		{"nowhere.agora.test", "/"}, {tenanttest.PlatformHost, "/"},
 	} {
-		r := h.get(t, p.host, p.target, "Accept", "text/html")
-		requireHTML(t, r, r.Status)
+		r := h.Get(t, p.host, p.target, "Accept", "text/html")
+		webtest.RequireHTML(t, r, r.Status)
 		require.False(t, inline.MatchString(r.Body), "%s%s has inline code: %s", p.host, p.target, inline.FindString(r.Body))
 	}
-	css := h.get(t, c.DefaultHost, "/theme.css")
+	css := h.Get(t, c.DefaultHost, "/theme.css")
 	require.Equal(t, http.StatusOK, css.Status)
 	require.Equal(t, "text/css; charset=utf-8", css.Header.Get("Content-Type"))
 	require.Contains(t, css.Body, "--primary: #1d4ed8")
 	etag := css.Header.Get("ETag")
 	require.NotEmpty(t, etag)
-	require.Equal(t, http.StatusNotModified, h.get(t, c.DefaultHost, "/theme.css", "If-None-Match", etag).Status)
+	require.Equal(t, http.StatusNotModified, h.Get(t, c.DefaultHost, "/theme.css", "If-None-Match", etag).Status)
 }
 
 // TestErrorsAndLanguage: API errors are problem documents; page errors are
@@ -109,21 +111,21 @@ func TestPagesNeedNoInlineCode(t *testing.T) {
 func TestErrorsAndLanguage(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
-	h := newHarness(t, env, serverOpts{})
+	h := webtest.New(t, env, webtest.Options{})
 	c := env.City(t, "brussel") // locales en, fr, nl
 	host := c.DefaultHost
 
 	t.Run("api errors", func(t *testing.T) {
 		t.Parallel()
-		p := requireProblem(t, h.get(t, host, "/api/v1/nope"), http.StatusNotFound, "not_found")
+		p := webtest.RequireProblem(t, h.Get(t, host, "/api/v1/nope"), http.StatusNotFound, "not_found")
 		require.Equal(t, "/api/v1/nope", p.Instance)
-		requireProblem(t, h.get(t, host, "/api/v1/nope", "Accept", "text/html"), http.StatusNotFound, "not_found")
-		requireProblem(t, h.get(t, host, "/api/v1/pages/nope"), http.StatusNotFound, "not_found")
-		r := h.do(t, http.MethodPost, host, "/api/v1/site")
-		requireProblem(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
+		webtest.RequireProblem(t, h.Get(t, host, "/api/v1/nope", "Accept", "text/html"), http.StatusNotFound, "not_found")
+		webtest.RequireProblem(t, h.Get(t, host, "/api/v1/pages/nope"), http.StatusNotFound, "not_found")
+		r := h.Do(t, http.MethodPost, host, "/api/v1/site")
+		webtest.RequireProblem(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
 		require.Contains(t, r.Header.Get("Allow"), "GET")
 		// A missing page asked for as JSON is a problem too.
-		requireProblem(t, h.get(t, host, "/pages/nope", "Accept", "application/json"), http.StatusNotFound, "not_found")
+		webtest.RequireProblem(t, h.Get(t, host, "/pages/nope", "Accept", "application/json"), http.StatusNotFound, "not_found")
 	})
 
 	t.Run("missing page in the visitor's language", func(t *testing.T) {
@@ -141,8 +143,8 @@ func TestErrorsAndLanguage(t *testing.T) {
 			{"cookie not offered", []string{"Accept-Language", "fr", "Cookie", "agora_locale=de"}, "fr", "Page introuvable"},
 			{"unsupported language", []string{"Accept-Language", "de-DE,es;q=0.8"}, "en", "Page not found"},
 		} {
-			r := h.get(t, host, "/pages/nope", append([]string{"Accept", "text/html"}, tc.headers...)...)
-			requireHTML(t, r, http.StatusNotFound)
+			r := h.Get(t, host, "/pages/nope", append([]string{"Accept", "text/html"}, tc.headers...)...)
+			webtest.RequireHTML(t, r, http.StatusNotFound)
 			require.Contains(t, r.Body, tc.text, tc.name)
 			require.Contains(t, r.Body, `<html lang="`+tc.lang+`">`, tc.name)
 			require.Equal(t, tc.lang, r.Header.Get("Content-Language"), tc.name)
@@ -152,7 +154,7 @@ func TestErrorsAndLanguage(t *testing.T) {
 
 	t.Run("choosing a language", func(t *testing.T) {
 		t.Parallel()
-		r := h.get(t, host, "/locale?set=fr&to=/pages/about")
+		r := h.Get(t, host, "/locale?set=fr&to=/pages/about")
 		require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
 		require.Equal(t, "/pages/about", r.Header.Get("Location"))
 		cookies := (&http.Response{Header: r.Header}).Cookies()
@@ -166,13 +168,13 @@ func TestErrorsAndLanguage(t *testing.T) {
 		require.Positive(t, ck.MaxAge)
 
 		// The cookie then wins over the browser's preference.
-		page := h.get(t, host, "/pages/about", "Cookie", "agora_locale=fr", "Accept-Language", "nl")
-		requireHTML(t, page, http.StatusOK)
+		page := h.Get(t, host, "/pages/about", "Cookie", "agora_locale=fr", "Accept-Language", "nl")
+		webtest.RequireHTML(t, page, http.StatusOK)
 		require.Contains(t, page.Body, "À propos de cette plateforme")
 		require.Contains(t, page.Body, `<html lang="fr">`)
 
 		// A language the city does not offer sets nothing.
-		r = h.get(t, host, "/locale?set=de&to=/")
+		r = h.Get(t, host, "/locale?set=de&to=/")
 		require.Equal(t, http.StatusSeeOther, r.Status)
 		require.Empty(t, r.Header.Values("Set-Cookie"))
 		require.Equal(t, "/", r.Header.Get("Location"))
@@ -183,12 +185,12 @@ func TestErrorsAndLanguage(t *testing.T) {
 			"/%5Cevil.example", "%5C%5Cevil.example", "http:evil.example", "javascript:alert(1)",
 			"/%09/evil.example", "evil.example", "///evil.example", "https:/evil.example",
 		} {
-			r := h.get(t, host, "/locale?set=nl&to="+to)
+			r := h.Get(t, host, "/locale?set=nl&to="+to)
 			require.Equal(t, http.StatusSeeOther, r.Status, "to=%s", to)
 			require.Equal(t, "/", r.Header.Get("Location"), "to=%s", to)
 		}
 		// A query on the local target survives.
-		r = h.get(t, host, "/locale?set=nl&to=%2Fpages%2Fabout%3Fa%3D1")
+		r = h.Get(t, host, "/locale?set=nl&to=%2Fpages%2Fabout%3Fa%3D1")
 		require.Equal(t, "/pages/about?a=1", r.Header.Get("Location"))
 	})
 }
@@ -198,7 +200,7 @@ func TestErrorsAndLanguage(t *testing.T) {
 func TestHeadRequests(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
-	h := newHarness(t, env, serverOpts{})
+	h := webtest.New(t, env, webtest.Options{})
 	c := env.City(t, "mons")
 	for _, tc := range []struct {
 		host, target, contentType string
@@ -212,7 +214,7 @@ func TestHeadRequests(t *testing.T) {
 		{"127.0.0.1", "/healthz", "application/json", http.StatusOK},
 		{tenanttest.PlatformHost, "/", "text/html; charset=utf-8", http.StatusOK},
 	} {
-		r := h.do(t, http.MethodHead, tc.host, tc.target)
+		r := h.Do(t, http.MethodHead, tc.host, tc.target)
 		require.Equal(t, tc.status, r.Status, "HEAD %s on %s", tc.target, tc.host)
 		require.Equal(t, tc.contentType, r.Header.Get("Content-Type"), "HEAD %s on %s", tc.target, tc.host)
 		require.Empty(t, r.Body)
@@ -226,11 +228,11 @@ func TestHeadRequests(t *testing.T) {
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
-	h := newHarness(t, env, serverOpts{})
+	h := webtest.New(t, env, webtest.Options{})
 	// Premium: every documented GET, plan-bound ones included, answers.
 	c := env.CityOnPlan(t, "ieper", "premium")
 
-	r := h.get(t, c.DefaultHost, "/api/v1/openapi.json")
+	r := h.Get(t, c.DefaultHost, "/api/v1/openapi.json")
 	require.Equal(t, http.StatusOK, r.Status, r.Body)
 	require.True(t, strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"))
 	var doc struct {
@@ -283,7 +285,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	pathParam := regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)
 	methods := map[string]bool{"get": true, "put": true, "post": true, "delete": true, "patch": true, "head": true, "options": true, "trace": true}
 	registered := map[string]bool{} // "get /api/v1/pages/{slug}"
-	for _, rt := range h.srv.CityEngine().Routes() {
+	for _, rt := range h.Server.CityEngine().Routes() {
 		if !strings.HasPrefix(rt.Path, "/api/v1/") {
 			continue
 		}
@@ -355,13 +357,13 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	// What the document says about authentication holds: every GET without
 	// parameters answers JSON, anonymously when it may, else 401 anonymously
 	// and 200 with a Bearer token (of an admin, who may read everything).
-	register(t, h, c.DefaultHost, "openapi@example.org")
-	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenantTx) error {
+	h.Register(t, c.DefaultHost, "openapi@example.org")
+	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
 		_, err := tx.ExecContext(context.Background(), `UPDATE users SET role = 'admin' WHERE email = 'openapi@example.org'`)
 		return err
 	}))
-	cookie, csrf := login(t, h, c.DefaultHost, "openapi@example.org")
-	tok := h.call(t, "POST", c.DefaultHost, "/api/v1/tokens", `{"name":"openapi"}`, "Cookie", cookie, "X-CSRF-Token", csrf)
+	cookie, csrf := h.Login(t, c.DefaultHost, "openapi@example.org")
+	tok := h.Call(t, "POST", c.DefaultHost, "/api/v1/tokens", `{"name":"openapi"}`, "Cookie", cookie, "X-CSRF-Token", csrf)
 	require.Equal(t, http.StatusCreated, tok.Status, tok.Body)
 	var td struct {
 		Token string `json:"token"`
@@ -380,14 +382,14 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			}
 		}
 		if anonymous {
-			r := h.get(t, c.DefaultHost, path)
+			r := h.Get(t, c.DefaultHost, path)
 			require.Equal(t, http.StatusOK, r.Status, "GET %s: %s", path, r.Body)
 			require.True(t, json.Valid([]byte(r.Body)), "GET %s", path)
 			continue
 		}
 		require.Contains(t, o.Responses, "401", "GET %s needs authentication but documents no 401", path)
-		requireProblem(t, h.get(t, c.DefaultHost, path), http.StatusUnauthorized, "unauthenticated")
-		r := h.get(t, c.DefaultHost, path, "Authorization", "Bearer "+td.Token)
+		webtest.RequireProblem(t, h.Get(t, c.DefaultHost, path), http.StatusUnauthorized, "unauthenticated")
+		r := h.Get(t, c.DefaultHost, path, "Authorization", "Bearer "+td.Token)
 		require.Equal(t, http.StatusOK, r.Status, "GET %s: %s", path, r.Body)
 		require.True(t, json.Valid([]byte(r.Body)), "GET %s", path)
 	}

@@ -14,30 +14,10 @@ import (
 	"agora/domain/group"
 	"agora/domain/locale"
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
 )
-
-// people makes confirmed users of c by address and returns their ids.
-func people(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, role user.Role, addrs ...string) []int64 {
-	t.Helper()
-	var out []int64
-	for _, a := range addrs {
-		u, err := user.NewService(env.DB).Create(tenanttest.Ctx(c), user.Registration{Email: a, Password: "correct horse battery",
-			FirstName: "P", LastName: "Q"}, role)
-		require.NoError(t, err)
-		out = append(out, int64(u.ID))
-	}
-	return out
-}
-
-func exec(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, query string, args ...any) {
-	t.Helper()
-	require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
-		_, err := tx.ExecContext(context.Background(), query, args...)
-		return err
-	}))
-}
 
 // outbox returns the payloads of c's queued tasks of type typ, by task id.
 func outbox(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, typ string) map[string]map[string]any {
@@ -75,12 +55,14 @@ func TestCampaignLifecycle(t *testing.T) {
 	c := env.CityOnPlan(t, "camp_life", tenant.PlanPremium)
 	ctx := tenanttest.Ctx(c)
 	svc := campaign.NewService(env.DB)
-	admin := people(t, env, c, user.RoleAdmin, "admin@city.example")[0]
-	ids := people(t, env, c, user.RoleCitizen, "ann@panel.example", "bob@gent.be", "cas@elsewhere.example",
-		"dee@panel.example", "eve@panel.example", "fay@gent.be")
+	admin := int64(fixture.User(t, env, c, fixture.UserOpts{Email: "admin@city.example", Role: user.RoleAdmin}).ID)
+	var ids []int64
+	for _, addr := range []string{"ann@panel.example", "bob@gent.be", "cas@elsewhere.example", "dee@panel.example", "eve@panel.example", "fay@gent.be"} {
+		ids = append(ids, int64(fixture.User(t, env, c, fixture.UserOpts{Email: addr}).ID))
+	}
 	ann, bob, cas, dee, eve, fay := ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]
-	exec(t, env, c, `UPDATE users SET email_confirmed_at = NULL WHERE id = $1`, dee)
-	exec(t, env, c, `UPDATE users SET deleted_at = now() WHERE id = $1`, eve)
+	fixture.Exec(t, env, c, `UPDATE users SET email_confirmed_at = NULL WHERE id = $1`, []any{dee})
+	fixture.Exec(t, env, c, `UPDATE users SET deleted_at = now() WHERE id = $1`, []any{eve})
 	groups := group.NewService(env.DB)
 	panel, err := groups.Create(ctx, locale.Text{"en": "Panel"}, group.Manual, nil)
 	require.NoError(t, err)
@@ -223,9 +205,12 @@ func TestEveryoneMeansConfirmedAccounts(t *testing.T) {
 	env := tenanttest.New(t)
 	c := env.CityOnPlan(t, "camp_all", tenant.PlanPremium)
 	ctx := tenanttest.Ctx(c)
-	admin := people(t, env, c, user.RoleAdmin, "admin@all.example")[0]
-	ids := people(t, env, c, user.RoleCitizen, "a@all.example", "b@all.example", "c@all.example")
-	exec(t, env, c, `UPDATE users SET email_confirmed_at = NULL WHERE id = $1`, ids[2])
+	admin := int64(fixture.User(t, env, c, fixture.UserOpts{Email: "admin@all.example", Role: user.RoleAdmin}).ID)
+	var ids []int64
+	for _, addr := range []string{"a@all.example", "b@all.example", "c@all.example"} {
+		ids = append(ids, int64(fixture.User(t, env, c, fixture.UserOpts{Email: addr}).ID))
+	}
+	fixture.Exec(t, env, c, `UPDATE users SET email_confirmed_at = NULL WHERE id = $1`, []any{ids[2]})
 	svc := campaign.NewService(env.DB)
 	d, err := svc.Create(ctx, admin, campaign.Message{Subject: locale.Text{"en": "All"}, Body: locale.Text{"en": "Hello"}, Audience: campaign.Everyone})
 	require.NoError(t, err)

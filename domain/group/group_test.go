@@ -11,6 +11,7 @@ import (
 	"agora/domain/group"
 	"agora/domain/locale"
 	"agora/domain/user"
+	"agora/fixture"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
 )
@@ -20,14 +21,9 @@ func TestSmartAndManualGroups(t *testing.T) {
 	city := env.City(t, "groups")
 	other := env.City(t, "elsewhere")
 	ctx := tenanttest.Ctx(city)
-	users := user.NewService(env.DB)
 	mk := func(email string, role user.Role, fields string) int64 {
-		u, err := users.Create(ctx, user.Registration{Email: email, Password: "correct horse battery", FirstName: "A", LastName: "B"}, role)
-		require.NoError(t, err)
-		require.NoError(t, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
-			_, err := tx.ExecContext(context.Background(), `UPDATE users SET custom_fields = $2 WHERE id = $1`, u.ID, fields)
-			return err
-		}))
+		u := fixture.User(t, env, city, fixture.UserOpts{Email: email, Role: role})
+		fixture.Exec(t, env, city, `UPDATE users SET custom_fields = $2 WHERE id = $1`, []any{u.ID, fields})
 		return int64(u.ID)
 	}
 	ann := mk("ann@gent.be", user.RoleAdmin, `{"district":"north","interests":["bikes","trees"]}`)

@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -18,21 +16,12 @@ import (
 	"agora/tenant/tenanttest"
 )
 
-// RedisAddr is the Redis server of AGORA_REDIS_URL (host and port only),
-// else the local default.
-func RedisAddr() string {
-	if u, err := url.Parse(os.Getenv("AGORA_REDIS_URL")); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return "127.0.0.1:6379"
-}
-
 // RedisDB locks Redis database db for the calling test (see
 // tenanttest.LockRedisDB), empties it now and when the test ends, and returns
 // how to reach it.
 func RedisDB(tb testing.TB, db int) asynq.RedisClientOpt {
 	tb.Helper()
-	opt := asynq.RedisClientOpt{Addr: RedisAddr(), DB: db}
+	opt := asynq.RedisClientOpt{Addr: tenanttest.RedisAddr(), DB: db}
 	tenanttest.LockRedisDB(tb, opt.Addr, db)
 	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: db})
 	flush := func() error {

@@ -5,11 +5,23 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
+
+// RedisAddr is the Redis server tests use: the host and port of
+// AGORA_REDIS_URL (its database is ignored: each test names its own), else
+// the local default.
+func RedisAddr() string {
+	if u, err := url.Parse(os.Getenv("AGORA_REDIS_URL")); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "127.0.0.1:6379"
+}
 
 // LockRedisDB reserves Redis database db at addr for the calling test, so
 // that two test processes on one machine never share it (each flushes it,
