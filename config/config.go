@@ -52,6 +52,9 @@ type Config struct {
 	// requests may hold at once, so a busy city cannot take them all; 0 means
 	// three quarters of DBMaxConns.
 	DBCityMaxConns int
+	// MetricsAddr is the internal listener of /metrics and pprof; "" (the
+	// default) serves neither. Never a city's or the platform's host.
+	MetricsAddr string
 	// HTTPMaxInFlightPerIP caps the requests one client address may have in
 	// progress at once on one web node; more are answered 429.
 	HTTPMaxInFlightPerIP int
@@ -141,6 +144,13 @@ var variables = []variable{
 	{"AGORA_HTTP_MAX_IN_FLIGHT_PER_IP", "64", false, "requests one client address may have in progress at once on a web node (more get 429)", func(c *Config, v string) error {
 		return parseInt(v, 1, 1_000_000, &c.HTTPMaxInFlightPerIP)
 	}},
+	{"AGORA_METRICS_ADDR", "", false, "internal listener of /metrics (Prometheus) and /debug/pprof, e.g. 127.0.0.1:9090; empty: off", func(c *Config, v string) error {
+		if v == "" {
+			c.MetricsAddr = ""
+			return nil
+		}
+		return parseAddr(v, &c.MetricsAddr)
+	}},
 	{"AGORA_SHARDS", "", true, "extra database shards: name=postgres-url,name=postgres-url", func(c *Config, v string) error {
 		c.Shards = map[string]string{}
 		for _, kv := range strings.Split(v, ",") {
@@ -185,6 +195,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.SecretKey = devSecret
 	case len(c.SecretKey) < 32:
 		return nil, fmt.Errorf("config: AGORA_SECRET_KEY: must be at least 32 characters, got %d", len(c.SecretKey))
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.HTTPAddr {
+		return nil, errors.New("config: AGORA_METRICS_ADDR: must not be the public listener (AGORA_HTTP_ADDR)")
 	}
 	if c.DBCityMaxConns == 0 {
 		c.DBCityMaxConns = max(1, c.DBMaxConns*3/4)
@@ -231,6 +244,7 @@ func (c *Config) Describe() []Setting {
 		"AGORA_DB_ACQUIRE_TIMEOUT":        c.DBAcquireTimeout.String(),
 		"AGORA_DB_CITY_MAX_CONNS":         strconv.Itoa(c.DBCityMaxConns),
 		"AGORA_HTTP_MAX_IN_FLIGHT_PER_IP": strconv.Itoa(c.HTTPMaxInFlightPerIP),
+		"AGORA_METRICS_ADDR":              c.MetricsAddr,
 	}
 	names := make([]string, 0, len(c.Shards))
 	for n := range c.Shards {

@@ -157,7 +157,7 @@ func (e *Emails) Send(ctx context.Context, task *asynq.Task) error {
 		err = e.sender.Send(sctx, email.Message{
 			FromName: settings.Name, From: "noreply@" + strings.TrimPrefix(t.PrimaryHost, "www."), To: l.to,
 			Subject: subject, Text: text, HTML: html,
-			MessageID: messageID(p.Kind, ledger, t),
+			MessageID: messageID(p.Kind, ledger, t), Campaign: p.Kind,
 		})
 		cancel()
 	}

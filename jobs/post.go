@@ -308,7 +308,7 @@ func (c cityPost) message(kind string, ledger int64, to, subject, text, html, un
 	m := email.Message{
 		FromName: c.settings.Name, From: "noreply@" + strings.TrimPrefix(host, "www."), To: to,
 		Subject: subject, Text: text, HTML: html,
-		MessageID: messageID(kind, ledger, c.t),
+		MessageID: messageID(kind, ledger, c.t), Campaign: kind,
 	}
 	if unsubscribe != "" {
 		m.Headers = email.UnsubscribeHeaders(unsubscribe)

@@ -34,6 +34,7 @@ import (
 	"agora/domain/site"
 	"agora/domain/user"
 	"agora/jobs"
+	"agora/metrics"
 	"agora/tenant"
 	"agora/web/account"
 	"agora/web/backoffice"
@@ -75,6 +76,8 @@ type Deps struct {
 	// DevMail, in `agora dev`, is the mail capture shown at /dev/mail on the
 	// platform host. Nil in production: the page does not exist.
 	DevMail *devsmtp.Server
+	// Metrics records request durations; nil records nothing.
+	Metrics *metrics.Registry
 }
 
 // Server serves every host of the installation: the areas' handlers behind
@@ -86,6 +89,7 @@ type Server struct {
 	reg        *tenant.Registry
 	redis      *redis.Client
 	log        *slog.Logger
+	metrics    *metrics.Registry
 	portal     *portal.Portal
 	account    *account.Account
 	backoffice *backoffice.Backoffice
@@ -101,7 +105,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{kit: k, cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log}
+	s := &Server{kit: k, cfg: d.Config, db: d.DB, reg: d.Registry, redis: d.Redis, log: d.Log, metrics: d.Metrics}
 	if s.portal, err = portal.New(k, portal.Deps{Site: d.Site, Projects: d.Projects, Ideas: d.Ideas, Follows: d.Follows,
 		Notifications: d.Notifications, Moderation: d.Moderation, Features: d.Features}); err != nil {
 		return nil, err

@@ -84,7 +84,7 @@ func benchPortalCmd() *command {
 	var o bench.PortalOptions
 	return &command{
 		name:    "portal",
-		args:    "[--ideas N] [--comments N] [--reactions N] [--clients N] [--duration D]",
+		args:    "[--ideas N] [--comments N] [--reactions N] [--clients N] [--duration D] [--cpuprofile FILE]",
 		summary: "A city's busy portal: idea list (trending, topic), idea page and reactions, against a constant-JSON ceiling.",
 		flags: func(fs *flag.FlagSet) {
 			fs.IntVar(&o.Ideas, "ideas", 10000, "ideas in the city's project")
@@ -95,6 +95,7 @@ func benchPortalCmd() *command {
 			fs.IntVar(&o.Conns, "conns", 16, "web server's PostgreSQL pool size (agora serve: AGORA_DB_MAX_CONNS, 16 by default)")
 			fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time of each request kind")
 			fs.BoolVar(&o.Keep, "keep", false, "keep the benchmark database afterwards (to EXPLAIN its queries)")
+			fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured requests to this file (go tool pprof FILE)")
 		},
 		run: func(ctx context.Context, fs *flag.FlagSet) error {
 			return runBench(o.Validate, func(r *bench.Runner) error { return r.Portal(ctx, o) })

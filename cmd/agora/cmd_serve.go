@@ -13,6 +13,7 @@ import (
 	"agora/domain/email"
 	"agora/domain/email/devsmtp"
 	"agora/jobs"
+	"agora/metrics"
 	"agora/web"
 )
 
@@ -69,13 +70,24 @@ func runProcesses(ctx context.Context, a *app, p processes) error {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.reg.Listen(ctx, a.cfg.DatabaseURL, a.log) })
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	// The metrics listener, when configured: nil records nothing.
+	var reg *metrics.Registry
+	if a.cfg.MetricsAddr != "" {
+		reg = metrics.New()
+		reg.WatchPools(a.db)
+		reg.WatchOutbox(a.db.Platform())
+		reg.WatchQueues(inspector)
+		g.Go(func() error { return reg.Serve(ctx, a.cfg.MetricsAddr, a.log) })
+	}
 	if p.web {
 		deps, err := wire.Web(a.cfg, a.db, a.reg, rdb, a.log)
 		if err != nil {
 			return err
 		}
 		deps.DevMail = p.devMail
-		deps.Jobs = jobs.NewMonitor(asynq.NewInspectorFromRedisClient(rdb), a.reg)
+		deps.Jobs = jobs.NewMonitor(inspector, a.reg)
+		deps.Metrics = reg
 		srv, err := web.New(deps)
 		if err != nil {
 			return err
@@ -100,7 +112,7 @@ func runProcesses(ctx context.Context, a *app, p processes) error {
 		w, err := jobs.NewWorker(jobs.WorkerDeps{
 			Redis: redisOpt, DB: a.db, Registry: a.reg, Client: client,
 			StorageDir: a.cfg.StorageDir, Log: a.log, Concurrency: p.concurrency,
-			Sender: sender, PortalURL: func(host string) string { return portalURL(a, host) }, DSN: a.cfg.DatabaseURL,
+			Sender: reg.Count(sender), PortalURL: func(host string) string { return portalURL(a, host) }, DSN: a.cfg.DatabaseURL,
 			SecretKey: a.cfg.SecretKey,
 		})
 		if err != nil {

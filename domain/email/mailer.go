@@ -20,6 +20,9 @@ type Message struct {
 	HTML      string
 	MessageID string            // without angle brackets; stable per delivery
 	Headers   map[string]string // e.g. List-Unsubscribe
+	// Campaign is the kind the email belongs to (confirm, reset,
+	// user_digest, manual, ...), for the statistics; it is not sent.
+	Campaign string
 }
 
 // Sender delivers messages.

@@ -7,7 +7,9 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +35,9 @@ type PortalOptions struct {
 	Conns     int           // the web server's PostgreSQL pool size
 	Duration  time.Duration // measured time of each request kind
 	Keep      bool          // keep the benchmark database afterwards (to EXPLAIN its queries)
+	// CPUProfile, when set, is the file a CPU profile of the measured
+	// requests is written to (go tool pprof FILE).
+	CPUProfile string
 }
 
 // Validate reports, as a *UsageError, options the benchmark cannot run with.
@@ -113,6 +118,17 @@ func (r *Runner) Portal(ctx context.Context, o PortalOptions) error {
 
 	if err := checkPortal(cityHTTP, seeded); err != nil {
 		return fmt.Errorf("the benchmark's requests do not do what they should: %w", err)
+	}
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	listPath := func(rng *mrand.Rand) string {
 		return fmt.Sprintf("/api/v1/ideas?project=%d&topic=%d&sort=trending", seeded.project, seeded.topics[rng.IntN(len(seeded.topics))])
