@@ -14,8 +14,8 @@ import (
 	"agora/domain/feature"
 	"agora/domain/locale"
 	"agora/domain/site"
-	"agora/tenant"
 	"agora/i18n"
+	"agora/tenant"
 )
 
 // TypeTrialTick (daily) moves cities whose trial ended to essential.

@@ -12,6 +12,7 @@ import (
 	"agora/domain/errs"
 	"agora/domain/media"
 	"agora/domain/permission"
+	"agora/domain/project"
 	"agora/tenant"
 )
 
@@ -131,14 +132,14 @@ func (s *Service) ImageFile(ctx context.Context, a permission.Actor, ideaID int6
 		if err != nil {
 			return err
 		}
-		pl, err := at(ctx, tx, a, projectID, false)
-		if err == nil && !pl.visible() {
+		visible, open, err := project.Sees(ctx, tx, a, projectID)
+		if err == nil && !visible {
 			err = errs.E(op, errs.NotFound, "no such image")
 		}
 		if err != nil {
 			return notVisible(err, op, "image", ideaID)
 		}
-		public = pl.project.Public()
+		public = open
 		return nil
 	})
 	if err != nil {

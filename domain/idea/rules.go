@@ -281,8 +281,8 @@ func (s *Service) Sees(ctx context.Context, a permission.Actor, itemType string,
 		if err != nil {
 			return err
 		}
-		pl, err := at(ctx, tx, a, projectID, false)
-		if err == nil && !pl.visible() {
+		visible, _, err := project.Sees(ctx, tx, a, projectID)
+		if err == nil && !visible {
 			err = errs.E("idea.Sees", errs.NotFound, "no %s %d", itemType, id)
 		}
 		return notVisible(err, "idea.Sees", itemType, id)

@@ -106,8 +106,8 @@ func (s *Service) Get(ctx context.Context, a permission.Actor, id int64) (*Idea,
 		if err != nil {
 			return err
 		}
-		pl, err := at(ctx, tx, a, it.ProjectID, false)
-		if err == nil && !pl.visible() {
+		visible, _, err := project.Sees(ctx, tx, a, it.ProjectID)
+		if err == nil && !visible {
 			err = errs.E("idea.Get", errs.NotFound, "no idea %d", id)
 		}
 		if err != nil {

@@ -366,12 +366,9 @@ func load(ctx context.Context, q sqlx.QueryerContext, idOrSlug string) (*Project
 }
 
 // VisibleTo lists, on q, the ids of the projects actor may see (CanView):
-// what every list of the portal is limited to.
+// what every list of the portal is limited to. The actor's memberships are
+// read only if some project is not open to them without.
 func VisibleTo(ctx context.Context, q sqlx.QueryerContext, a permission.Actor) ([]int64, error) {
-	a, err := Known(ctx, q, a)
-	if err != nil {
-		return nil, err
-	}
 	var ps []Project
 	if err := sqlx.SelectContext(ctx, q, &ps, `SELECT id, status, visibility,
 		ARRAY(SELECT group_id FROM project_groups WHERE project_id = projects.id ORDER BY 1) AS groups FROM projects`); err != nil {
@@ -380,11 +377,49 @@ func VisibleTo(ctx context.Context, q sqlx.QueryerContext, a permission.Actor) (
 	ids := []int64{}
 	now := time.Now()
 	for _, p := range ps {
-		if CanView(p, a, now) {
+		ok, err := canView(ctx, q, &a, p, now)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			ids = append(ids, p.ID)
 		}
 	}
 	return ids, nil
+}
+
+// Sees reports, on q, whether actor may see project id (CanView) and
+// whether anyone at all may (Public). It reads the project's visibility,
+// not its phases, and the actor's memberships only when the project is not
+// open to them without. Errors: errs.NotFound for no such project.
+func Sees(ctx context.Context, q sqlx.QueryerContext, a permission.Actor, id int64) (visible, public bool, err error) {
+	var p Project
+	err = sqlx.GetContext(ctx, q, &p, `SELECT id, status, visibility,
+		ARRAY(SELECT group_id FROM project_groups WHERE project_id = projects.id ORDER BY 1) AS groups
+		FROM projects WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, errs.E("project.Sees", errs.NotFound, "no project %d", id)
+	}
+	if err != nil {
+		return false, false, err
+	}
+	visible, err = canView(ctx, q, &a, p, time.Now())
+	return visible, p.Public(), err
+}
+
+// canView is CanView, completing *a with its memberships on q the first
+// time they could matter. Memberships only ever add sight, so a project
+// the actor sees without them needs no read.
+func canView(ctx context.Context, q sqlx.QueryerContext, a *permission.Actor, p Project, now time.Time) (bool, error) {
+	if ok := CanView(p, *a, now); ok || a.Anonymous() || a.Known {
+		return ok, nil
+	}
+	known, err := WithMemberships(ctx, q, *a)
+	if err != nil {
+		return false, err
+	}
+	*a = known
+	return CanView(p, known, now), nil
 }
 
 // ready makes a project read from the database whole: lists never nil.

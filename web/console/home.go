@@ -71,5 +71,5 @@ func (s *Console) Logout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/")
 }
 
-// cityURL is how the console links to a city's portal.
+// CityURL is how the console links to a city's portal.
 func (v *page) CityURL(t *tenant.Tenant) string { return "//" + t.PrimaryHost + v.Port }

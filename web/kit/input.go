@@ -20,7 +20,7 @@ func ValidText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
-// checkInput is the middleware that refuses unreadable text (see above).
+// CheckInput is the middleware that refuses unreadable text (see above).
 func (k *Kit) CheckInput(c *gin.Context) {
 	for _, p := range c.Params {
 		if !ValidText(p.Value) {
@@ -81,7 +81,7 @@ func hasJSONNul(data []byte) bool {
 	return false
 }
 
-// badInput answers 400 naming the part of the request that is not valid
+// BadInput answers 400 naming the part of the request that is not valid
 // text, as a problem document or a page in the visitor's language.
 func (k *Kit) BadInput(c *gin.Context, name string) {
 	if WantsJSON(c) {

@@ -36,7 +36,7 @@ func NonNil[T any](s []T) []T {
 	return s
 }
 
-// bindJSON decodes a JSON body into v: one JSON value and nothing after it,
+// BindJSON decodes a JSON body into v: one JSON value and nothing after it,
 // no unknown fields. Malformed JSON is answered 400 (bad_request) saying
 // where it breaks; a well-formed value of the wrong shape 422 naming the
 // field.
@@ -100,7 +100,7 @@ func jsonKind(k reflect.Kind) string {
 	return k.String()
 }
 
-// malformed answers 400: the request's syntax is broken (not a rule).
+// Malformed answers 400: the request's syntax is broken (not a rule).
 func (k *Kit) Malformed(c *gin.Context, detail string) {
 	c.Render(http.StatusBadRequest, problemRender{Problem{
 		Type: "about:blank", Title: http.StatusText(http.StatusBadRequest), Status: http.StatusBadRequest,

@@ -14,7 +14,7 @@ import (
 	"agora/domain/user"
 )
 
-// sessionCookie is the name of the session cookie: with the __Host- prefix
+// SessionCookie is the name of the session cookie: with the __Host- prefix
 // over HTTPS (the browser then guarantees Secure, Path=/ and no Domain).
 // Either way the cookie is host-only: it never reaches another city's host.
 func (k *Kit) SessionCookie(r *http.Request) string {
@@ -38,7 +38,7 @@ func (k *Kit) SetCookie(c *gin.Context, name, value string, maxAge int) {
 	})
 }
 
-// authenticate identifies the caller of a city request: a Bearer API token,
+// Authenticate identifies the caller of a city request: a Bearer API token,
 // else the session cookie, both looked up in the city's own schema, so a
 // token or cookie of another city (or of the operator console) is unknown
 // here. A bad Bearer token is refused at once; a stale cookie is cleared and
@@ -107,7 +107,7 @@ func CurrentSession(c *gin.Context) (*user.Session, bool) {
 	return sess, ok
 }
 
-// csrfToken is the token a page's forms must send back: the session's when
+// CSRFToken is the token a page's forms must send back: the session's when
 // logged in, else a per-visitor double-submit token kept in a cookie.
 func (k *Kit) CSRFToken(c *gin.Context) string {
 	if v := c.GetString(keySessionCSRF); v != "" {
@@ -127,7 +127,7 @@ func (k *Kit) CSRFToken(c *gin.Context) string {
 	return v
 }
 
-// csrf protects every unsafe request that a browser could send on the user's
+// CSRF protects every unsafe request that a browser could send on the user's
 // behalf. Bearer-token requests carry no ambient authority and pass. A
 // request with a session must echo the session's CSRF token (X-CSRF-Token
 // header or csrf_token form field). An anonymous API request must be JSON,
