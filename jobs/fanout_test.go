@@ -65,7 +65,7 @@ func TestNotificationEmails(t *testing.T) {
 		Phase: &fixture.PhaseOpts{Title: "Ideas", StartsAt: time.Now().Add(-time.Hour), NoDislikes: true}})
 	it := fixture.Idea(t, env, c, fixture.IdeaOpts{Project: p.ID, Author: author, Title: "Benches in the park", Body: "<p>Please</p>"})
 	for _, u := range []*user.User{follower, quiet} {
-		fixture.Follow(t, env, c, u, "idea", it.ID)
+		fixture.Follow(t, env, c, u, "idea", int64(it.ID))
 	}
 	require.Empty(t, fanoutTasks(t, env, c), "posting an idea notifies no one")
 

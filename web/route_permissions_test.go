@@ -391,10 +391,10 @@ func newTableCity(t *testing.T) *tableCity {
 	s := webtest.NewIdeaCity(t, "permtable", nil)
 	h, c, env := s.H, s.City, s.Env
 	webtest.FlushRateLimits(t, c.ID)
-	f := &tableCity{h: h, env: env, city: c, ctx: tenanttest.Ctx(c), projectA: s.Project, phaseA: s.Phase,
+	f := &tableCity{h: h, env: env, city: c, ctx: tenanttest.Ctx(c), projectA: int64(s.Project), phaseA: int64(s.Phase),
 		ids: map[caller]int64{}, bearer: map[caller]string{}, cookie: map[caller]string{}, csrf: map[caller]string{},
 		ownIdea: map[caller]int64{}, ownComment: map[caller]int64{}, anonCSRF: strings.Repeat("a", 43)}
-	f.projectB = fixture.Project(t, env, c, fixture.ProjectOpts{Slug: "other", Title: "Other"}).ID
+	f.projectB = int64(fixture.Project(t, env, c, fixture.ProjectOpts{Slug: "other", Title: "Other"}).ID)
 
 	users := map[caller]*user.User{
 		callAdmin:       s.Admin,

@@ -1,6 +1,7 @@
 package idea
 
 import (
+	"agora/domain/user"
 	"context"
 	"database/sql"
 	"errors"
@@ -20,11 +21,11 @@ import (
 // the thread with its body emptied and who deleted it ("author", "staff");
 // a comment a moderator hid reads as deleted_by "hidden" until restored.
 type Comment struct {
-	ID         int64  `db:"id" json:"id"`
-	IdeaID     int64  `db:"idea_id" json:"idea_id"`
-	ParentID   *int64 `db:"parent_id" json:"parent_id"`
-	AuthorID   *int64 `db:"author_id" json:"author_id"`
-	AuthorName string `db:"author_name" json:"author_name"`
+	ID         CommentID  `db:"id" json:"id"`
+	IdeaID     ID         `db:"idea_id" json:"idea_id"`
+	ParentID   *CommentID `db:"parent_id" json:"parent_id"`
+	AuthorID   *user.ID   `db:"author_id" json:"author_id"`
+	AuthorName string     `db:"author_name" json:"author_name"`
 	// AuthorHandle is how to mention the author (@handle); "" once deleted.
 	AuthorHandle string    `db:"author_handle" json:"author_handle"`
 	Body         string    `db:"body" json:"body"` // sanitised HTML
@@ -48,7 +49,7 @@ const selectComment = `SELECT c.id, c.idea_id, c.parent_id, c.author_id,
 // level) when the current phase lets them comment, and counts it on the
 // idea in the same transaction. Errors: errs.Invalid naming the field,
 // errs.NotFound, the denial of the phase's rule.
-func (s *Service) AddComment(ctx context.Context, a permission.Actor, ideaID, parentID int64, body string) (*Comment, error) {
+func (s *Service) AddComment(ctx context.Context, a permission.Actor, ideaID ID, parentID CommentID, body string) (*Comment, error) {
 	const op = "idea.AddComment"
 	var parent any
 	if parentID > 0 {
@@ -88,7 +89,7 @@ func (s *Service) AddComment(ctx context.Context, a permission.Actor, ideaID, pa
 			return err
 		}
 		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: author, Action: "comment.created", ItemType: "comment",
-			ItemID: id, ProjectID: project, Payload: map[string]any{"idea_id": ideaID}})
+			ItemID: id, ProjectID: int64(project), Payload: map[string]any{"idea_id": ideaID}})
 		if err != nil {
 			return err
 		}
@@ -96,10 +97,10 @@ func (s *Service) AddComment(ctx context.Context, a permission.Actor, ideaID, pa
 		// a second time as followers.
 		mentioned, err := notify.Mentioned(ctx, tx, author, text)
 		if err == nil {
-			mentioned, err = canSee(ctx, tx, project, mentioned)
+			mentioned, err = canSee(ctx, tx, int64(project), mentioned)
 		}
 		if err == nil {
-			err = notify.Mentions(ctx, tx, act, ideaID, author, mentioned)
+			err = notify.Mentions(ctx, tx, act, int64(ideaID), author, mentioned)
 		}
 		if err != nil {
 			return err
@@ -112,20 +113,20 @@ func (s *Service) AddComment(ctx context.Context, a permission.Actor, ideaID, pa
 				parentID, author, pq.Int64Array(append([]int64{}, mentioned...))); err != nil {
 				return err
 			}
-			if to, err = canSee(ctx, tx, project, to); err != nil {
+			if to, err = canSee(ctx, tx, int64(project), to); err != nil {
 				return err
 			}
-			if err := notify.Users(ctx, tx, act, ideaID, author, notify.CommentOnYourComment, to); err != nil {
+			if err := notify.Users(ctx, tx, act, int64(ideaID), author, notify.CommentOnYourComment, to); err != nil {
 				return err
 			}
 			mentioned = append(mentioned, to...)
 		}
-		return notify.IdeaFollowers(ctx, tx, act, ideaID, author, notify.CommentOnFollowed, notify.CommentOnYourIdea, mentioned...)
+		return notify.IdeaFollowers(ctx, tx, act, int64(ideaID), author, notify.CommentOnFollowed, notify.CommentOnYourIdea, mentioned...)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.comment(ctx, id)
+	return s.comment(ctx, CommentID(id))
 }
 
 // canSee keeps the users who may see the project (on tx), by the same rule
@@ -163,7 +164,7 @@ func canSee(ctx context.Context, tx *tenant.Tx, projectID int64, users []int64) 
 	return out, nil
 }
 
-func (s *Service) comment(ctx context.Context, id int64) (*Comment, error) {
+func (s *Service) comment(ctx context.Context, id CommentID) (*Comment, error) {
 	var c Comment
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error { return tx.GetContext(ctx, &c, selectComment+` WHERE c.id = $1`, id) })
 	if errors.Is(err, sql.ErrNoRows) {
@@ -173,11 +174,13 @@ func (s *Service) comment(ctx context.Context, id int64) (*Comment, error) {
 }
 
 // Comment returns one comment. Errors: errs.NotFound.
-func (s *Service) Comment(ctx context.Context, id int64) (*Comment, error) { return s.comment(ctx, id) }
+func (s *Service) Comment(ctx context.Context, id CommentID) (*Comment, error) {
+	return s.comment(ctx, id)
+}
 
 // Comments returns an idea's thread: top-level comments, oldest first, each
 // with its replies (one query).
-func (s *Service) Comments(ctx context.Context, ideaID int64) ([]Comment, error) {
+func (s *Service) Comments(ctx context.Context, ideaID ID) ([]Comment, error) {
 	var all []Comment
 	if err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		return tx.SelectContext(ctx, &all, selectComment+` WHERE c.idea_id = $1 ORDER BY c.created_at, c.id`, ideaID)
@@ -185,7 +188,7 @@ func (s *Service) Comments(ctx context.Context, ideaID int64) ([]Comment, error)
 		return nil, err
 	}
 	var top []Comment
-	index := map[int64]int{}
+	index := map[CommentID]int{}
 	for _, c := range all {
 		if c.ParentID == nil {
 			index[c.ID] = len(top)
@@ -205,14 +208,14 @@ func (s *Service) Comments(ctx context.Context, ideaID int64) ([]Comment, error)
 // lockComment locks live comment id for a write and reads the place of the
 // actor's action on it. A comment the actor may not see is "no comment".
 // Errors: errs.Unauthenticated for the anonymous, errs.NotFound.
-func lockComment(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id int64) (author *int64, ideaID int64, pl *place, err error) {
+func lockComment(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id CommentID) (author *user.ID, ideaID ID, pl *place, err error) {
 	if a.Anonymous() {
 		return nil, 0, nil, errs.E(op, errs.Unauthenticated, "log in first")
 	}
 	var row struct {
-		Author  *int64 `db:"author_id"`
-		IdeaID  int64  `db:"idea_id"`
-		Project int64  `db:"project_id"`
+		Author  *user.ID   `db:"author_id"`
+		IdeaID  ID         `db:"idea_id"`
+		Project project.ID `db:"project_id"`
 	}
 	err = tx.GetContext(ctx, &row, `SELECT c.author_id, c.idea_id, i.project_id FROM comments c JOIN ideas i ON i.id = c.idea_id
 		WHERE c.id = $1 AND c.deleted_by IS NULL AND i.deleted_at IS NULL AND i.hidden_at IS NULL FOR UPDATE OF c`, id)
@@ -227,7 +230,7 @@ func lockComment(ctx context.Context, tx *tenant.Tx, a permission.Actor, op stri
 		err = errs.E(op, errs.NotFound, "no comment %d", id)
 	}
 	if err != nil {
-		return nil, 0, nil, notVisible(err, op, "comment", id)
+		return nil, 0, nil, notVisible(err, op, "comment", int64(id))
 	}
 	return row.Author, row.IdeaID, pl, nil
 }
@@ -236,7 +239,7 @@ func lockComment(ctx context.Context, tx *tenant.Tx, a permission.Actor, op stri
 // current phase lets them comment (staff whatever the phase), through the
 // profanity filter. Errors: errs.Forbidden for another's comment,
 // errs.Invalid, errs.NotFound.
-func (s *Service) EditComment(ctx context.Context, a permission.Actor, id int64, body string) (*Comment, error) {
+func (s *Service) EditComment(ctx context.Context, a permission.Actor, id CommentID, body string) (*Comment, error) {
 	const op = "idea.EditComment"
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		author, _, pl, err := lockComment(ctx, tx, a, op, id)
@@ -253,13 +256,13 @@ func (s *Service) EditComment(ctx context.Context, a permission.Actor, id int64,
 		if text == "" {
 			return errs.InvalidField(op, "body", "is required").WithRule("required")
 		}
-		if author == nil || *author != a.UserID {
+		if author == nil || int64(*author) != a.UserID {
 			return errs.E(op, errs.Forbidden, "only its author can edit a comment")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE comments SET body = $2, updated_at = now() WHERE id = $1`, id, html); err != nil {
 			return err
 		}
-		return recordOnComment(ctx, tx, a.UserID, "comment.updated", id, nil)
+		return recordOnComment(ctx, tx, a.UserID, "comment.updated", int64(id), nil)
 	})
 	if err != nil {
 		return nil, err
@@ -271,7 +274,7 @@ func (s *Service) EditComment(ctx context.Context, a permission.Actor, id int64,
 // its author or by staff, its body erased, and leaves the idea's count. Its
 // author or the project's staff may. It returns the comment's idea.
 // Errors: errs.Unauthenticated, errs.Forbidden, errs.NotFound.
-func (s *Service) DeleteComment(ctx context.Context, a permission.Actor, id int64) (ideaID int64, err error) {
+func (s *Service) DeleteComment(ctx context.Context, a permission.Actor, id CommentID) (ideaID ID, err error) {
 	const op = "idea.DeleteComment"
 	err = s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		author, idea, pl, err := lockComment(ctx, tx, a, op, id)
@@ -280,7 +283,7 @@ func (s *Service) DeleteComment(ctx context.Context, a permission.Actor, id int6
 		}
 		ideaID = idea
 		by := "author"
-		if author == nil || *author != a.UserID {
+		if author == nil || int64(*author) != a.UserID {
 			if !pl.staff() {
 				return errs.E(op, errs.Forbidden, "only its author or staff can delete a comment")
 			}
@@ -292,7 +295,7 @@ func (s *Service) DeleteComment(ctx context.Context, a permission.Actor, id int6
 		if _, err := tx.ExecContext(ctx, `UPDATE ideas SET comments_count = comments_count - 1 WHERE id = $1`, ideaID); err != nil {
 			return err
 		}
-		return recordOnComment(ctx, tx, a.UserID, "comment.deleted", id, map[string]any{"by": by})
+		return recordOnComment(ctx, tx, a.UserID, "comment.deleted", int64(id), map[string]any{"by": by})
 	})
 	return ideaID, err
 }

@@ -25,7 +25,7 @@ type Feedback struct {
 // the idea's history and the activity log: the project's staff.
 // Errors: errs.Invalid for an unknown status, errs.Unauthenticated,
 // errs.Forbidden, errs.NotFound.
-func (s *Service) SetStatus(ctx context.Context, a permission.Actor, ideaID int64, status, note string) (*Idea, error) {
+func (s *Service) SetStatus(ctx context.Context, a permission.Actor, ideaID ID, status, note string) (*Idea, error) {
 	const op = "idea.SetStatus"
 	note = strings.TrimSpace(note)
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
@@ -59,11 +59,11 @@ func (s *Service) SetStatus(ctx context.Context, a permission.Actor, ideaID int6
 			return err
 		}
 		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.status_changed", ItemType: "idea",
-			ItemID: ideaID, ProjectID: it.Project, Payload: map[string]any{"status": status, "note": note}})
+			ItemID: int64(ideaID), ProjectID: int64(it.Project), Payload: map[string]any{"status": status, "note": note}})
 		if err != nil {
 			return err
 		}
-		return notify.IdeaFollowers(ctx, tx, act, ideaID, a.UserID, notify.StatusChanged, "")
+		return notify.IdeaFollowers(ctx, tx, act, int64(ideaID), a.UserID, notify.StatusChanged, "")
 	})
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (s *Service) SetStatus(ctx context.Context, a permission.Actor, ideaID int6
 
 // AddFeedback posts the city's official feedback on an idea: the project's
 // staff. Errors as SetStatus, errs.Invalid for an empty or long body.
-func (s *Service) AddFeedback(ctx context.Context, a permission.Actor, ideaID int64, body string) (*Feedback, error) {
+func (s *Service) AddFeedback(ctx context.Context, a permission.Actor, ideaID ID, body string) (*Feedback, error) {
 	const op = "idea.AddFeedback"
 	html, text := Sanitize(body)
 	var f Feedback
@@ -94,11 +94,11 @@ func (s *Service) AddFeedback(ctx context.Context, a permission.Actor, ideaID in
 			return err
 		}
 		act, err := activity.RecordAndFanout(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.feedback_given", ItemType: "idea",
-			ItemID: ideaID, ProjectID: it.Project, Payload: map[string]any{"feedback_id": f.ID}})
+			ItemID: int64(ideaID), ProjectID: int64(it.Project), Payload: map[string]any{"feedback_id": f.ID}})
 		if err != nil {
 			return err
 		}
-		return notify.IdeaFollowers(ctx, tx, act, ideaID, a.UserID, notify.OfficialFeedback, "")
+		return notify.IdeaFollowers(ctx, tx, act, int64(ideaID), a.UserID, notify.OfficialFeedback, "")
 	})
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func (s *Service) AddFeedback(ctx context.Context, a permission.Actor, ideaID in
 }
 
 // Feedback lists an idea's official feedback, oldest first.
-func (s *Service) Feedback(ctx context.Context, ideaID int64) ([]Feedback, error) {
+func (s *Service) Feedback(ctx context.Context, ideaID ID) ([]Feedback, error) {
 	var out []Feedback
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		return tx.SelectContext(ctx, &out, `SELECT f.id, CASE WHEN u.id IS NULL THEN '' ELSE btrim(u.first_name || ' ' || u.last_name) END AS author_name, f.body, f.created_at
@@ -135,7 +135,7 @@ type StatusChange struct {
 }
 
 // StatusHistory lists an idea's status changes, newest first.
-func (s *Service) StatusHistory(ctx context.Context, ideaID int64) ([]StatusChange, error) {
+func (s *Service) StatusHistory(ctx context.Context, ideaID ID) ([]StatusChange, error) {
 	var out []StatusChange
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		return tx.SelectContext(ctx, &out, `SELECT s.code AS to_status, s.title AS to_title, c.note, c.created_at

@@ -4,6 +4,8 @@ package idea
 
 import (
 	"agora/domain/jsonb"
+	"agora/domain/project"
+	"agora/domain/user"
 
 	"strings"
 	"time"
@@ -17,38 +19,44 @@ import (
 	"agora/domain/permission"
 )
 
+// ID identifies an idea within one city.
+type ID int64
+
+// CommentID identifies a comment within one city.
+type CommentID int64
+
 // Idea is one input.
 type Idea struct {
-	ID             int64         `db:"id" json:"id"`
-	ProjectID      int64         `db:"project_id" json:"project_id"`
-	PhaseID        *int64        `db:"phase_id" json:"phase_id"`
-	AuthorID       *int64        `db:"author_id" json:"author_id"`
-	AuthorName     string        `db:"author_name" json:"author_name"`
-	Title          string        `db:"title" json:"title"`
-	Body           string        `db:"body" json:"body"` // sanitised HTML
-	Status         string        `db:"status" json:"status"`
-	StatusTitle    locale.Text   `db:"status_title" json:"status_title"`
-	StatusColor    string        `db:"status_color" json:"status_color"`
-	LikesCount     int           `db:"likes_count" json:"likes_count"`
-	DislikesCount  int           `db:"dislikes_count" json:"dislikes_count"`
-	CommentsCount  int           `db:"comments_count" json:"comments_count"`
-	FollowersCount int           `db:"followers_count" json:"followers_count"`
-	LocationLat    *float64      `db:"location_lat" json:"location_lat"`
-	LocationLng    *float64      `db:"location_lng" json:"location_lng"`
-	LocationName   string        `db:"location_name" json:"location_name"`
-	CreatedAt      time.Time     `db:"created_at" json:"created_at"`
-	Topics         pq.Int64Array `db:"topics" json:"topics"`
-	Images         Images        `db:"images" json:"images"`
-	MyReaction     string        `db:"-" json:"my_reaction,omitempty"`
-	DeletedAt      *time.Time    `db:"deleted_at" json:"-"`
+	ID             ID               `db:"id" json:"id"`
+	ProjectID      project.ID       `db:"project_id" json:"project_id"`
+	PhaseID        *project.PhaseID `db:"phase_id" json:"phase_id"`
+	AuthorID       *user.ID         `db:"author_id" json:"author_id"`
+	AuthorName     string           `db:"author_name" json:"author_name"`
+	Title          string           `db:"title" json:"title"`
+	Body           string           `db:"body" json:"body"` // sanitised HTML
+	Status         string           `db:"status" json:"status"`
+	StatusTitle    locale.Text      `db:"status_title" json:"status_title"`
+	StatusColor    string           `db:"status_color" json:"status_color"`
+	LikesCount     int              `db:"likes_count" json:"likes_count"`
+	DislikesCount  int              `db:"dislikes_count" json:"dislikes_count"`
+	CommentsCount  int              `db:"comments_count" json:"comments_count"`
+	FollowersCount int              `db:"followers_count" json:"followers_count"`
+	LocationLat    *float64         `db:"location_lat" json:"location_lat"`
+	LocationLng    *float64         `db:"location_lng" json:"location_lng"`
+	LocationName   string           `db:"location_name" json:"location_name"`
+	CreatedAt      time.Time        `db:"created_at" json:"created_at"`
+	Topics         pq.Int64Array    `db:"topics" json:"topics"`
+	Images         Images           `db:"images" json:"images"`
+	MyReaction     string           `db:"-" json:"my_reaction,omitempty"`
+	DeletedAt      *time.Time       `db:"deleted_at" json:"-"`
 }
 
 // New is what a citizen submits.
 type New struct {
-	ProjectID int64   `json:"project_id"`
-	Title     string  `json:"title"`
-	Body      string  `json:"body"`
-	Topics    []int64 `json:"topics"`
+	ProjectID project.ID `json:"project_id"`
+	Title     string     `json:"title"`
+	Body      string     `json:"body"`
+	Topics    []int64    `json:"topics"`
 	// An optional place: both coordinates or neither, and a name.
 	LocationLat  *float64 `json:"location_lat"`
 	LocationLng  *float64 `json:"location_lng"`

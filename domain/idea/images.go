@@ -29,7 +29,7 @@ func (it *Idea) ready() {
 }
 
 // withURLs sets the address each image is served from.
-func withURLs(ideaID int64, imgs []Image) []Image {
+func withURLs(ideaID ID, imgs []Image) []Image {
 	if imgs == nil {
 		return Images{}
 	}
@@ -44,7 +44,7 @@ func withURLs(ideaID int64, imgs []Image) []Image {
 // upload that is refused is not even read). Errors: errs.Invalid naming
 // "image", errs.NotFound, errs.Forbidden, errs.Conflict when the idea has
 // MaxImages already.
-func (s *Service) AddImage(ctx context.Context, a permission.Actor, ideaID int64, read func() ([]byte, error), storageDir string) (*Image, error) {
+func (s *Service) AddImage(ctx context.Context, a permission.Actor, ideaID ID, read func() ([]byte, error), storageDir string) (*Image, error) {
 	const op = "idea.AddImage"
 	// The rules first (a refused picture is never stored), then the file,
 	// then the row, in the transaction that decided.
@@ -87,7 +87,7 @@ func (s *Service) AddImage(ctx context.Context, a permission.Actor, ideaID int64
 
 // RemoveImage deletes an idea's picture: whoever may edit the idea.
 // Errors: errs.NotFound, errs.Forbidden.
-func (s *Service) RemoveImage(ctx context.Context, a permission.Actor, ideaID, imageID int64, storageDir string) error {
+func (s *Service) RemoveImage(ctx context.Context, a permission.Actor, ideaID ID, imageID int64, storageDir string) error {
 	const op = "idea.RemoveImage"
 	var name string
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
@@ -116,14 +116,14 @@ func (s *Service) RemoveImage(ctx context.Context, a permission.Actor, ideaID, i
 // ImageFile returns the path of a picture of a live idea the actor may see,
 // and whether anyone at all may see it (so shared caches may keep it).
 // Errors: errs.NotFound.
-func (s *Service) ImageFile(ctx context.Context, a permission.Actor, ideaID int64, name, storageDir string) (path string, public bool, err error) {
+func (s *Service) ImageFile(ctx context.Context, a permission.Actor, ideaID ID, name, storageDir string) (path string, public bool, err error) {
 	const op = "idea.ImageFile"
 	path = media.Path(ctx, storageDir, "ideas", name)
 	if path == "" {
 		return "", false, errs.E(op, errs.NotFound, "no such image")
 	}
 	err = s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		var projectID int64
+		var projectID project.ID
 		err := tx.GetContext(ctx, &projectID, `SELECT i.project_id FROM idea_images m JOIN ideas i ON i.id = m.idea_id
 			WHERE m.idea_id = $1 AND m.name = $2 AND i.deleted_at IS NULL AND i.hidden_at IS NULL`, ideaID, name)
 		if isNoRows(err) {
@@ -137,7 +137,7 @@ func (s *Service) ImageFile(ctx context.Context, a permission.Actor, ideaID int6
 			err = errs.E(op, errs.NotFound, "no such image")
 		}
 		if err != nil {
-			return notVisible(err, op, "image", ideaID)
+			return notVisible(err, op, "image", int64(ideaID))
 		}
 		public = open
 		return nil
@@ -149,12 +149,12 @@ func (s *Service) ImageFile(ctx context.Context, a permission.Actor, ideaID int6
 }
 
 // recordOnIdea logs an action on an idea with its project.
-func recordOnIdea(ctx context.Context, tx *tenant.Tx, actor int64, action string, ideaID int64, payload map[string]any) error {
+func recordOnIdea(ctx context.Context, tx *tenant.Tx, actor int64, action string, ideaID ID, payload map[string]any) error {
 	var project int64
 	if err := tx.GetContext(ctx, &project, `SELECT project_id FROM ideas WHERE id = $1`, ideaID); err != nil {
 		return err
 	}
-	_, err := activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: action, ItemType: "idea", ItemID: ideaID,
+	_, err := activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: action, ItemType: "idea", ItemID: int64(ideaID),
 		ProjectID: project, Payload: payload})
 	return err
 }

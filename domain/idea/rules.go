@@ -1,6 +1,7 @@
 package idea
 
 import (
+	"agora/domain/user"
 	"context"
 	"database/sql"
 	"errors"
@@ -45,7 +46,7 @@ type place struct {
 // again on its transaction, so a role changed a moment ago counts; a read
 // uses them if the actor has them (read in the same read transaction).
 // Errors: errs.NotFound.
-func at(ctx context.Context, q sqlx.QueryerContext, a permission.Actor, projectID int64, fresh bool) (*place, error) {
+func at(ctx context.Context, q sqlx.QueryerContext, a permission.Actor, projectID project.ID, fresh bool) (*place, error) {
 	p, err := project.Load(ctx, q, projectID)
 	if err != nil {
 		return nil, err
@@ -66,7 +67,7 @@ func at(ctx context.Context, q sqlx.QueryerContext, a permission.Actor, projectI
 func (pl *place) visible() bool { return project.CanView(*pl.project, pl.actor, pl.now) }
 
 // staff reports whether the actor is an admin or a moderator of the project.
-func (pl *place) staff() bool { return !pl.actor.Anonymous() && pl.actor.Staff(pl.project.ID) }
+func (pl *place) staff() bool { return !pl.actor.Anonymous() && pl.actor.Staff(int64(pl.project.ID)) }
 
 // may decides whether the actor may do action in the project now: the
 // feature (plan and admins), the project's visibility, a phase that takes
@@ -99,13 +100,13 @@ func (pl *place) may(ctx context.Context, q sqlx.QueryerContext, op string, acti
 
 // own decides whether the actor may change or delete an item written by
 // author (nil: anonymous or gone): its author or the project's staff.
-func (pl *place) own(op string, author *int64) error {
+func (pl *place) own(op string, author *user.ID) error {
 	switch {
 	case pl.actor.Anonymous():
 		return errs.E(op, errs.Unauthenticated, "log in first")
 	case !pl.visible():
 		return errs.E(op, errs.NotFound, "no project %d", pl.project.ID)
-	case pl.staff(), author != nil && *author == pl.actor.UserID:
+	case pl.staff(), author != nil && int64(*author) == pl.actor.UserID:
 		return nil
 	}
 	return errs.E(op, errs.Forbidden, "only its author or staff can change an idea")
@@ -113,7 +114,7 @@ func (pl *place) own(op string, author *int64) error {
 
 // edit decides whether the actor may change idea it: staff always; its
 // author while the city has not answered it and the phase takes ideas.
-func (pl *place) edit(ctx context.Context, q sqlx.QueryerContext, op string, author *int64, status string) error {
+func (pl *place) edit(ctx context.Context, q sqlx.QueryerContext, op string, author *user.ID, status string) error {
 	if err := pl.own(op, author); err != nil || pl.staff() {
 		return err
 	}
@@ -163,7 +164,7 @@ func notVisible(err error, op, what string, id int64) error {
 // May reports whether actor may now do action on the ideas of project
 // projectID: nil, or the error the write would answer (with its rule, for a
 // page to say what to do). Pages use it to offer or explain a form.
-func (s *Service) May(ctx context.Context, a permission.Actor, projectID int64, action permission.Action) error {
+func (s *Service) May(ctx context.Context, a permission.Actor, projectID project.ID, action permission.Action) error {
 	return s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		pl, err := at(ctx, tx, a, projectID, false)
 		if err != nil {
@@ -208,29 +209,29 @@ func (s *Service) MayEdit(ctx context.Context, a permission.Actor, it *Idea) err
 
 // subject is an idea as the rules see it, locked for the write.
 type subject struct {
-	ID       int64  `db:"id"`
-	Project  int64  `db:"project_id"`
-	PhaseID  *int64 `db:"phase_id"`
-	AuthorID *int64 `db:"author_id"` // nil when anonymous
-	Status   string `db:"status"`
-	Dislikes *bool  `db:"dislikes_enabled"` // of the idea's own phase
-	Limit    *int   `db:"reaction_limit"`   // of the idea's own phase
+	ID       ID               `db:"id"`
+	Project  project.ID       `db:"project_id"`
+	PhaseID  *project.PhaseID `db:"phase_id"`
+	AuthorID *user.ID         `db:"author_id"` // nil when anonymous
+	Status   string           `db:"status"`
+	Dislikes *bool            `db:"dislikes_enabled"` // of the idea's own phase
+	Limit    *int             `db:"reaction_limit"`   // of the idea's own phase
 }
 
 // lockIdea locks live idea id for a write and reads the place of the
 // actor's action on it. An idea the actor may not see is "no idea".
 // Errors: errs.NotFound.
-func lockIdea(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id int64) (*subject, *place, error) {
+func lockIdea(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id ID) (*subject, *place, error) {
 	return lockIdeaFor(ctx, tx, a, op, id, false)
 }
 
 // lockOwnIdea is lockIdea for what only its author or staff may do: the
 // anonymous are asked to log in before anything is looked up.
-func lockOwnIdea(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id int64) (*subject, *place, error) {
+func lockOwnIdea(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id ID) (*subject, *place, error) {
 	return lockIdeaFor(ctx, tx, a, op, id, true)
 }
 
-func lockIdeaFor(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id int64, own bool) (*subject, *place, error) {
+func lockIdeaFor(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id ID, own bool) (*subject, *place, error) {
 	if own && a.Anonymous() {
 		return nil, nil, errs.E(op, errs.Unauthenticated, "log in first")
 	}
@@ -250,7 +251,7 @@ func lockIdeaFor(ctx context.Context, tx *tenant.Tx, a permission.Actor, op stri
 		err = errs.E(op, errs.NotFound, "no idea %d", id)
 	}
 	if err != nil {
-		return nil, nil, notVisible(err, op, "idea", id)
+		return nil, nil, notVisible(err, op, "idea", int64(id))
 	}
 	return &it, pl, nil
 }
@@ -273,7 +274,7 @@ func (s *Service) Sees(ctx context.Context, a permission.Actor, itemType string,
 		return nil
 	}
 	return s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		var projectID int64
+		var projectID project.ID
 		err := tx.GetContext(ctx, &projectID, q, id)
 		if isNoRows(err) {
 			return errs.E("idea.Sees", errs.NotFound, "no %s %d", itemType, id)

@@ -12,6 +12,7 @@ import (
 	"agora/domain/feature"
 	"agora/domain/permission"
 	"agora/domain/project"
+	"agora/domain/user"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
 )
@@ -22,7 +23,7 @@ import (
 var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
 const (
-	projectID = int64(1)
+	projectID = project.ID(1)
 	panel     = int64(42) // a group
 )
 
@@ -37,9 +38,9 @@ var (
 	wasBlocked = permission.Actor{UserID: 14, Role: "citizen", Confirmed: true, Known: true,
 		BlockedUntil: ptr(now.Add(-time.Hour))}
 	admin        = permission.Actor{UserID: 1, Role: "admin", Confirmed: true, Known: true}
-	moderator    = permission.Actor{UserID: 2, Role: "moderator", Confirmed: true, ModeratorOf: []int64{projectID}, Known: true}
+	moderator    = permission.Actor{UserID: 2, Role: "moderator", Confirmed: true, ModeratorOf: []int64{int64(projectID)}, Known: true}
 	otherMod     = permission.Actor{UserID: 3, Role: "moderator", Confirmed: true, ModeratorOf: []int64{99}, Known: true}
-	blockedStaff = permission.Actor{UserID: 4, Role: "moderator", Confirmed: true, ModeratorOf: []int64{projectID}, Known: true,
+	blockedStaff = permission.Actor{UserID: 4, Role: "moderator", Confirmed: true, ModeratorOf: []int64{int64(projectID)}, Known: true,
 		BlockedUntil: ptr(now.Add(time.Hour))}
 )
 
@@ -320,12 +321,12 @@ func TestOwn(t *testing.T) {
 	ph := phase("ideation", nil)
 	visible, draft := published(ph), published(ph)
 	draft.Status = project.Draft
-	author := &confirmed.UserID
+	author := ptr(user.ID(confirmed.UserID))
 	cases := []struct {
 		name   string
 		p      *project.Project
 		a      permission.Actor
-		author *int64
+		author *user.ID
 		want   string
 	}{
 		{"its author", visible, confirmed, author, allowed},
@@ -352,7 +353,7 @@ func TestOwn(t *testing.T) {
 
 func TestEdit(t *testing.T) {
 	on, _ := cityContexts(t)
-	author := &confirmed.UserID
+	author := ptr(user.ID(confirmed.UserID))
 	ideation := phase("ideation", nil)
 	closed := phase("ideation", nil)
 	closed.PostingEnabled = false
@@ -363,7 +364,7 @@ func TestEdit(t *testing.T) {
 		name   string
 		ph     *project.Phase
 		a      permission.Actor
-		author *int64
+		author *user.ID
 		status string
 		want   string
 		msg    string // in the message, when the outcome alone is ambiguous

@@ -1,6 +1,7 @@
 package idea
 
 import (
+	"agora/domain/user"
 	"context"
 	"database/sql"
 	"errors"
@@ -84,19 +85,19 @@ func (s *Service) Post(ctx context.Context, a permission.Actor, n New) (*Idea, e
 			return err
 		}
 		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.created", ItemType: "idea", ItemID: id,
-			ProjectID: n.ProjectID})
+			ProjectID: int64(n.ProjectID)})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, a, id)
+	return s.Get(ctx, a, ID(id))
 }
 
 // Get returns an idea (not deleted, not hidden) the actor may see, with
 // its topics and the actor's reaction. Errors: errs.NotFound, also for an
 // idea of a project the actor may not see.
-func (s *Service) Get(ctx context.Context, a permission.Actor, id int64) (*Idea, error) {
+func (s *Service) Get(ctx context.Context, a permission.Actor, id ID) (*Idea, error) {
 	var it Idea
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		err := tx.GetContext(ctx, &it, selectIdea+` WHERE i.id = $1 AND i.deleted_at IS NULL AND i.hidden_at IS NULL`, id)
@@ -111,7 +112,7 @@ func (s *Service) Get(ctx context.Context, a permission.Actor, id int64) (*Idea,
 			err = errs.E("idea.Get", errs.NotFound, "no idea %d", id)
 		}
 		if err != nil {
-			return notVisible(err, "idea.Get", "idea", id)
+			return notVisible(err, "idea.Get", "idea", int64(id))
 		}
 		if !a.Anonymous() {
 			err := tx.GetContext(ctx, &it.MyReaction, `SELECT mode FROM reactions WHERE user_id = $1 AND item_type = 'idea' AND item_id = $2`, a.UserID, id)
@@ -130,8 +131,8 @@ func (s *Service) Get(ctx context.Context, a permission.Actor, id int64) (*Idea,
 
 // Filter narrows and orders an idea list.
 type Filter struct {
-	Project int64
-	Phase   int64
+	Project project.ID
+	Phase   project.PhaseID
 	Topic   int64
 	Area    int64 // ideas of projects in this area
 	Status  string
@@ -252,13 +253,13 @@ func (s *Service) List(ctx context.Context, a permission.Actor, f Filter) ([]Ide
 		if err := tx.SelectContext(ctx, &rows, selectIdea+` WHERE i.id = ANY($1)`, pq.Int64Array(ids)); err != nil {
 			return err
 		}
-		byID := map[int64]*Idea{}
+		byID := map[ID]*Idea{}
 		for i := range rows {
 			rows[i].ready()
 			byID[rows[i].ID] = &rows[i]
 		}
 		for _, id := range ids { // in the page's order
-			if it, ok := byID[id]; ok {
+			if it, ok := byID[ID(id)]; ok {
 				out = append(out, *it)
 			}
 		}
@@ -283,11 +284,11 @@ var reactable = map[string]struct{ table, lock string }{
 // reactionRules is what the locked item says about reacting to it, and the
 // actor's reaction to it so far ("" for none).
 type reactionRules struct {
-	ProjectID int64  `db:"project_id"`
-	PhaseID   *int64 `db:"phase_id"`
-	Dislikes  *bool  `db:"dislikes_enabled"`
-	Limit     *int   `db:"reaction_limit"`
-	Mode      string `db:"mode"`
+	ProjectID project.ID       `db:"project_id"`
+	PhaseID   *project.PhaseID `db:"phase_id"`
+	Dislikes  *bool            `db:"dislikes_enabled"`
+	Limit     *int             `db:"reaction_limit"`
+	Mode      string           `db:"mode"`
 }
 
 // React sets the actor's reaction on an idea to mode (like or dislike),
@@ -296,21 +297,21 @@ type reactionRules struct {
 // the reaction rows, whatever runs concurrently. Errors: errs.Invalid for a
 // bad mode or dislikes turned off, the denial of the phase's rule,
 // errs.Conflict past the phase's reaction limit, errs.NotFound.
-func (s *Service) React(ctx context.Context, a permission.Actor, ideaID int64, mode string) error {
-	return s.setReaction(ctx, a, "idea", ideaID, func(string) string { return mode })
+func (s *Service) React(ctx context.Context, a permission.Actor, ideaID ID, mode string) error {
+	return s.setReaction(ctx, a, "idea", int64(ideaID), func(string) string { return mode })
 }
 
 // Unreact removes the actor's reaction on an idea, if any (under the same
 // rules as React).
-func (s *Service) Unreact(ctx context.Context, a permission.Actor, ideaID int64) error {
-	return s.setReaction(ctx, a, "idea", ideaID, func(string) string { return "" })
+func (s *Service) Unreact(ctx context.Context, a permission.Actor, ideaID ID) error {
+	return s.setReaction(ctx, a, "idea", int64(ideaID), func(string) string { return "" })
 }
 
 // Press is the idea page's reaction buttons: pressing the reaction one has
 // takes it back (as does an empty mode), pressing another sets it. One
 // transaction whatever it does.
-func (s *Service) Press(ctx context.Context, a permission.Actor, ideaID int64, mode string) error {
-	return s.setReaction(ctx, a, "idea", ideaID, func(old string) string {
+func (s *Service) Press(ctx context.Context, a permission.Actor, ideaID ID, mode string) error {
+	return s.setReaction(ctx, a, "idea", int64(ideaID), func(old string) string {
 		if mode == old {
 			return ""
 		}
@@ -320,8 +321,8 @@ func (s *Service) Press(ctx context.Context, a permission.Actor, ideaID int64, m
 
 // ReactToComment sets (mode like or dislike) or removes (mode "") the
 // actor's reaction on a comment, as React does for ideas.
-func (s *Service) ReactToComment(ctx context.Context, a permission.Actor, commentID int64, mode string) (*Comment, error) {
-	if err := s.setReaction(ctx, a, "comment", commentID, func(string) string { return mode }); err != nil {
+func (s *Service) ReactToComment(ctx context.Context, a permission.Actor, commentID CommentID, mode string) (*Comment, error) {
+	if err := s.setReaction(ctx, a, "comment", int64(commentID), func(string) string { return mode }); err != nil {
 		return nil, err
 	}
 	return s.comment(ctx, commentID)
@@ -398,7 +399,7 @@ func (s *Service) setReaction(ctx context.Context, a permission.Actor, itemType 
 			action = "reaction.changed"
 		}
 		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: action, ItemType: itemType, ItemID: itemID,
-			ProjectID: rules.ProjectID, Payload: map[string]any{"mode": mode}})
+			ProjectID: int64(rules.ProjectID), Payload: map[string]any{"mode": mode}})
 		return err
 	})
 }
@@ -429,7 +430,7 @@ func checkReactionLimit(ctx context.Context, tx *tenant.Tx, userID int64, rules 
 
 // ReactionsLeft is how many more ideas the user can react to in the phase,
 // and whether the phase limits them at all.
-func (s *Service) ReactionsLeft(ctx context.Context, userID, phaseID int64) (left int, limited bool, err error) {
+func (s *Service) ReactionsLeft(ctx context.Context, userID user.ID, phaseID project.PhaseID) (left int, limited bool, err error) {
 	err = s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		var limit *int
 		if err := tx.GetContext(ctx, &limit, `SELECT reaction_limit FROM phases WHERE id = $1`, phaseID); err != nil {
@@ -456,7 +457,7 @@ func (s *Service) ReactionsLeft(ctx context.Context, userID, phaseID int64) (lef
 // its author while the city has not answered it and the phase takes ideas.
 // Errors: errs.Invalid naming the field, errs.Forbidden, errs.NotFound, the
 // denial of the phase's rule.
-func (s *Service) Update(ctx context.Context, a permission.Actor, id int64, n New) (*Idea, error) {
+func (s *Service) Update(ctx context.Context, a permission.Actor, id ID, n New) (*Idea, error) {
 	const op = "idea.Update"
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		it, pl, err := lockOwnIdea(ctx, tx, a, op, id)
@@ -493,20 +494,20 @@ func (s *Service) Update(ctx context.Context, a permission.Actor, id int64, n Ne
 				return err
 			}
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.updated", ItemType: "idea", ItemID: id,
-			ProjectID: it.Project})
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.updated", ItemType: "idea", ItemID: int64(id),
+			ProjectID: int64(it.Project)})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, a, id)
+	return s.Get(ctx, a, ID(id))
 }
 
 // Delete removes an idea from every list and page (a soft delete: comments,
 // reactions and history stay for the record): its author or staff.
 // Errors: errs.Unauthenticated, errs.Forbidden, errs.NotFound.
-func (s *Service) Delete(ctx context.Context, a permission.Actor, id int64) error {
+func (s *Service) Delete(ctx context.Context, a permission.Actor, id ID) error {
 	const op = "idea.Delete"
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		it, pl, err := lockOwnIdea(ctx, tx, a, op, id)
@@ -519,8 +520,8 @@ func (s *Service) Delete(ctx context.Context, a permission.Actor, id int64) erro
 		if _, err := tx.ExecContext(ctx, `UPDATE ideas SET deleted_at = now() WHERE id = $1`, id); err != nil {
 			return err
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.deleted", ItemType: "idea", ItemID: id,
-			ProjectID: it.Project})
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: a.UserID, Action: "idea.deleted", ItemType: "idea", ItemID: int64(id),
+			ProjectID: int64(it.Project)})
 		return err
 	})
 }

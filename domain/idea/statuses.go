@@ -1,6 +1,7 @@
 package idea
 
 import (
+	"agora/domain/user"
 	"context"
 	"database/sql"
 	"errors"
@@ -46,7 +47,7 @@ func (s *Service) Statuses(ctx context.Context) ([]Status, error) {
 // AddStatus creates a custom status after the others, when the city's plan
 // has custom statuses. Errors: errs.FeatureUnavailable, errs.Invalid naming
 // the field, "taken" for a used code.
-func (s *Service) AddStatus(ctx context.Context, actor int64, st Status) (*Status, error) {
+func (s *Service) AddStatus(ctx context.Context, actor user.ID, st Status) (*Status, error) {
 	const op = "idea.AddStatus"
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		// Statuses of its own are the plan feature custom_idea_statuses.
@@ -82,7 +83,7 @@ func (s *Service) AddStatus(ctx context.Context, actor int64, st Status) (*Statu
 		if err != nil {
 			return err
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "status.created", ItemType: "status", ItemID: id,
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: int64(actor), Action: "status.created", ItemType: "status", ItemID: id,
 			Payload: map[string]any{"code": st.Code}})
 		return err
 	})
@@ -96,7 +97,7 @@ func (s *Service) AddStatus(ctx context.Context, actor int64, st Status) (*Statu
 // RemoveStatus deletes a custom status no idea has ever had (one that was
 // used stays, for the ideas' history). Errors: errs.NotFound, errs.Forbidden
 // for a default status, errs.Conflict for a used one.
-func (s *Service) RemoveStatus(ctx context.Context, actor int64, code string) error {
+func (s *Service) RemoveStatus(ctx context.Context, actor user.ID, code string) error {
 	const op = "idea.RemoveStatus"
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var st struct {
@@ -120,7 +121,7 @@ func (s *Service) RemoveStatus(ctx context.Context, actor int64, code string) er
 		if _, err := tx.ExecContext(ctx, `DELETE FROM idea_statuses WHERE id = $1`, st.ID); err != nil {
 			return err
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "status.deleted", ItemType: "status", ItemID: st.ID,
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: int64(actor), Action: "status.deleted", ItemType: "status", ItemID: st.ID,
 			Payload: map[string]any{"code": code}})
 		return err
 	})

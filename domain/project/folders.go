@@ -1,6 +1,7 @@
 package project
 
 import (
+	"agora/domain/user"
 	"context"
 	"database/sql"
 	"errors"
@@ -33,7 +34,7 @@ func (s *Service) Folders(ctx context.Context) ([]Folder, error) {
 
 // AddFolder creates a folder after the others. Errors: errs.Invalid naming
 // the field.
-func (s *Service) AddFolder(ctx context.Context, actor int64, title locale.Text) (*Folder, error) {
+func (s *Service) AddFolder(ctx context.Context, actor user.ID, title locale.Text) (*Folder, error) {
 	const op = "project.AddFolder"
 	if err := locale.CheckTitle(op, "title", title); err != nil {
 		return nil, err
@@ -45,7 +46,7 @@ func (s *Service) AddFolder(ctx context.Context, actor int64, title locale.Text)
 		if err != nil {
 			return err
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "folder.created", ItemType: "folder", ItemID: f.ID})
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: int64(actor), Action: "folder.created", ItemType: "folder", ItemID: f.ID})
 		return err
 	})
 	if err != nil {
@@ -56,7 +57,7 @@ func (s *Service) AddFolder(ctx context.Context, actor int64, title locale.Text)
 
 // RemoveFolder deletes a folder; its projects stay, outside any folder.
 // Errors: errs.NotFound.
-func (s *Service) RemoveFolder(ctx context.Context, actor, id int64) error {
+func (s *Service) RemoveFolder(ctx context.Context, actor user.ID, id int64) error {
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM project_folders WHERE id = $1`, id)
 		if err != nil {
@@ -65,7 +66,7 @@ func (s *Service) RemoveFolder(ctx context.Context, actor, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.E("project.RemoveFolder", errs.NotFound, "no folder %d", id)
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "folder.deleted", ItemType: "folder", ItemID: id})
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: int64(actor), Action: "folder.deleted", ItemType: "folder", ItemID: id})
 		return err
 	})
 }
@@ -73,7 +74,7 @@ func (s *Service) RemoveFolder(ctx context.Context, actor, id int64) error {
 // Move shifts a project one place up (delta -1) or down (+1) in the manual
 // order, renumbering the list so positions stay distinct. Errors:
 // errs.NotFound, errs.Invalid for another delta.
-func (s *Service) Move(ctx context.Context, actor, id int64, delta int) error {
+func (s *Service) Move(ctx context.Context, actor user.ID, id ID, delta int) error {
 	const op = "project.Move"
 	if delta != -1 && delta != 1 {
 		return errs.InvalidField(op, "direction", "must be up or down")
@@ -86,7 +87,7 @@ func (s *Service) Move(ctx context.Context, actor, id int64, delta int) error {
 		}
 		at := -1
 		for i, x := range ids {
-			if x == id {
+			if ID(x) == id {
 				at = i
 			}
 		}
@@ -108,7 +109,7 @@ func (s *Service) Move(ctx context.Context, actor, id int64, delta int) error {
 
 // SetHeader stores a PNG or JPEG as the project's header image, replacing
 // the previous one. Errors: errs.Invalid naming "header_image", errs.NotFound.
-func (s *Service) SetHeader(ctx context.Context, actor, id int64, data []byte, storageDir string) (*Project, error) {
+func (s *Service) SetHeader(ctx context.Context, actor user.ID, id ID, data []byte, storageDir string) (*Project, error) {
 	const op = "project.SetHeader"
 	name, err := media.Save(ctx, op, "header_image", storageDir, "projects", fmt.Sprint(id), data)
 	if err != nil {

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"agora/domain/user"
 	"context"
 	"database/sql"
 	"errors"
@@ -15,13 +16,13 @@ import (
 
 // Moderator is a user who moderates a project.
 type Moderator struct {
-	UserID int64  `db:"user_id" json:"user_id"`
-	Name   string `db:"name" json:"name"`
-	Email  string `db:"email" json:"email"`
+	UserID user.ID `db:"user_id" json:"user_id"`
+	Name   string  `db:"name" json:"name"`
+	Email  string  `db:"email" json:"email"`
 }
 
 // Moderators lists a project's moderators by name.
-func (s *Service) Moderators(ctx context.Context, projectID int64) ([]Moderator, error) {
+func (s *Service) Moderators(ctx context.Context, projectID ID) ([]Moderator, error) {
 	var out []Moderator
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		return tx.SelectContext(ctx, &out, `SELECT u.id AS user_id, btrim(u.first_name || ' ' || u.last_name) AS name, coalesce(u.email, '') AS email
@@ -37,7 +38,7 @@ func (s *Service) Moderators(ctx context.Context, projectID int64) ([]Moderator,
 // everything already and are refused. Errors: errs.FeatureUnavailable,
 // errs.Invalid naming "email", errs.NotFound, errs.Conflict when every seat
 // is taken.
-func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, email string) (*Moderator, error) {
+func (s *Service) AddModerator(ctx context.Context, actor user.ID, projectID ID, email string) (*Moderator, error) {
 	const op = "project.AddModerator"
 	var m Moderator
 	t, _ := tenant.FromContext(ctx)
@@ -54,9 +55,9 @@ func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, emai
 			return errs.E(op, errs.NotFound, "no project %d", projectID)
 		}
 		var u struct {
-			ID   int64  `db:"id"`
-			Role string `db:"role"`
-			Name string `db:"name"`
+			ID   user.ID `db:"id"`
+			Role string  `db:"role"`
+			Name string  `db:"name"`
 		}
 		err := tx.GetContext(ctx, &u, `SELECT id, role, btrim(first_name || ' ' || last_name) AS name FROM users
 			WHERE lower(email) = lower($1) AND deleted_at IS NULL`, email)
@@ -92,8 +93,8 @@ func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, emai
 			return err
 		}
 		m = Moderator{UserID: u.ID, Name: u.Name, Email: email}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "project.moderator_added", ItemType: "project",
-			ItemID: projectID, ProjectID: projectID, Payload: map[string]any{"user_id": u.ID}})
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: int64(actor), Action: "project.moderator_added", ItemType: "project",
+			ItemID: int64(projectID), ProjectID: int64(projectID), Payload: map[string]any{"user_id": u.ID}})
 		return err
 	})
 	if err != nil {
@@ -103,7 +104,7 @@ func (s *Service) AddModerator(ctx context.Context, actor, projectID int64, emai
 }
 
 // RemoveModerator takes a user off a project's moderators. Errors: errs.NotFound.
-func (s *Service) RemoveModerator(ctx context.Context, actor, projectID, userID int64) error {
+func (s *Service) RemoveModerator(ctx context.Context, actor user.ID, projectID ID, userID user.ID) error {
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM project_moderators WHERE project_id = $1 AND user_id = $2`, projectID, userID)
 		if err != nil {
@@ -112,8 +113,8 @@ func (s *Service) RemoveModerator(ctx context.Context, actor, projectID, userID 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.E("project.RemoveModerator", errs.NotFound, "user %d does not moderate project %d", userID, projectID)
 		}
-		_, err = activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: "project.moderator_removed", ItemType: "project",
-			ItemID: projectID, ProjectID: projectID, Payload: map[string]any{"user_id": userID}})
+		_, err = activity.Record(ctx, tx, activity.Activity{Actor: int64(actor), Action: "project.moderator_removed", ItemType: "project",
+			ItemID: int64(projectID), ProjectID: int64(projectID), Payload: map[string]any{"user_id": userID}})
 		return err
 	})
 }

@@ -58,7 +58,7 @@ func requireRules(ctx context.Context, q sqlx.QueryerContext, before, after Perm
 // Scope builds the permission scope of a project in this phase.
 func (p Phase) Scope(pr Project) permission.Scope {
 	s := permission.Scope{
-		ProjectID: pr.ID, Visibility: permission.Visibility(pr.Visibility), VisibilityGroups: pr.Groups,
+		ProjectID: int64(pr.ID), Visibility: permission.Visibility(pr.Visibility), VisibilityGroups: pr.Groups,
 		Rules: map[permission.Action]permission.Rule{},
 		ActionEnabled: map[permission.Action]bool{
 			permission.Post: p.PostingEnabled, permission.Comment: p.CommentingEnabled, permission.React: p.ReactingEnabled,

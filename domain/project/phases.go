@@ -1,6 +1,7 @@
 package project
 
 import (
+	"agora/domain/user"
 	"context"
 	"database/sql"
 	"errors"
@@ -13,7 +14,7 @@ import (
 // UpdatePhase replaces a phase's fields, under the same timeline rules as
 // AddPhase (the phase itself aside). Ideas posted in it stay in it.
 // Errors: errs.Invalid naming the field, errs.NotFound.
-func (s *Service) UpdatePhase(ctx context.Context, actor, projectID, phaseID int64, ph Phase) (*Phase, error) {
+func (s *Service) UpdatePhase(ctx context.Context, actor user.ID, projectID ID, phaseID PhaseID, ph Phase) (*Phase, error) {
 	const op = "project.UpdatePhase"
 	if ph.Permissions == nil {
 		ph.Permissions = Permissions{}
@@ -64,7 +65,7 @@ func (s *Service) UpdatePhase(ctx context.Context, actor, projectID, phaseID int
 
 // DeletePhase removes a phase from the timeline; its ideas stay in the
 // project, outside any phase. Errors: errs.NotFound.
-func (s *Service) DeletePhase(ctx context.Context, actor, projectID, phaseID int64) error {
+func (s *Service) DeletePhase(ctx context.Context, actor user.ID, projectID ID, phaseID PhaseID) error {
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var id int64
 		err := tx.GetContext(ctx, &id, `DELETE FROM phases WHERE id = $1 AND project_id = $2 RETURNING id`, phaseID, projectID)

@@ -30,9 +30,15 @@ const (
 // Methods are the participation methods a phase can use.
 var Methods = []string{"information", "ideation", "voting", "poll", "native_survey", "volunteering", "proposals"}
 
+// ID identifies a project within one city.
+type ID int64
+
+// PhaseID identifies a phase of a project.
+type PhaseID int64
+
 // Project is one participation project.
 type Project struct {
-	ID          int64       `db:"id" json:"id"`
+	ID          ID          `db:"id" json:"id"`
 	Slug        string      `db:"slug" json:"slug"`
 	Title       locale.Text `db:"title" json:"title"`
 	Description locale.Text `db:"description" json:"description"`
@@ -75,8 +81,8 @@ func (p Project) HeaderURL() string {
 
 // Phase is one step of a project's timeline.
 type Phase struct {
-	ID                int64       `db:"id" json:"id"`
-	ProjectID         int64       `db:"project_id" json:"project_id"`
+	ID                PhaseID     `db:"id" json:"id"`
+	ProjectID         ID          `db:"project_id" json:"project_id"`
 	Title             locale.Text `db:"title" json:"title"`
 	Description       locale.Text `db:"description" json:"description"`
 	Method            string      `db:"method" json:"method"`

@@ -16,7 +16,7 @@ func day(s string) time.Time {
 	return t
 }
 
-func ph(id int64, title, start, end string) Phase {
+func ph(id PhaseID, title, start, end string) Phase {
 	p := Phase{ID: id, Title: locale.Text{"en": title}, Method: "ideation", StartsAt: day(start)}
 	if end != "" {
 		e := day(end)

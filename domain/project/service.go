@@ -1,6 +1,7 @@
 package project
 
 import (
+	"agora/domain/user"
 	"context"
 	"database/sql"
 	"errors"
@@ -40,7 +41,7 @@ func pqErr(err error) *pq.Error {
 
 // Create adds a project (a draft unless said otherwise). Errors: errs.Invalid
 // naming the field, errs.Conflict for a slug in use.
-func (s *Service) Create(ctx context.Context, actor int64, p Project) (*Project, error) {
+func (s *Service) Create(ctx context.Context, actor user.ID, p Project) (*Project, error) {
 	const op = "project.Create"
 	if err := CheckProject(op, &p); err != nil {
 		return nil, err
@@ -67,7 +68,7 @@ func (s *Service) Create(ctx context.Context, actor int64, p Project) (*Project,
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, strconv.FormatInt(p.ID, 10))
+	return s.Get(ctx, strconv.FormatInt(int64(p.ID), 10))
 }
 
 // Patch holds the fields to change; nil leaves a field as it is.
@@ -86,7 +87,7 @@ type Patch struct {
 }
 
 // Update changes a project. Errors as Create, errs.NotFound.
-func (s *Service) Update(ctx context.Context, actor, id int64, patch Patch) (*Project, error) {
+func (s *Service) Update(ctx context.Context, actor user.ID, id ID, patch Patch) (*Project, error) {
 	const op = "project.Update"
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var p Project
@@ -129,7 +130,7 @@ func (s *Service) Update(ctx context.Context, actor, id int64, patch Patch) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, strconv.FormatInt(id, 10))
+	return s.Get(ctx, strconv.FormatInt(int64(id), 10))
 }
 
 func apply(p *Project, patch Patch) {
@@ -190,7 +191,7 @@ var links = []struct{ name, table, column string }{
 // setLinks replaces the project's topics, areas and visibility groups (only
 // those named in only, or all when only is empty). Unknown ids are a 422
 // naming the field (the foreign keys say so).
-func setLinks(ctx context.Context, tx *tenant.Tx, op string, id int64, topics, areas, groups []int64, only ...string) error {
+func setLinks(ctx context.Context, tx *tenant.Tx, op string, id ID, topics, areas, groups []int64, only ...string) error {
 	values := map[string][]int64{"topics": topics, "areas": areas, "groups": groups}
 	for _, l := range links {
 		if len(only) > 0 && !contains(only, l.name) {
@@ -224,16 +225,16 @@ func contains(list []string, s string) bool {
 }
 
 // logActivity records action on project projectID in the activity log.
-func logActivity(ctx context.Context, tx *tenant.Tx, actor int64, action string, projectID int64) error {
-	_, err := activity.Record(ctx, tx, activity.Activity{Actor: actor, Action: action, ItemType: "project", ItemID: projectID,
-		ProjectID: projectID})
+func logActivity(ctx context.Context, tx *tenant.Tx, actor user.ID, action string, projectID ID) error {
+	_, err := activity.Record(ctx, tx, activity.Activity{Actor: int64(actor), Action: action, ItemType: "project", ItemID: int64(projectID),
+		ProjectID: int64(projectID)})
 	return err
 }
 
 // AddPhase appends a phase to a project's timeline. The timeline rules are
 // checked here (naming the phases in conflict) and by the database.
 // Errors: errs.Invalid, errs.NotFound.
-func (s *Service) AddPhase(ctx context.Context, actor, projectID int64, ph Phase) (*Phase, error) {
+func (s *Service) AddPhase(ctx context.Context, actor user.ID, projectID ID, ph Phase) (*Phase, error) {
 	const op = "project.AddPhase"
 	if ph.Permissions == nil {
 		ph.Permissions = Permissions{}
@@ -347,8 +348,8 @@ func (s *Service) View(ctx context.Context, a permission.Actor, idOrSlug string)
 // Load reads project id with its phases and links on q, a transaction of
 // the project's city: for a write that decides on the project inside its
 // own transaction. Errors: errs.NotFound.
-func Load(ctx context.Context, q sqlx.QueryerContext, id int64) (*Project, error) {
-	return load(ctx, q, strconv.FormatInt(id, 10))
+func Load(ctx context.Context, q sqlx.QueryerContext, id ID) (*Project, error) {
+	return load(ctx, q, strconv.FormatInt(int64(id), 10))
 }
 
 func load(ctx context.Context, q sqlx.QueryerContext, idOrSlug string) (*Project, error) {
@@ -382,7 +383,7 @@ func VisibleTo(ctx context.Context, q sqlx.QueryerContext, a permission.Actor) (
 			return nil, err
 		}
 		if ok {
-			ids = append(ids, p.ID)
+			ids = append(ids, int64(p.ID))
 		}
 	}
 	return ids, nil
@@ -392,7 +393,7 @@ func VisibleTo(ctx context.Context, q sqlx.QueryerContext, a permission.Actor) (
 // whether anyone at all may (Public). It reads the project's visibility,
 // not its phases, and the actor's memberships only when the project is not
 // open to them without. Errors: errs.NotFound for no such project.
-func Sees(ctx context.Context, q sqlx.QueryerContext, a permission.Actor, id int64) (visible, public bool, err error) {
+func Sees(ctx context.Context, q sqlx.QueryerContext, a permission.Actor, id ID) (visible, public bool, err error) {
 	var p Project
 	err = sqlx.GetContext(ctx, q, &p, `SELECT id, status, visibility,
 		ARRAY(SELECT group_id FROM project_groups WHERE project_id = projects.id ORDER BY 1) AS groups
@@ -491,14 +492,14 @@ func Visible(ps []Project, a permission.Actor, now time.Time) []Project {
 // CanView reports whether actor may see project p: drafts and archived
 // projects only to its staff, published ones by their visibility.
 func CanView(p Project, a permission.Actor, now time.Time) bool {
-	if p.Status != Published && !(a.UserID != 0 && a.Staff(p.ID)) {
+	if p.Status != Published && !(a.UserID != 0 && a.Staff(int64(p.ID))) {
 		return p.Status == Archived && permission.Can(a, permission.View, scopeOf(p), now).OK()
 	}
 	return permission.Can(a, permission.View, scopeOf(p), now).OK()
 }
 
 func scopeOf(p Project) permission.Scope {
-	return permission.Scope{ProjectID: p.ID, Visibility: permission.Visibility(p.Visibility), VisibilityGroups: p.Groups}
+	return permission.Scope{ProjectID: int64(p.ID), Visibility: permission.Visibility(p.Visibility), VisibilityGroups: p.Groups}
 }
 
 // Known is a with their memberships: as they are when already read (in the

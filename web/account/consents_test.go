@@ -106,7 +106,7 @@ func TestOneClickUnsubscribe(t *testing.T) {
 	}{{a, annAUser}, {b, annBUser}} {
 		p := fixture.Project(t, env, city.c, fixture.ProjectOpts{Slug: "square", Title: "The square", Phase: &fixture.PhaseOpts{}})
 		fixture.Idea(t, env, city.c, fixture.IdeaOpts{Project: p.ID, Author: city.ann, Title: "A fountain for " + city.c.Slug})
-		fixture.Follow(t, env, city.c, city.ann, "project", p.ID)
+		fixture.Follow(t, env, city.c, city.ann, "project", int64(p.ID))
 	}
 
 	cfg, err := config.Load(func(string) string { return "" }) // the harness's secret: the development key

@@ -1,6 +1,7 @@
 package backoffice
 
 import (
+	"agora/domain/idea"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -22,7 +23,7 @@ func (s *Backoffice) SetStatus(c *gin.Context) {
 	if !s.BindJSON(c, &r) {
 		return
 	}
-	out, err := s.ideas.SetStatus(c.Request.Context(), kit.Caller(c), kit.ID(c, "id"), r.Status, r.Note)
+	out, err := s.ideas.SetStatus(c.Request.Context(), kit.Caller(c), idea.ID(kit.ID(c, "id")), r.Status, r.Note)
 	if err != nil {
 		s.APIError(c, err)
 		return
@@ -38,7 +39,7 @@ func (s *Backoffice) AddFeedback(c *gin.Context) {
 	if !s.BindJSON(c, &r) {
 		return
 	}
-	out, err := s.ideas.AddFeedback(c.Request.Context(), kit.Caller(c), kit.ID(c, "id"), r.Body)
+	out, err := s.ideas.AddFeedback(c.Request.Context(), kit.Caller(c), idea.ID(kit.ID(c, "id")), r.Body)
 	if err != nil {
 		s.APIError(c, err)
 		return
@@ -49,7 +50,7 @@ func (s *Backoffice) AddFeedback(c *gin.Context) {
 // StatusSubmit changes the status from the idea page's staff form.
 func (s *Backoffice) StatusSubmit(c *gin.Context) {
 	s.answerSubmit(c, func() error {
-		_, err := s.ideas.SetStatus(c.Request.Context(), kit.Caller(c), kit.ID(c, "id"), c.PostForm("status"), c.PostForm("note"))
+		_, err := s.ideas.SetStatus(c.Request.Context(), kit.Caller(c), idea.ID(kit.ID(c, "id")), c.PostForm("status"), c.PostForm("note"))
 		return err
 	})
 }
@@ -57,7 +58,7 @@ func (s *Backoffice) StatusSubmit(c *gin.Context) {
 // FeedbackSubmit posts official feedback from the idea page's staff form.
 func (s *Backoffice) FeedbackSubmit(c *gin.Context) {
 	s.answerSubmit(c, func() error {
-		_, err := s.ideas.AddFeedback(c.Request.Context(), kit.Caller(c), kit.ID(c, "id"), c.PostForm("body"))
+		_, err := s.ideas.AddFeedback(c.Request.Context(), kit.Caller(c), idea.ID(kit.ID(c, "id")), c.PostForm("body"))
 		return err
 	})
 }

@@ -32,7 +32,7 @@ func TestDigestSettingsAndPreview(t *testing.T) {
 	title := "A fountain for " + c.Slug
 	square := fixture.Project(t, env, c, fixture.ProjectOpts{Slug: "square", Title: "The square", Phase: &fixture.PhaseOpts{}})
 	fixture.Idea(t, env, c, fixture.IdeaOpts{Project: square.ID, Author: admUser, Title: title})
-	fixture.Follow(t, env, c, admUser, "project", square.ID)
+	fixture.Follow(t, env, c, admUser, "project", int64(square.ID))
 	brussels, err := time.LoadLocation("Europe/Brussels")
 	require.NoError(t, err)
 

@@ -208,7 +208,7 @@ func (s *Backoffice) ExportsPage(c *gin.Context) {
 		return
 	}
 	for _, p := range ps {
-		if ev.Admin || slices.Contains(a.ModeratorOf, p.ID) {
+		if ev.Admin || slices.Contains(a.ModeratorOf, int64(p.ID)) {
 			ev.Projects = append(ev.Projects, p)
 		}
 	}

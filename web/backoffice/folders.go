@@ -1,6 +1,7 @@
 package backoffice
 
 import (
+	"agora/domain/project"
 	"net/http"
 	"strconv"
 
@@ -18,7 +19,7 @@ func (s *Backoffice) CreateFolder(c *gin.Context) {
 	if !s.BindJSON(c, &in) {
 		return
 	}
-	out, err := s.projects.AddFolder(c.Request.Context(), int64(me.ID), in.Title)
+	out, err := s.projects.AddFolder(c.Request.Context(), me.ID, in.Title)
 	if err != nil {
 		s.APIError(c, err)
 		return
@@ -29,7 +30,7 @@ func (s *Backoffice) CreateFolder(c *gin.Context) {
 func (s *Backoffice) DeleteFolder(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err := s.projects.RemoveFolder(c.Request.Context(), int64(me.ID), id); err != nil {
+	if err := s.projects.RemoveFolder(c.Request.Context(), me.ID, id); err != nil {
 		s.APIError(c, err)
 		return
 	}
@@ -38,14 +39,14 @@ func (s *Backoffice) DeleteFolder(c *gin.Context) {
 
 func (s *Backoffice) CreateFolderSubmit(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
-	_, err := s.projects.AddFolder(c.Request.Context(), int64(me.ID), kit.TextFromForm(c, "folder_title"))
+	_, err := s.projects.AddFolder(c.Request.Context(), me.ID, kit.TextFromForm(c, "folder_title"))
 	s.backTo(c, "/admin/projects", "folder_created", 1, err)
 }
 
 func (s *Backoffice) DeleteFolderSubmit(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
-	err := s.projects.RemoveFolder(c.Request.Context(), int64(me.ID), id)
+	err := s.projects.RemoveFolder(c.Request.Context(), me.ID, id)
 	s.backTo(c, "/admin/projects", "folder_deleted", 1, err)
 }
 
@@ -58,7 +59,7 @@ func (s *Backoffice) MoveProjectSubmit(c *gin.Context) {
 	if c.PostForm("direction") == "up" {
 		delta = -1
 	}
-	err := s.projects.Move(c.Request.Context(), int64(me.ID), id, delta)
+	err := s.projects.Move(c.Request.Context(), me.ID, project.ID(id), delta)
 	s.backTo(c, "/admin/projects", "moved", 1, err)
 }
 

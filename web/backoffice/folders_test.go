@@ -49,12 +49,12 @@ func TestFoldersAreasOrderingAndHomeFilters(t *testing.T) {
 	patch := func(id int64, body string) webtest.Response {
 		return h.Call(t, "PATCH", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d", id), body, auth...)
 	}
-	r := patch(parks, fmt.Sprintf(`{"folder_id":%d}`, folder))
+	r := patch(int64(parks), fmt.Sprintf(`{"folder_id":%d}`, folder))
 	require.Equal(t, 200, r.Status, r.Body)
 	require.Contains(t, r.Body, fmt.Sprintf(`"folder_id":%d`, folder))
-	require.Equal(t, 200, patch(streets, fmt.Sprintf(`{"areas":[%d]}`, north)).Status)
-	require.Equal(t, 200, patch(ideasID, fmt.Sprintf(`{"areas":[%d]}`, south)).Status)
-	require.Equal(t, "folder_id", webtest.RequireProblem(t, patch(streets, `{"folder_id":999999}`), 422, "invalid").Field)
+	require.Equal(t, 200, patch(int64(streets), fmt.Sprintf(`{"areas":[%d]}`, north)).Status)
+	require.Equal(t, 200, patch(int64(ideasID), fmt.Sprintf(`{"areas":[%d]}`, south)).Status)
+	require.Equal(t, "folder_id", webtest.RequireProblem(t, patch(int64(streets), `{"folder_id":999999}`), 422, "invalid").Field)
 	folders := h.Get(t, c.DefaultHost, "/api/v1/folders")
 	require.Contains(t, folders.Body, `"projects":1`)
 
@@ -75,16 +75,16 @@ func TestFoldersAreasOrderingAndHomeFilters(t *testing.T) {
 	move := func(id int64, dir, cookie, token string) webtest.Response {
 		return h.CallForm(t, c.DefaultHost, fmt.Sprintf("/admin/projects/%d/move", id), "csrf_token="+token+"&direction="+dir, "Cookie", cookie)
 	}
-	r = move(streets, "up", admin, csrf)
+	r = move(int64(streets), "up", admin, csrf)
 	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
 	require.Contains(t, r.Header.Get("Location"), "/admin/projects")
 	require.Equal(t, []string{"ideas", "streets", "parks"}, homeOrder(t, home("")))
-	require.Equal(t, http.StatusSeeOther, move(ideasID, "down", admin, csrf).Status)
+	require.Equal(t, http.StatusSeeOther, move(int64(ideasID), "down", admin, csrf).Status)
 	require.Equal(t, []string{"streets", "ideas", "parks"}, homeOrder(t, home("")))
-	require.Equal(t, http.StatusSeeOther, move(streets, "up", admin, csrf).Status, "the first stays first")
+	require.Equal(t, http.StatusSeeOther, move(int64(streets), "up", admin, csrf).Status, "the first stays first")
 	require.Equal(t, []string{"streets", "ideas", "parks"}, homeOrder(t, home("")))
 	citCookie, citCSRF := fixture.Session(t, env, c, citUser)
-	webtest.RequireHTML(t, move(parks, "up", citCookie, citCSRF), 403)
+	webtest.RequireHTML(t, move(int64(parks), "up", citCookie, citCSRF), 403)
 	require.Equal(t, []string{"streets", "ideas", "parks"}, homeOrder(t, home("")))
 
 	// Deleting a folder keeps its projects.

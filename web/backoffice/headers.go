@@ -1,6 +1,7 @@
 package backoffice
 
 import (
+	"agora/domain/user"
 	"net/http"
 	"strconv"
 
@@ -18,7 +19,7 @@ func (s *Backoffice) SetProjectHeader(c *gin.Context) {
 	data, err := kit.ReadImage(c, "header_image")
 	if err == nil {
 		var p *project.Project
-		if p, err = s.projects.SetHeader(c.Request.Context(), a.UserID, id, data, s.Config.StorageDir); err == nil {
+		if p, err = s.projects.SetHeader(c.Request.Context(), user.ID(a.UserID), project.ID(id), data, s.Config.StorageDir); err == nil {
 			c.JSON(http.StatusOK, p)
 			return
 		}
@@ -31,7 +32,7 @@ func (s *Backoffice) ProjectHeaderSubmit(c *gin.Context) {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	data, err := kit.ReadImage(c, "header_image")
 	if err == nil {
-		_, err = s.projects.SetHeader(c.Request.Context(), int64(me.ID), id, data, s.Config.StorageDir)
+		_, err = s.projects.SetHeader(c.Request.Context(), me.ID, project.ID(id), data, s.Config.StorageDir)
 	}
 	if err != nil {
 		s.adminProjectError(c, id, kit.EmptyForm(), err)

@@ -1,6 +1,7 @@
 package backoffice
 
 import (
+	"agora/domain/user"
 	"net/http"
 	"strconv"
 
@@ -12,7 +13,7 @@ import (
 
 func (s *Backoffice) Moderators(c *gin.Context) {
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
-	list, err := s.projects.Moderators(c.Request.Context(), id)
+	list, err := s.projects.Moderators(c.Request.Context(), project.ID(id))
 	if err != nil {
 		s.APIError(c, err)
 		return
@@ -23,7 +24,7 @@ func (s *Backoffice) Moderators(c *gin.Context) {
 // addModerator adds a moderator (within the plan's feature and seats: the
 // project service decides).
 func (s *Backoffice) addModerator(c *gin.Context, actor, projectID int64, email string) (*project.Moderator, error) {
-	return s.projects.AddModerator(c.Request.Context(), actor, projectID, email)
+	return s.projects.AddModerator(c.Request.Context(), user.ID(actor), project.ID(projectID), email)
 }
 
 func (s *Backoffice) AddModerator(c *gin.Context) {
@@ -47,7 +48,7 @@ func (s *Backoffice) RemoveModerator(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	uid, _ := strconv.ParseInt(c.Param("user"), 10, 64)
-	if err := s.projects.RemoveModerator(c.Request.Context(), int64(me.ID), id, uid); err != nil {
+	if err := s.projects.RemoveModerator(c.Request.Context(), me.ID, project.ID(id), user.ID(uid)); err != nil {
 		s.APIError(c, err)
 		return
 	}
@@ -69,7 +70,7 @@ func (s *Backoffice) RemoveModeratorSubmit(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	uid, _ := strconv.ParseInt(c.Param("user"), 10, 64)
-	if err := s.projects.RemoveModerator(c.Request.Context(), int64(me.ID), id, uid); err != nil {
+	if err := s.projects.RemoveModerator(c.Request.Context(), me.ID, project.ID(id), user.ID(uid)); err != nil {
 		s.adminProjectError(c, id, kit.EmptyForm(), err)
 		return
 	}

@@ -38,7 +38,7 @@ func TestProjectModerators(t *testing.T) {
 		m := webtest.Decode[struct {
 			UserID int64  `json:"user_id"`
 			Email  string `json:"email"`
-		}](t, add(project, "mod@example.org"), 201)
+		}](t, add(int64(project), "mod@example.org"), 201)
 		require.Equal(t, modID, m.UserID)
 		r := setStatus("viewed")
 		require.Equal(t, 200, r.Status, r.Body)
@@ -53,13 +53,13 @@ func TestProjectModerators(t *testing.T) {
 	})
 
 	t.Run("only existing non-admin accounts", func(t *testing.T) {
-		require.Equal(t, "email", webtest.RequireProblem(t, add(project, "nobody@example.org"), 422, "invalid").Field)
-		require.Equal(t, "email", webtest.RequireProblem(t, add(project, "admin@example.org"), 422, "invalid").Field)
+		require.Equal(t, "email", webtest.RequireProblem(t, add(int64(project), "nobody@example.org"), 422, "invalid").Field)
+		require.Equal(t, "email", webtest.RequireProblem(t, add(int64(project), "admin@example.org"), 422, "invalid").Field)
 		webtest.RequireProblem(t, add(999999, "mod@example.org"), 404, "not_found")
 	})
 
 	t.Run("seats", func(t *testing.T) {
-		require.Equal(t, 201, add(project, "gone@example.org").Status)
+		require.Equal(t, 201, add(int64(project), "gone@example.org").Status)
 		// 18 more distinct moderators: 20, the standard plan's seats.
 		require.NoError(t, env.DB.InTx(tenanttest.Ctx(c), func(tx *tenant.Tx) error {
 			for i := range 18 {
@@ -74,12 +74,12 @@ func TestProjectModerators(t *testing.T) {
 			}
 			return nil
 		}))
-		p := webtest.RequireProblem(t, add(project, "late@example.org"), 409, "conflict")
+		p := webtest.RequireProblem(t, add(int64(project), "late@example.org"), 409, "conflict")
 		require.Contains(t, p.Detail, "20")
 		// A moderator already seated moderates another project at no cost.
-		require.Equal(t, 201, add(other, "mod@example.org").Status)
-		require.Equal(t, 201, add(project, "seat3@example.org").Status)
-		webtest.RequireProblem(t, add(other, "late@example.org"), 409, "conflict")
+		require.Equal(t, 201, add(int64(other), "mod@example.org").Status)
+		require.Equal(t, 201, add(int64(project), "seat3@example.org").Status)
+		webtest.RequireProblem(t, add(int64(other), "late@example.org"), 409, "conflict")
 	})
 
 	t.Run("removal takes the rights away", func(t *testing.T) {
@@ -96,7 +96,7 @@ func TestProjectModerators(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, r.Status, r.Body)
 		list := h.Call(t, "GET", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/moderators", project), "", "Cookie", admin)
 		require.NotContains(t, list.Body, fmt.Sprintf(`"user_id":%d`, goneID), "the list no longer shows them")
-		r = add(project, "late@example.org")
+		r = add(int64(project), "late@example.org")
 		require.Equal(t, 201, r.Status, "19 live moderators leave a seat free: %s", r.Body)
 	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"agora/domain/feature"
 	"agora/domain/project"
+	"agora/domain/user"
 	"agora/web/kit"
 )
 
@@ -76,7 +77,7 @@ func (s *Backoffice) CreateProjectSubmit(c *gin.Context) {
 	if folder, _ := strconv.ParseInt(f.Values["folder_id"], 10, 64); folder > 0 {
 		p.FolderID = &folder
 	}
-	out, err := s.projects.Create(c.Request.Context(), int64(me.ID), p)
+	out, err := s.projects.Create(c.Request.Context(), me.ID, p)
 	if err != nil {
 		status, internal := s.Explain(c, f, err)
 		if internal != nil {
@@ -91,7 +92,7 @@ func (s *Backoffice) CreateProjectSubmit(c *gin.Context) {
 		s.renderAdminProjects(c, status, &adminProjectsView{Projects: ps}, f)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(out.ID, 10)+"?msg=created")
+	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(int64(out.ID), 10)+"?msg=created")
 }
 
 func (s *Backoffice) ProjectPage(c *gin.Context) {
@@ -112,7 +113,7 @@ func (s *Backoffice) UpdateProjectSubmit(c *gin.Context) {
 	status := project.Status(f.Values["status"])
 	topics, areas := kit.CheckedIDs(c, "topics"), kit.CheckedIDs(c, "areas")
 	folder, _ := strconv.ParseInt(f.Values["folder_id"], 10, 64)
-	_, err := s.projects.Update(c.Request.Context(), int64(me.ID), id, project.Patch{
+	_, err := s.projects.Update(c.Request.Context(), me.ID, project.ID(id), project.Patch{
 		Slug: ptr(f.Values["slug"]), Title: &title, Description: &desc, Status: &status, Visibility: ptr(f.Values["visibility"]),
 		Topics: &topics, Areas: &areas, FolderID: &folder})
 	if err != nil {
@@ -158,8 +159,8 @@ func (s *Backoffice) phaseFromForm(c *gin.Context) (project.Phase, *kit.Form) {
 // AddPhaseSubmit adds a phase from the back office form; timeline conflicts
 // come back as a 422 naming the phases.
 func (s *Backoffice) AddPhaseSubmit(c *gin.Context) {
-	s.savePhase(c, "phase_added", func(actor, project int64, ph project.Phase) error {
-		_, err := s.projects.AddPhase(c.Request.Context(), actor, project, ph)
+	s.savePhase(c, "phase_added", func(actor user.ID, projectID project.ID, ph project.Phase) error {
+		_, err := s.projects.AddPhase(c.Request.Context(), actor, projectID, ph)
 		return err
 	})
 }
@@ -167,15 +168,15 @@ func (s *Backoffice) AddPhaseSubmit(c *gin.Context) {
 // UpdatePhaseSubmit saves a phase's edit form, under the same rules.
 func (s *Backoffice) UpdatePhaseSubmit(c *gin.Context) {
 	phaseID, _ := strconv.ParseInt(c.Param("phase"), 10, 64)
-	s.savePhase(c, "phase_saved", func(actor, project int64, ph project.Phase) error {
-		_, err := s.projects.UpdatePhase(c.Request.Context(), actor, project, phaseID, ph)
+	s.savePhase(c, "phase_saved", func(actor user.ID, projectID project.ID, ph project.Phase) error {
+		_, err := s.projects.UpdatePhase(c.Request.Context(), actor, projectID, project.PhaseID(phaseID), ph)
 		return err
 	})
 }
 
 // savePhase reads the phase form and saves it with save, then returns to
 // the project page with msg, or shows it again with the errors.
-func (s *Backoffice) savePhase(c *gin.Context, msg string, save func(actor, project int64, ph project.Phase) error) {
+func (s *Backoffice) savePhase(c *gin.Context, msg string, save func(actor user.ID, projectID project.ID, ph project.Phase) error) {
 	me, _ := kit.CurrentUser(c)
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	ph, f := s.phaseFromForm(c)
@@ -183,7 +184,7 @@ func (s *Backoffice) savePhase(c *gin.Context, msg string, save func(actor, proj
 		s.adminProjectError(c, id, f, nil)
 		return
 	}
-	if err := save(int64(me.ID), id, ph); err != nil {
+	if err := save(me.ID, project.ID(id), ph); err != nil {
 		s.adminProjectError(c, id, f, err)
 		return
 	}
@@ -195,7 +196,7 @@ func (s *Backoffice) DeletePhaseSubmit(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	phaseID, _ := strconv.ParseInt(c.Param("phase"), 10, 64)
-	if err := s.projects.DeletePhase(c.Request.Context(), int64(me.ID), id, phaseID); err != nil {
+	if err := s.projects.DeletePhase(c.Request.Context(), me.ID, project.ID(id), project.PhaseID(phaseID)); err != nil {
 		s.PageError(c, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package backoffice
 
 import (
+	"agora/domain/user"
 	"net/http"
 	"strconv"
 
@@ -29,7 +30,7 @@ func (s *Backoffice) CreateProject(c *gin.Context) {
 	if !s.BindJSON(c, &p) {
 		return
 	}
-	out, err := s.projects.Create(c.Request.Context(), int64(me.ID), p)
+	out, err := s.projects.Create(c.Request.Context(), me.ID, p)
 	if err != nil {
 		s.APIError(c, err)
 		return
@@ -46,7 +47,7 @@ func (s *Backoffice) UpdateProject(c *gin.Context) {
 	if !s.BindJSON(c, &patch) {
 		return
 	}
-	out, err := s.projects.Update(c.Request.Context(), a.UserID, id, patch)
+	out, err := s.projects.Update(c.Request.Context(), user.ID(a.UserID), project.ID(id), patch)
 	if err != nil {
 		s.APIError(c, err)
 		return
@@ -69,7 +70,7 @@ func (s *Backoffice) UpdatePhase(c *gin.Context) {
 	phaseID, _ := strconv.ParseInt(c.Param("phase"), 10, 64)
 	var ph *project.Phase
 	for i := range p.Phases {
-		if p.Phases[i].ID == phaseID {
+		if p.Phases[i].ID == project.PhaseID(phaseID) {
 			ph = &p.Phases[i]
 		}
 	}
@@ -80,7 +81,7 @@ func (s *Backoffice) UpdatePhase(c *gin.Context) {
 	if !s.BindJSON(c, ph) {
 		return
 	}
-	out, err := s.projects.UpdatePhase(c.Request.Context(), a.UserID, id, phaseID, *ph)
+	out, err := s.projects.UpdatePhase(c.Request.Context(), user.ID(a.UserID), project.ID(id), project.PhaseID(phaseID), *ph)
 	if err != nil {
 		s.APIError(c, err)
 		return
@@ -95,7 +96,7 @@ func (s *Backoffice) DeletePhase(c *gin.Context) {
 		return
 	}
 	phaseID, _ := strconv.ParseInt(c.Param("phase"), 10, 64)
-	if err := s.projects.DeletePhase(c.Request.Context(), a.UserID, id, phaseID); err != nil {
+	if err := s.projects.DeletePhase(c.Request.Context(), user.ID(a.UserID), project.ID(id), project.PhaseID(phaseID)); err != nil {
 		s.APIError(c, err)
 		return
 	}
@@ -111,7 +112,7 @@ func (s *Backoffice) AddPhase(c *gin.Context) {
 	if !s.BindJSON(c, &ph) {
 		return
 	}
-	out, err := s.projects.AddPhase(c.Request.Context(), a.UserID, id, ph)
+	out, err := s.projects.AddPhase(c.Request.Context(), user.ID(a.UserID), project.ID(id), ph)
 	if err != nil {
 		s.APIError(c, err)
 		return

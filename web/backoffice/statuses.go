@@ -22,7 +22,7 @@ func (s *Backoffice) CreateStatus(c *gin.Context) {
 	if !s.BindJSON(c, &st) {
 		return
 	}
-	out, err := s.ideas.AddStatus(c.Request.Context(), int64(me.ID), st)
+	out, err := s.ideas.AddStatus(c.Request.Context(), me.ID, st)
 	if err != nil {
 		s.APIError(c, err)
 		return
@@ -32,7 +32,7 @@ func (s *Backoffice) CreateStatus(c *gin.Context) {
 
 func (s *Backoffice) DeleteStatus(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
-	if err := s.ideas.RemoveStatus(c.Request.Context(), int64(me.ID), c.Param("code")); err != nil {
+	if err := s.ideas.RemoveStatus(c.Request.Context(), me.ID, c.Param("code")); err != nil {
 		s.APIError(c, err)
 		return
 	}
@@ -61,7 +61,7 @@ func (s *Backoffice) renderStatuses(c *gin.Context, status int, f *kit.Form) {
 func (s *Backoffice) CreateStatusSubmit(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
 	f := kit.NewForm(c, "code", "color")
-	_, err := s.ideas.AddStatus(c.Request.Context(), int64(me.ID), idea.Status{Code: f.Values["code"], Color: f.Values["color"], Title: kit.TextFromForm(c, "title")})
+	_, err := s.ideas.AddStatus(c.Request.Context(), me.ID, idea.Status{Code: f.Values["code"], Color: f.Values["color"], Title: kit.TextFromForm(c, "title")})
 	if err != nil {
 		status, internal := s.Explain(c, f, err)
 		if internal != nil {
@@ -76,7 +76,7 @@ func (s *Backoffice) CreateStatusSubmit(c *gin.Context) {
 
 func (s *Backoffice) DeleteStatusSubmit(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
-	err := s.ideas.RemoveStatus(c.Request.Context(), int64(me.ID), c.Param("code"))
+	err := s.ideas.RemoveStatus(c.Request.Context(), me.ID, c.Param("code"))
 	s.backTo(c, "/admin/statuses", "status_deleted", 1, err)
 }
 

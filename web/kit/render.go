@@ -52,12 +52,6 @@ var funcs = template.FuncMap{
 		}
 		return *s
 	},
-	"deref64": func(n *int64) int64 {
-		if n == nil {
-			return 0
-		}
-		return *n
-	},
 	"coord": func(f *float64) string {
 		if f == nil {
 			return ""

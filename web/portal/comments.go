@@ -35,7 +35,7 @@ func (s *Portal) Comments(c *gin.Context) {
 // addComment posts the caller's comment (or reply) on the :id idea.
 func (s *Portal) addComment(c *gin.Context, body string, parent int64) (*idea.Comment, error) {
 	a := kit.Caller(c)
-	return s.ideas.AddComment(c.Request.Context(), a, kit.ID(c, "id"), parent, body)
+	return s.ideas.AddComment(c.Request.Context(), a, idea.ID(kit.ID(c, "id")), idea.CommentID(parent), body)
 }
 
 // AddComment posts a comment ({"body", "parent_id"}).
@@ -74,7 +74,7 @@ func (s *Portal) EditComment(c *gin.Context) {
 // editComment changes the body of the :id comment.
 func (s *Portal) editComment(c *gin.Context, body string) (*idea.Comment, error) {
 	a := kit.Caller(c)
-	return s.ideas.EditComment(c.Request.Context(), a, kit.ID(c, "id"), body)
+	return s.ideas.EditComment(c.Request.Context(), a, idea.CommentID(kit.ID(c, "id")), body)
 }
 
 // CommentEditSubmit saves a comment edited on the idea page.
@@ -88,9 +88,9 @@ func (s *Portal) CommentEditSubmit(c *gin.Context) {
 }
 
 // deleteComment deletes the :id comment and returns its idea.
-func (s *Portal) deleteComment(c *gin.Context) (int64, error) {
+func (s *Portal) deleteComment(c *gin.Context) (idea.ID, error) {
 	a := kit.Caller(c)
-	return s.ideas.DeleteComment(c.Request.Context(), a, kit.ID(c, "id"))
+	return s.ideas.DeleteComment(c.Request.Context(), a, idea.CommentID(kit.ID(c, "id")))
 }
 
 // DeleteComment deletes a comment (its author or staff).
@@ -136,7 +136,7 @@ func (s *Portal) CommentDeleteSubmit(c *gin.Context) {
 		s.PageError(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(ideaID, 10)+"#comments")
+	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(int64(ideaID), 10)+"#comments")
 }
 
 // ReactToComment sets (PUT {"mode"}) or removes (DELETE) the caller's
@@ -148,7 +148,7 @@ func (s *Portal) ReactToComment(c *gin.Context) {
 	if c.Request.Method == http.MethodPut && !s.BindJSON(c, &r) {
 		return
 	}
-	cm, err := s.ideas.ReactToComment(c.Request.Context(), kit.Caller(c), kit.ID(c, "id"), r.Mode)
+	cm, err := s.ideas.ReactToComment(c.Request.Context(), kit.Caller(c), idea.CommentID(kit.ID(c, "id")), r.Mode)
 	if err != nil {
 		s.APIError(c, err)
 		return

@@ -139,7 +139,7 @@ func (s *Portal) renderProject(c *gin.Context, status int, p *project.Project, a
 	}
 	v := &page{Chrome: kit.Chrome{Settings: &h.Settings, Form: f}, Home: &h, Project: p, Ideas: iv, ViewerID: a.UserID, CheckedTopics: kit.CheckedIDs(c, "topics")} // kept when a post is refused
 	if !a.Anonymous() {
-		if _, v.Following, err = s.follows.Status(c.Request.Context(), a.UserID, "project", p.ID); err != nil {
+		if _, v.Following, err = s.follows.Status(c.Request.Context(), a.UserID, "project", int64(p.ID)); err != nil {
 			s.PageError(c, err)
 			return
 		}

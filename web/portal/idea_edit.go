@@ -39,7 +39,7 @@ func (s *Portal) renderIdeaEdit(c *gin.Context, status int, it *idea.Idea, f *ki
 		s.PageError(c, err)
 		return
 	}
-	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(it.ProjectID, 10))
+	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(int64(it.ProjectID), 10))
 	if err != nil {
 		s.PageError(c, err)
 		return
@@ -110,7 +110,7 @@ func (s *Portal) IdeaDeleteSubmit(c *gin.Context) {
 	}
 	var p *project.Project
 	if err == nil {
-		p, err = s.projects.Get(c.Request.Context(), strconv.FormatInt(it.ProjectID, 10))
+		p, err = s.projects.Get(c.Request.Context(), strconv.FormatInt(int64(it.ProjectID), 10))
 	}
 	if err != nil {
 		s.PageError(c, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"agora/domain/project"
 	"agora/web/webtest"
 )
 
@@ -25,7 +26,7 @@ func TestIdeaPagesForAuthors(t *testing.T) {
 	r := h.Call(t, "GET", c.DefaultHost, "/api/v1/projects", "", "Cookie", author)
 	var ps struct{ Data []struct{ ID int64 } }
 	require.NoError(t, json.Unmarshal([]byte(r.Body), &ps))
-	r = webtest.PostIdea(t, h, c.DefaultHost, author, acsrf, ps.Data[0].ID, "Shade trees on the square", "<p>Plant them</p>")
+	r = webtest.PostIdea(t, h, c.DefaultHost, author, acsrf, project.ID(ps.Data[0].ID), "Shade trees on the square", "<p>Plant them</p>")
 	require.Equal(t, 201, r.Status, r.Body)
 	var it struct{ ID int64 }
 	require.NoError(t, json.Unmarshal([]byte(r.Body), &it))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"agora/domain/idea"
 	"agora/fixture"
 	"agora/web/webtest"
 )
@@ -62,32 +63,32 @@ func TestIdeaPlaceAndListFilters(t *testing.T) {
 		require.Equal(t, 200, h.Call(t, "PATCH", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d", harbour), fmt.Sprintf(`{"areas":[%d]}`, area), auth...).Status)
 		boats := webtest.NewIdea(t, h, c.DefaultHost, harbour, "Boats", auth...)
 
-		ids := func(q string) []int64 {
+		ids := func(q string) []idea.ID {
 			t.Helper()
 			l := webtest.Decode[struct {
 				Data []struct {
-					ID int64 `json:"id"`
+					ID idea.ID `json:"id"`
 				} `json:"data"`
 				Total int `json:"total"`
 			}](t, h.Get(t, c.DefaultHost, "/api/v1/ideas"+q), 200)
 			require.Len(t, l.Data, l.Total)
-			var out []int64
+			var out []idea.ID
 			for _, d := range l.Data {
 				out = append(out, d.ID)
 			}
 			return out
 		}
-		sorted := func(xs ...int64) []int64 {
+		sorted := func(xs ...idea.ID) []idea.ID {
 			sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
 			return xs
 		}
 		require.Contains(t, ids(fmt.Sprintf("?phase=%d", first)), early)
 		require.NotContains(t, ids(fmt.Sprintf("?phase=%d", first)), late)
 		require.Equal(t, sorted(late, lateAccepted, lateViewed), sorted(ids(fmt.Sprintf("?phase=%d", second))...))
-		require.Equal(t, []int64{boats}, ids(fmt.Sprintf("?area=%d", area)))
+		require.Equal(t, []idea.ID{boats}, ids(fmt.Sprintf("?area=%d", area)))
 		require.Empty(t, ids(fmt.Sprintf("?area=%d&project=%d", area, project)))
 		// By status: in the statuses' order, newest first within one.
-		require.Equal(t, []int64{late, lateViewed, lateAccepted}, ids(fmt.Sprintf("?phase=%d&sort=status", second)))
+		require.Equal(t, []idea.ID{late, lateViewed, lateAccepted}, ids(fmt.Sprintf("?phase=%d&sort=status", second)))
 	})
 
 	t.Run("bad parameters", func(t *testing.T) {

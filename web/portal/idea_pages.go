@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"agora/domain/user"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -131,7 +132,7 @@ func (s *Portal) PostIdeaSubmit(c *gin.Context) {
 		s.renderProject(c, status, p, a, f)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(it.ID, 10))
+	c.Redirect(http.StatusSeeOther, "/ideas/"+strconv.FormatInt(int64(it.ID), 10))
 }
 
 // formCoordinates reads the optional location_lat and location_lng fields.
@@ -165,7 +166,7 @@ func (s *Portal) IdeaPage(c *gin.Context) {
 		s.PageError(c, err)
 		return
 	}
-	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(it.ProjectID, 10))
+	p, err := s.projects.Get(c.Request.Context(), strconv.FormatInt(int64(it.ProjectID), 10))
 	if err != nil {
 		s.PageError(c, err)
 		return
@@ -189,15 +190,15 @@ func (s *Portal) IdeaPage(c *gin.Context) {
 		s.PageError(c, err)
 		return
 	}
-	v.ViewerID, v.Moderates = a.UserID, !a.Anonymous() && a.Staff(p.ID)
-	if _, v.Following, err = s.follows.Status(c.Request.Context(), a.UserID, "idea", it.ID); err != nil {
+	v.ViewerID, v.Moderates = a.UserID, !a.Anonymous() && a.Staff(int64(p.ID))
+	if _, v.Following, err = s.follows.Status(c.Request.Context(), a.UserID, "idea", int64(it.ID)); err != nil {
 		s.PageError(c, err)
 		return
 	}
 	if msg := c.Query("comment_error"); msg != "" {
 		v.Form = &kit.Form{Values: map[string]string{}, Errors: map[string]string{"comment": msg}}
 	}
-	if !a.Anonymous() && a.Staff(p.ID) {
+	if !a.Anonymous() && a.Staff(int64(p.ID)) {
 		if v.Statuses, err = s.ideas.Statuses(c.Request.Context()); err != nil {
 			s.PageError(c, err)
 			return
@@ -219,7 +220,7 @@ func (s *Portal) IdeaPage(c *gin.Context) {
 	if ph, ok := project.CurrentPhase(p.Phases, time.Now()); ok {
 		v.DislikesOn = ph.DislikesEnabled
 		if !a.Anonymous() && it.PhaseID != nil {
-			left, limited, err := s.ideas.ReactionsLeft(ctx, a.UserID, *it.PhaseID)
+			left, limited, err := s.ideas.ReactionsLeft(ctx, user.ID(a.UserID), *it.PhaseID)
 			if err != nil {
 				s.PageError(c, err)
 				return
@@ -241,5 +242,5 @@ func (s *Portal) ReactSubmit(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape("/ideas/"+c.Param("id")))
 		return
 	}
-	s.BackToIdea(c, "reaction_error", s.ideas.Press(c.Request.Context(), a, kit.ID(c, "id"), c.PostForm("mode")))
+	s.BackToIdea(c, "reaction_error", s.ideas.Press(c.Request.Context(), a, idea.ID(kit.ID(c, "id")), c.PostForm("mode")))
 }

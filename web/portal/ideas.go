@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"agora/domain/project"
 	"net/http"
 	"strconv"
 	"time"
@@ -39,7 +40,7 @@ func (s *Portal) Ideas(c *gin.Context) {
 		s.APIError(c, q.Err)
 		return
 	}
-	f := idea.Filter{Project: q.V["project"], Phase: q.V["phase"], Topic: q.V["topic"], Area: q.V["area"],
+	f := idea.Filter{Project: project.ID(q.V["project"]), Phase: project.PhaseID(q.V["phase"]), Topic: q.V["topic"], Area: q.V["area"],
 		Status: c.Query("status"), Query: c.Query("q"), Sort: c.Query("sort"), Seed: randomSeed(a), Page: int(q.V["page"])}
 	ideas, total, err := s.ideas.List(c.Request.Context(), a, f)
 	if err != nil {
@@ -58,7 +59,7 @@ func (s *Portal) Ideas(c *gin.Context) {
 
 // visibleIdea is the :id idea, if the caller may see it.
 func (s *Portal) visibleIdea(c *gin.Context, a permission.Actor) (*idea.Idea, error) {
-	return s.ideas.Get(c.Request.Context(), a, kit.ID(c, "id"))
+	return s.ideas.Get(c.Request.Context(), a, idea.ID(kit.ID(c, "id")))
 }
 
 // Idea returns one idea.
@@ -79,12 +80,14 @@ func (s *Portal) React(c *gin.Context) {
 	if !s.BindJSON(c, &r) {
 		return
 	}
-	s.react(c, func(a permission.Actor, id int64) error { return s.ideas.React(c.Request.Context(), a, id, r.Mode) })
+	s.react(c, func(a permission.Actor, id int64) error {
+		return s.ideas.React(c.Request.Context(), a, idea.ID(id), r.Mode)
+	})
 }
 
 // Unreact removes the caller's reaction.
 func (s *Portal) Unreact(c *gin.Context) {
-	s.react(c, func(a permission.Actor, id int64) error { return s.ideas.Unreact(c.Request.Context(), a, id) })
+	s.react(c, func(a permission.Actor, id int64) error { return s.ideas.Unreact(c.Request.Context(), a, idea.ID(id)) })
 }
 
 // react changes the caller's reaction with do and answers the idea.
@@ -113,7 +116,7 @@ func (s *Portal) UpdateIdea(c *gin.Context) {
 	if !s.BindJSON(c, &n) {
 		return
 	}
-	it, err := s.ideas.Update(c.Request.Context(), kit.Caller(c), kit.ID(c, "id"), n)
+	it, err := s.ideas.Update(c.Request.Context(), kit.Caller(c), idea.ID(kit.ID(c, "id")), n)
 	if err != nil {
 		s.APIError(c, err)
 		return
@@ -123,7 +126,7 @@ func (s *Portal) UpdateIdea(c *gin.Context) {
 
 // DeleteIdea deletes an idea (its author or staff).
 func (s *Portal) DeleteIdea(c *gin.Context) {
-	if err := s.ideas.Delete(c.Request.Context(), kit.Caller(c), kit.ID(c, "id")); err != nil {
+	if err := s.ideas.Delete(c.Request.Context(), kit.Caller(c), idea.ID(kit.ID(c, "id"))); err != nil {
 		s.APIError(c, err)
 		return
 	}

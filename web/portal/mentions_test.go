@@ -71,7 +71,7 @@ func TestMentionsNotifyOnceAndHandles(t *testing.T) {
 		ns := notices(t, h, c, bruno)
 		require.Equal(t, []string{"mention"}, kinds(ns), "one mention, no second follower notification")
 		require.NotNil(t, ns[0].IdeaID)
-		require.Equal(t, ideaID, *ns[0].IdeaID)
+		require.Equal(t, int64(ideaID), *ns[0].IdeaID)
 		require.Empty(t, notices(t, h, c, alice), "the commenter is not notified of their own comment")
 		// The comment thread shows how to mention its author.
 		require.Contains(t, h.Get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/comments", ideaID)).Body, `"author_handle":"alice-martin"`)

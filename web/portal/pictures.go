@@ -16,7 +16,7 @@ import (
 // addImage adds the uploaded picture to the :id idea.
 func (s *Portal) addImage(c *gin.Context) (*idea.Image, error) {
 	a := kit.Caller(c)
-	return s.ideas.AddImage(c.Request.Context(), a, kit.ID(c, "id"), func() ([]byte, error) { return kit.ReadImage(c, "image") },
+	return s.ideas.AddImage(c.Request.Context(), a, idea.ID(kit.ID(c, "id")), func() ([]byte, error) { return kit.ReadImage(c, "image") },
 		s.Config.StorageDir)
 }
 
@@ -24,7 +24,7 @@ func (s *Portal) addImage(c *gin.Context) (*idea.Image, error) {
 func (s *Portal) removeImage(c *gin.Context, image string) error {
 	a := kit.Caller(c)
 	imageID, _ := strconv.ParseInt(image, 10, 64)
-	return s.ideas.RemoveImage(c.Request.Context(), a, kit.ID(c, "id"), imageID, s.Config.StorageDir)
+	return s.ideas.RemoveImage(c.Request.Context(), a, idea.ID(kit.ID(c, "id")), imageID, s.Config.StorageDir)
 }
 
 // AddIdeaImage adds a picture (multipart field "image").
@@ -60,7 +60,7 @@ func (s *Portal) IdeaImageDeleteSubmit(c *gin.Context) {
 // IdeaImage serves a picture of an idea the visitor can see.
 func (s *Portal) IdeaImage(c *gin.Context) {
 	a := kit.Caller(c)
-	path, public, err := s.ideas.ImageFile(c.Request.Context(), a, kit.ID(c, "id"), c.Param("name"), s.Config.StorageDir)
+	path, public, err := s.ideas.ImageFile(c.Request.Context(), a, idea.ID(kit.ID(c, "id")), c.Param("name"), s.Config.StorageDir)
 	if err != nil {
 		s.PageError(c, err)
 		return

@@ -144,7 +144,12 @@ func (v *page) TopicIn(id int64) bool { return slices.Contains(v.CheckedTopics, 
 
 // CanDelete reports whether the viewer may delete comment cm.
 func (v *page) CanDelete(cm idea.Comment) bool {
-	return cm.DeletedBy == nil && v.ViewerID != 0 && (v.Moderates || (cm.AuthorID != nil && *cm.AuthorID == v.ViewerID))
+	return cm.DeletedBy == nil && v.ViewerID != 0 && (v.Moderates || v.Wrote(cm))
+}
+
+// Wrote reports whether the viewer wrote comment cm.
+func (v *page) Wrote(cm idea.Comment) bool {
+	return cm.AuthorID != nil && v.ViewerID != 0 && int64(*cm.AuthorID) == v.ViewerID
 }
 
 // IdeaSorts lists the orders of an idea list.

@@ -29,9 +29,9 @@ func TestPhaseReactionRules(t *testing.T) {
 	t.Run("a phase without dislikes refuses them", func(t *testing.T) {
 		project := fixture.Project(t, env, c, fixture.ProjectOpts{Slug: "nodislikes", Title: "No dislikes", Phase: &fixture.PhaseOpts{NoDislikes: true}}).ID
 		it := webtest.NewIdea(t, h, c.DefaultHost, project, "Quiet streets", adminAuth...)
-		webtest.RequireProblem(t, react(it, "dislike"), 422, "invalid")
-		require.Equal(t, 200, react(it, "like").Status)
-		webtest.RequireProblem(t, react(it, "dislike"), 422, "invalid")
+		webtest.RequireProblem(t, react(int64(it), "dislike"), 422, "invalid")
+		require.Equal(t, 200, react(int64(it), "like").Status)
+		webtest.RequireProblem(t, react(int64(it), "dislike"), 422, "invalid")
 		r := h.Get(t, c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", it))
 		require.Contains(t, r.Body, `"likes_count":1,"dislikes_count":0`)
 	})
@@ -45,9 +45,9 @@ func TestPhaseReactionRules(t *testing.T) {
 		r := h.Call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/phases", project),
 			`{"title":{"en":"Second"},"method":"ideation","starts_at":"2021-01-01T00:00:00Z","posting_enabled":true,"reacting_enabled":true,"dislikes_enabled":true}`, adminAuth...)
 		require.Equal(t, 201, r.Status, r.Body)
-		p := webtest.RequireProblem(t, react(it, "dislike"), 422, "invalid")
+		p := webtest.RequireProblem(t, react(int64(it), "dislike"), 422, "invalid")
 		require.Contains(t, p.Detail, "dislikes")
-		require.Equal(t, 200, react(webtest.NewIdea(t, h, c.DefaultHost, project, "From the second phase", adminAuth...), "dislike").Status)
+		require.Equal(t, 200, react(int64(webtest.NewIdea(t, h, c.DefaultHost, project, "From the second phase", adminAuth...)), "dislike").Status)
 	})
 
 	t.Run("a reaction limit holds under concurrency", func(t *testing.T) {
@@ -55,7 +55,7 @@ func TestPhaseReactionRules(t *testing.T) {
 		project, phase := pr.ID, pr.Phases[0].ID
 		ideas := make([]int64, 10)
 		for i := range ideas {
-			ideas[i] = webtest.NewIdea(t, h, c.DefaultHost, project, fmt.Sprintf("Limited idea %d", i), adminAuth...)
+			ideas[i] = int64(webtest.NewIdea(t, h, c.DefaultHost, project, fmt.Sprintf("Limited idea %d", i), adminAuth...))
 		}
 		// One user reacts to the ten ideas at once, from ten goroutines.
 		statuses := make([]int, len(ideas))
@@ -140,13 +140,13 @@ func TestPhaseReactionRules(t *testing.T) {
 		vote := func(id int64) webtest.Response {
 			return h.Call(t, "PUT", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/reaction", id), `{"mode":"like"}`, "Authorization", voter)
 		}
-		require.Equal(t, 200, vote(mine).Status)
-		webtest.RequireProblem(t, vote(other), 409, "conflict")
+		require.Equal(t, 200, vote(int64(mine)).Status)
+		webtest.RequireProblem(t, vote(int64(other)), 409, "conflict")
 		// The idea goes, and its reaction with it: it cannot be taken back
 		// any more, so it must not hold the voter's only reaction.
 		require.Equal(t, 204, h.Call(t, "DELETE", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d", mine), "", "Authorization", voter).Status)
 		webtest.RequireProblem(t, h.Call(t, "DELETE", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/reaction", mine), "", "Authorization", voter), 404, "not_found")
-		r := vote(other)
+		r := vote(int64(other))
 		require.Equal(t, 200, r.Status, "the reaction on the deleted idea no longer counts: %s", r.Body)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"agora/domain/idea"
 	"agora/domain/project"
 	"agora/domain/user"
 	"agora/fixture"
@@ -22,7 +23,8 @@ type IdeaCity struct {
 	// Project is the published project "ideas" (titled Ideas); Phase its
 	// current ideation phase "Now" (since 2020, open-ended), which takes
 	// ideas, comments and reactions, dislikes too, under rules.
-	Project, Phase int64
+	Project project.ID
+	Phase   project.PhaseID
 }
 
 // NewIdeaCity makes a fresh database with one city slug, its admin and
@@ -40,7 +42,7 @@ func NewIdeaCity(t *testing.T, slug string, rules project.Permissions) *IdeaCity
 
 // PostIdea posts an idea through the API with a browser session (cookie and
 // CSRF token; none for a visitor) and returns the answer.
-func PostIdea(t testing.TB, h *Harness, host, cookie, csrf string, project int64, title, body string) Response {
+func PostIdea(t testing.TB, h *Harness, host, cookie, csrf string, project project.ID, title, body string) Response {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{"project_id": project, "title": title, "body": body})
 	return h.Call(t, "POST", host, "/api/v1/ideas", string(b), "Cookie", cookie, "X-CSRF-Token", csrf)
@@ -48,8 +50,8 @@ func PostIdea(t testing.TB, h *Harness, host, cookie, csrf string, project int64
 
 // NewIdea posts an idea through the API as auth (a header pair) and returns
 // its id; the API must accept it.
-func NewIdea(t testing.TB, h *Harness, host string, project int64, title string, auth ...string) int64 {
+func NewIdea(t testing.TB, h *Harness, host string, project project.ID, title string, auth ...string) idea.ID {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{"project_id": project, "title": title})
-	return DecodeID(t, h.Call(t, "POST", host, "/api/v1/ideas", string(b), auth...), 201)
+	return idea.ID(DecodeID(t, h.Call(t, "POST", host, "/api/v1/ideas", string(b), auth...), 201))
 }

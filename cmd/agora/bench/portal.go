@@ -284,7 +284,7 @@ func seedPortal(ctx context.Context, db *tenant.DB, o PortalOptions, progress io
 	if err != nil {
 		return nil, err
 	}
-	out.project = p.ID
+	out.project = int64(p.ID)
 	ph, err := projects.AddPhase(ctx, 0, p.ID, project.Phase{Title: locale.Text{"en": "Share your ideas"}, Method: "ideation",
 		StartsAt: time.Now().AddDate(0, 0, -90), PostingEnabled: true, CommentingEnabled: true, ReactingEnabled: true,
 		DislikesEnabled: true})
