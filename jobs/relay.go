@@ -128,15 +128,24 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 		FROM platform.outbox WHERE enqueued_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.batch); err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
-	var done []int64
+	var done, finished []int64
 	var failed error
 	for _, row := range rows {
-		if _, failed = enqueue(ctx, r.client, row); failed != nil {
+		var existed bool
+		if existed, failed = enqueue(ctx, r.client, row); failed != nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE platform.outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
 				row.ID, failed.Error()); err != nil {
 				return 0, err
 			}
 			break // Redis is most likely down: keep order, try again later
+		}
+		if existed && r.alreadyRan(row) {
+			// The same task (a deterministic id: one notice a day, one
+			// digest a period) already ran for good and asynq keeps it
+			// for its retention; its worker deleted the rows it saw, not
+			// this later one, which nothing would run.
+			finished = append(finished, row.ID)
+			continue
 		}
 		done = append(done, row.ID)
 	}
@@ -145,10 +154,24 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	if len(finished) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM platform.outbox WHERE id = ANY($1)`, pq.Int64Array(finished)); err != nil {
+			return 0, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}
-	return len(done), failed
+	return len(done) + len(finished), failed
+}
+
+// alreadyRan reports whether Redis holds row's task as completed or
+// archived. A task still waiting or running deletes this row itself when it
+// finishes (the worker deletes every row of its id); when the lookup fails
+// the row is kept for Check.
+func (r *Relay) alreadyRan(row outboxRow) bool {
+	info, err := r.insp.GetTaskInfo(row.Queue, row.TaskID)
+	return err == nil && (info.State == asynq.TaskStateCompleted || info.State == asynq.TaskStateArchived)
 }
 
 // Check looks up the tasks of one batch of rows enqueued (or last seen in

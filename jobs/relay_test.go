@@ -376,6 +376,21 @@ func TestOutboxOutlivesRedis(t *testing.T) {
 	require.Equal(t, ids[1], rows[0].TaskID)
 	require.Equal(t, asynq.TaskStateRetry, state(1), "a task waiting to retry is left as it is")
 	require.Empty(t, pendingTasks(t, insp))
+
+	// The same deterministic task recorded again after it completed (a
+	// second notice on the same day; outbox task ids are unique, so only
+	// once the first row is gone): the relay drops the new row at once, as
+	// nothing would run it, instead of leaving it for the check minutes
+	// later.
+	r := saved[0]
+	_, err = env.DB.Platform().ExecContext(ctx, `INSERT INTO platform.outbox (tenant_id, task_type, task_id, queue, payload)
+		VALUES ($1, $2, $3, $4, $5)`, r.TenantID, r.Type, r.TaskID, r.Queue, r.Payload)
+	require.NoError(t, err)
+	require.Equal(t, 1, drainAll(t, relay))
+	rows = outboxRows(t, env)
+	require.Len(t, rows, 1, "outbox rows after the drain: %+v", rows)
+	require.Equal(t, ids[1], rows[0].TaskID, "only the task that will retry keeps its row")
+	require.Empty(t, pendingTasks(t, insp), "nothing is enqueued twice")
 }
 
 // TestRelaysShareTheOutbox: relays running at once (one per worker) lock
