@@ -84,14 +84,15 @@ func benchPortalCmd() *command {
 	var o bench.PortalOptions
 	return &command{
 		name:    "portal",
-		args:    "[--ideas N] [--comments N] [--reactions N] [--clients N] [--duration D] [--cpuprofile FILE]",
-		summary: "A city's busy portal: idea list (trending, topic), idea page and reactions, against a constant-JSON ceiling.",
+		args:    "[--ideas N] [--comments N] [--reactions N] [--clients N] [--cities N] [--duration D] [--cpuprofile FILE]",
+		summary: "A city's busy portal: idea list (trending, topic), idea page (anonymous and logged in), reactions, home and project pages, and the list over many cities, against a constant-JSON ceiling.",
 		flags: func(fs *flag.FlagSet) {
 			fs.IntVar(&o.Ideas, "ideas", 10000, "ideas in the city's project")
 			fs.IntVar(&o.Comments, "comments", 50000, "comments on them (30% are replies)")
 			fs.IntVar(&o.Reactions, "reactions", 50000, "likes and dislikes on them (one per citizen and idea)")
 			fs.IntVar(&o.Users, "users", 2000, "citizens who post, comment and react")
 			fs.IntVar(&o.Clients, "clients", 50, "concurrent HTTP clients, each on its own keep-alive connection")
+			fs.IntVar(&o.Cities, "cities", 100, "small cities (200 ideas each) the list line picks from at random per request")
 			fs.IntVar(&o.Conns, "conns", 16, "web server's PostgreSQL pool size (agora serve: AGORA_DB_MAX_CONNS, 16 by default)")
 			fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time of each request kind")
 			fs.BoolVar(&o.Keep, "keep", false, "keep the benchmark database afterwards (to EXPLAIN its queries)")

@@ -36,7 +36,7 @@ func runner(t *testing.T) (r *bench.Runner, out, progress *bytes.Buffer) {
 func TestPortal(t *testing.T) {
 	r, out, progress := runner(t)
 	err := r.Portal(context.Background(), bench.PortalOptions{Ideas: 50, Comments: 100, Reactions: 100, Users: 40,
-		Clients: 4, Conns: 16, Duration: 300 * time.Millisecond})
+		Clients: 4, Conns: 16, Cities: 3, Duration: 300 * time.Millisecond})
 	t.Logf("--- report:\n%s--- progress:\n%s", out, progress)
 	require.NoError(t, err)
 	for _, want := range []string{
@@ -46,14 +46,19 @@ func TestPortal(t *testing.T) {
 		"idea page: JSON",
 		"idea page: HTML",
 		"reaction: like, dislike, remove",
+		"home page: HTML",
+		"project page: HTML",
+		"idea page: HTML, logged in",
+		"idea list: 3 cities at random",
 		"Reads, target p99 < 50 ms",
+		"Cost against its counterpart (its req/s over this line's), target ≤ 2×:",
 		"Idea counters equal their reaction and comment rows after the run: yes",
 	} {
 		require.Contains(t, out.String(), want)
 	}
 	// Each measured line reports its failures, and none failed.
 	for _, line := range strings.Split(out.String(), "\n") {
-		for _, name := range []string{"ceiling:", "idea list:", "idea page:", "reaction:"} {
+		for _, name := range []string{"ceiling:", "idea list:", "idea page:", "reaction:", "home page:", "project page:"} {
 			if strings.HasPrefix(strings.TrimSpace(line), name) && strings.Contains(line, "%") {
 				f := strings.Fields(line)
 				require.Regexp(t, `^0/[1-9][0-9]*$`, f[len(f)-1], "non-2xx column of %q", line)
@@ -65,7 +70,7 @@ func TestPortal(t *testing.T) {
 	// defaults for the rest) is refused before any work.
 	r, out, _ = runner(t)
 	err = r.Portal(context.Background(), bench.PortalOptions{Reactions: 100, Ideas: 2, Users: 10,
-		Comments: 50000, Clients: 50, Conns: 16, Duration: 10 * time.Second})
+		Comments: 50000, Clients: 50, Conns: 16, Cities: 100, Duration: 10 * time.Second})
 	var ue *bench.UsageError
 	require.ErrorAs(t, err, &ue)
 	require.Contains(t, err.Error(), "--reactions")
