@@ -65,37 +65,50 @@ var archiveSections = []archiveSection{
 			WHERE m.user_id = $1 ORDER BY m.project_id`},
 	{Key: "ideas", Table: "ideas", Columns: []string{"author_id"},
 		About: "The ideas you posted, also those posted anonymously, deleted or hidden by moderators. Their pictures are under files.",
-		Query: `SELECT i.id, i.author_id, i.project_id, i.phase_id, i.anonymous, i.title, i.body, s.code AS status,
+		Query: `SELECT i.id, i.author_id, i.project_id, p.title AS project_title, i.phase_id, i.anonymous, i.title, i.body, s.code AS status,
 			i.location_lat, i.location_lng, i.location_name, i.likes_count, i.dislikes_count, i.comments_count,
 			i.created_at, i.updated_at, i.deleted_at, i.hidden_at
-			FROM ideas i JOIN idea_statuses s ON s.id = i.status_id WHERE i.author_id = $1 ORDER BY i.id`},
+			FROM ideas i JOIN idea_statuses s ON s.id = i.status_id JOIN projects p ON p.id = i.project_id
+			WHERE i.author_id = $1 ORDER BY i.id`},
 	{Key: "comments", Table: "comments", Columns: []string{"author_id"},
 		About: "The comments you wrote, also deleted or hidden ones.",
-		Query: `SELECT id, author_id, idea_id, parent_id, body, deleted_by, likes_count, dislikes_count, created_at, updated_at, hidden_at
-			FROM comments WHERE author_id = $1 ORDER BY id`},
+		Query: `SELECT c.id, c.author_id, c.idea_id, i.title AS idea_title, c.parent_id, c.body, c.deleted_by, c.likes_count, c.dislikes_count,
+			c.created_at, c.updated_at, c.hidden_at
+			FROM comments c JOIN ideas i ON i.id = c.idea_id WHERE c.author_id = $1 ORDER BY c.id`},
 	{Key: "reactions", Table: "reactions", Columns: []string{"user_id"},
 		About: "Your likes and dislikes on ideas and comments.",
-		Query: `SELECT id, user_id, item_type, item_id, mode, created_at FROM reactions WHERE user_id = $1 ORDER BY id`},
+		Query: `SELECT r.id, r.user_id, r.item_type, r.item_id, i.title AS idea_title, r.mode, r.created_at
+			FROM reactions r ` + onIdeaOfItem + ` WHERE r.user_id = $1 ORDER BY r.id`},
 	{Key: "follows", Table: "follows", Columns: []string{"user_id"},
 		About: "The projects, ideas, topics and areas you follow.",
-		Query: `SELECT user_id, item_type, item_id, created_at FROM follows WHERE user_id = $1 ORDER BY created_at, item_type, item_id`},
+		Query: `SELECT f.user_id, f.item_type, f.item_id, coalesce(p.title, t.title, a.title, to_jsonb(i.title)) AS item_title, f.created_at
+			FROM follows f
+			LEFT JOIN projects p ON f.item_type = 'project' AND p.id = f.item_id
+			LEFT JOIN ideas i ON f.item_type = 'idea' AND i.id = f.item_id
+			LEFT JOIN topics t ON f.item_type = 'topic' AND t.id = f.item_id
+			LEFT JOIN areas a ON f.item_type = 'area' AND a.id = f.item_id
+			WHERE f.user_id = $1 ORDER BY f.created_at, f.item_type, f.item_id`},
 	{Key: "notifications", Table: "notifications", Columns: []string{"user_id"},
 		About: "Your notifications, read or not.",
-		Query: `SELECT id, user_id, kind, idea_id, actor_id, activity_id, payload, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY id`},
+		Query: `SELECT n.id, n.user_id, n.kind, n.idea_id, i.title AS idea_title, n.actor_id, n.activity_id, n.payload, n.created_at, n.read_at
+			FROM notifications n LEFT JOIN ideas i ON i.id = n.idea_id WHERE n.user_id = $1 ORDER BY n.id`},
 	{Key: "reports", Table: "reports", Columns: []string{"reporter_id"},
 		About: "The ideas and comments you reported to the moderators.",
-		Query: `SELECT id, reporter_id, item_type, item_id, project_id, reason, note, created_at, read_at FROM reports WHERE reporter_id = $1 ORDER BY id`},
+		Query: `SELECT r.id, r.reporter_id, r.item_type, r.item_id, i.title AS idea_title, r.project_id, r.reason, r.note, r.created_at, r.read_at
+			FROM reports r ` + onIdeaOfItem + ` WHERE r.reporter_id = $1 ORDER BY r.id`},
 	{Key: "activities", Table: "activities", Columns: []string{"actor_id"},
 		About: "The log of what you did on the platform.",
 		Query: `SELECT id, actor_id, action, item_type, item_id, project_id, payload, created_at FROM activities WHERE actor_id = $1 ORDER BY id`},
 	{Key: "idea_status_changes", Table: "idea_status_changes", Columns: []string{"actor_id"},
 		About: "The status changes you made to ideas, as staff, with their notes.",
-		Query: `SELECT c.id, c.actor_id, c.idea_id, f.code AS from_status, t.code AS to_status, c.note, c.created_at
-			FROM idea_status_changes c JOIN idea_statuses f ON f.id = c.from_status JOIN idea_statuses t ON t.id = c.to_status
+		Query: `SELECT c.id, c.actor_id, c.idea_id, i.title AS idea_title, f.code AS from_status, t.code AS to_status, c.note, c.created_at
+			FROM idea_status_changes c JOIN ideas i ON i.id = c.idea_id
+			JOIN idea_statuses f ON f.id = c.from_status JOIN idea_statuses t ON t.id = c.to_status
 			WHERE c.actor_id = $1 ORDER BY c.id`},
 	{Key: "idea_feedback", Table: "idea_feedback", Columns: []string{"author_id"},
 		About: "The official feedback you gave on ideas, as staff.",
-		Query: `SELECT id, author_id, idea_id, body, created_at FROM idea_feedback WHERE author_id = $1 ORDER BY id`},
+		Query: `SELECT f.id, f.author_id, f.idea_id, i.title AS idea_title, f.body, f.created_at
+			FROM idea_feedback f JOIN ideas i ON i.id = f.idea_id WHERE f.author_id = $1 ORDER BY f.id`},
 	{Key: "staff_exports", Table: "exports", Columns: []string{"requested_by"},
 		About: "The spreadsheets of ideas, comments, reactions or users you asked for, as staff.",
 		Query: `SELECT id, requested_by, kind, format, filters, status, rows_done, rows_total, size_bytes, error,
@@ -121,6 +134,11 @@ var archiveSections = []archiveSection{
 		About: "The campaign sending speed, if you last changed it, as staff.",
 		Query: `SELECT per_second, updated_by, updated_at FROM campaign_settings WHERE updated_by = $1`},
 }
+
+// onIdeaOfItem joins, to a table r with an item_type and item_id of an idea
+// or a comment, the idea i it is about, so a row reads with its idea's title.
+const onIdeaOfItem = `LEFT JOIN comments c ON r.item_type = 'comment' AND c.id = r.item_id
+			LEFT JOIN ideas i ON i.id = CASE r.item_type WHEN 'idea' THEN r.item_id ELSE c.idea_id END`
 
 // archiveExcluded lists, as "table.column", the columns naming a person that
 // the archive leaves out on purpose, each with the reason.

@@ -232,6 +232,11 @@ func TestDataExportHoldsEveryRowOfThePersonAndNoOneElses(t *testing.T) {
 		"alpha-me note", "alpha-me feedback", "alpha-me campaign", "alpha-me group", "alpha-me-event", me.Email} {
 		require.Contains(t, archive, want)
 	}
+	// Rows about an idea read with its title, not only its id.
+	for _, key := range []string{"reactions", "reports", "idea_status_changes", "idea_feedback"} {
+		require.Contains(t, string(doc[key]), "target of alpha-me", "section %s does not name the idea", key)
+	}
+	require.Contains(t, string(doc["notifications"]), "alpha-me idea", "a notification does not name its idea")
 	require.NotContains(t, archive, "beta-", "alpha's archive holds data of beta")
 	require.NotContains(t, archive, secret, "the archive holds an API token")
 	for _, secretColumn := range []string{"password_hash", "token_hash", "code_hash", "short_hash", "csrf_token", "file_name"} {
