@@ -266,4 +266,19 @@ func TestDataExportHoldsEveryRowOfThePersonAndNoOneElses(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string]int{"avatar": 1, "idea_image": 1}, kinds)
+
+	// A picture gone from the disk is named as missing; the archive is still built.
+	for _, f := range files {
+		if f.Kind == "idea_image" {
+			require.NoError(t, os.Remove(media.Path(ctx, env.StorageDir, "ideas", f.Name)))
+		}
+	}
+	_, _, doc = buildArchive(t, env, alpha, me)
+	files = nil
+	require.NoError(t, json.Unmarshal(doc["files"], &files))
+	require.Len(t, files, 2)
+	for _, f := range files {
+		require.Equal(t, f.Kind == "idea_image", f.Missing, f.Name)
+		require.Equal(t, f.Missing, f.Base64 == "", f.Name)
+	}
 }
