@@ -1,17 +1,22 @@
 package user
 
 import (
-	"agora/domain/media"
+	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"agora/domain/errs"
+	"agora/domain/media"
 	"agora/domain/password"
 	"agora/domain/token"
 	"agora/tenant"
@@ -138,25 +143,19 @@ func exportDir(storageDir string, id tenant.ID) string {
 	return filepath.Join(tenant.StoragePath(storageDir, id), "personal-data")
 }
 
-// BuildDataExport writes the archive of one request: a JSON document with the
-// profile and everything the city holds about the user. Each feature adds
-// its section here as it arrives. Idempotent: a ready archive is left alone.
+// BuildDataExport writes the archive of one request: one JSON document with
+// a section per table that names the user (see archiveSections), what each
+// section holds in words, and the pictures they uploaded. Idempotent: a
+// ready archive is left alone.
 func (s *Service) BuildDataExport(ctx context.Context, exportID int64, storageDir string) error {
 	t, ok := tenant.FromContext(ctx)
 	if !ok {
 		return tenant.ErrNoTenant
 	}
-	type archive struct {
-		GeneratedAt time.Time  `json:"generated_at"`
-		City        string     `json:"city"`
-		Profile     User       `json:"profile"`
-		Sessions    []sessionV `json:"sessions"`
-		APITokens   []APIToken `json:"api_tokens"`
-		Emails      []emailV   `json:"emails_sent"`
-	}
-	var a archive
 	var userID ID
 	var state string
+	sections := make([]json.RawMessage, len(archiveSections))
+	var files []archiveFile
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
 		if err := tx.QueryRowxContext(ctx, `SELECT user_id, state FROM data_exports WHERE id = $1`, exportID).Scan(&userID, &state); err != nil {
 			return err
@@ -164,25 +163,20 @@ func (s *Service) BuildDataExport(ctx context.Context, exportID int64, storageDi
 		if state != "pending" {
 			return nil
 		}
-		if err := tx.GetContext(ctx, &a.Profile, `SELECT `+userColumns+` FROM users WHERE id = $1`, userID); err != nil {
-			return err
+		for i, sec := range archiveSections {
+			q := `SELECT coalesce(json_agg(r), '[]'::json) FROM (` + sec.Query + `) r`
+			if sec.One {
+				q = `SELECT row_to_json(r) FROM (` + sec.Query + `) r`
+			}
+			if err := tx.QueryRowxContext(ctx, q, userID).Scan(&sections[i]); err != nil {
+				return fmt.Errorf("archive section %s: %w", sec.Key, err)
+			}
 		}
-		if err := tx.SelectContext(ctx, &a.Sessions, `SELECT created_at, last_seen_at, user_agent, ip FROM sessions WHERE user_id = $1 ORDER BY id`, userID); err != nil {
-			return err
-		}
-		if err := tx.SelectContext(ctx, &a.APITokens, `SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id`, userID); err != nil {
-			return err
-		}
-		return tx.SelectContext(ctx, &a.Emails, `SELECT campaign, event, sent_at FROM email_deliveries WHERE user_id = $1 AND state = 'sent' ORDER BY id`, userID)
+		return tx.SelectContext(ctx, &files, archiveFilesQuery, userID)
 	})
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && state != "pending") {
 		return nil // deleted with its account, or already built
 	}
-	if err != nil {
-		return err
-	}
-	a.GeneratedAt, a.City = time.Now().UTC(), t.Name
-	b, err := json.MarshalIndent(a, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -192,25 +186,144 @@ func (s *Service) BuildDataExport(ctx context.Context, exportID int64, storageDi
 	}
 	secret, _ := token.New("")
 	name := fmt.Sprintf("%d-%s.json", exportID, secret[:16])
-	if err := os.WriteFile(filepath.Join(dir, name), b, 0o640); err != nil {
-		return err
+	path := filepath.Join(dir, name)
+	size, err := writeArchive(ctx, path, t.Name, sections, files, storageDir)
+	if err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("write archive: %w", err)
 	}
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE data_exports SET state = 'ready', file_name = $2, size_bytes = $3, ready_at = now()
-			WHERE id = $1 AND state = 'pending'`, exportID, name, len(b))
+			WHERE id = $1 AND state = 'pending'`, exportID, name, size)
 		return err
 	})
 }
 
-type sessionV struct {
-	CreatedAt  time.Time `db:"created_at" json:"created_at"`
-	LastSeenAt time.Time `db:"last_seen_at" json:"last_seen_at"`
-	UserAgent  string    `db:"user_agent" json:"user_agent"`
-	IP         string    `db:"ip" json:"ip"`
+// archiveFile is a picture a user uploaded: their avatar, or one of their
+// ideas' pictures.
+type archiveFile struct {
+	Kind      string     `db:"kind" json:"kind"` // avatar or idea_image
+	IdeaID    int64      `db:"idea_id" json:"idea_id,omitempty"`
+	Name      string     `db:"name" json:"name"`
+	CreatedAt *time.Time `db:"created_at" json:"created_at,omitempty"`
 }
 
-type emailV struct {
-	Campaign string     `db:"campaign" json:"campaign"`
-	Event    string     `db:"event" json:"event"`
-	SentAt   *time.Time `db:"sent_at" json:"sent_at"`
+// archiveFilesQuery lists the files of user $1.
+const archiveFilesQuery = `SELECT 'avatar' AS kind, 0::bigint AS idea_id, avatar_path AS name, NULL::timestamptz AS created_at
+	FROM users WHERE id = $1 AND avatar_path <> ''
+	UNION ALL
+	SELECT 'idea_image', m.idea_id, m.name, m.created_at FROM idea_images m JOIN ideas i ON i.id = m.idea_id
+	WHERE i.author_id = $1
+	ORDER BY kind, idea_id, name`
+
+// writeArchive writes the archive document to path and returns its size.
+// Files are streamed into it one at a time, as base64.
+func writeArchive(ctx context.Context, path, city string, sections []json.RawMessage, files []archiveFile, storageDir string) (int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	contents := map[string]string{"files": archiveFilesAbout}
+	for _, sec := range archiveSections {
+		contents[sec.Key] = sec.About
+	}
+	field := func(key string, v any) error {
+		raw, ok := v.(json.RawMessage)
+		if !ok {
+			var err error
+			if raw, err = json.Marshal(v); err != nil {
+				return err
+			}
+		}
+		var b bytes.Buffer
+		if err := json.Indent(&b, raw, "  ", "  "); err != nil {
+			return fmt.Errorf("section %s: %w", key, err)
+		}
+		fmt.Fprintf(w, "  %q: ", key)
+		_, err := w.Write(append(b.Bytes(), ",\n"...))
+		return err
+	}
+	w.WriteString("{\n")
+	if err := field("generated_at", time.Now().UTC()); err != nil {
+		return 0, err
+	}
+	if err := field("city", city); err != nil {
+		return 0, err
+	}
+	if err := field("contents", contents); err != nil {
+		return 0, err
+	}
+	for i, sec := range archiveSections {
+		if err := field(sec.Key, sections[i]); err != nil {
+			return 0, err
+		}
+	}
+	w.WriteString("  \"files\": [")
+	for i, af := range files {
+		if i > 0 {
+			w.WriteString(",")
+		}
+		if err := writeArchiveFile(ctx, w, af, storageDir); err != nil {
+			return 0, err
+		}
+	}
+	w.WriteString("]\n}\n")
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// writeArchiveFile writes one file's entry: its description and its content
+// as base64, or "missing" when the city no longer has it.
+func writeArchiveFile(ctx context.Context, w *bufio.Writer, af archiveFile, storageDir string) error {
+	type entry struct {
+		archiveFile
+		ContentType string `json:"content_type,omitempty"`
+		Missing     bool   `json:"missing,omitempty"`
+	}
+	e := entry{archiveFile: af}
+	kind := map[string]string{"avatar": "avatars", "idea_image": "ideas"}[af.Kind]
+	var src *os.File
+	if p := media.Path(ctx, storageDir, kind, af.Name); p != "" {
+		src, _ = os.Open(p)
+	}
+	if src == nil {
+		e.Missing = true
+	} else {
+		defer src.Close()
+		e.ContentType = "image/png"
+		if strings.HasSuffix(af.Name, ".jpg") {
+			e.ContentType = "image/jpeg"
+		}
+	}
+	meta, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if src == nil {
+		_, err = w.Write(meta)
+		return err
+	}
+	// The entry's object, opened up for its content.
+	w.Write(meta[:len(meta)-1])
+	w.WriteString(`,"base64":"`)
+	enc := base64.NewEncoder(base64.StdEncoding, w)
+	if _, err := io.Copy(enc, src); err != nil {
+		return fmt.Errorf("file %s: %w", af.Name, err)
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err = w.WriteString(`"}`)
+	return err
 }
