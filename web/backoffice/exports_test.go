@@ -106,7 +106,7 @@ func TestExportsOverHTTP(t *testing.T) {
 	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(dl.Body, "\ufeff"))).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, recs, 61)
-	require.Equal(t, "id", recs[0][0])
+	require.Equal(t, []string{"ID", "Project ID", "Project", "Phase ID", "Title", "Text"}, recs[0][:6], "headers in the city's language")
 
 	// The same link on another city is unknown there, even to its admin; a
 	// citizen and a moderator of one project are refused; a visitor is sent
@@ -190,7 +190,7 @@ func TestExportsOverHTTP(t *testing.T) {
 	defer f.Close()
 	rows, err := f.GetRows("users")
 	require.NoError(t, err)
-	require.Equal(t, []string{"id", "email", "first_name", "last_name"}, rows[0][:4])
+	require.Equal(t, []string{"ID", "Email", "First name", "Last name"}, rows[0][:4])
 	require.Len(t, rows, 1+3)
 	emails := []string{}
 	for _, row := range rows[1:] {
