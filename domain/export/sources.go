@@ -299,4 +299,4 @@ func nullFloat(n sql.NullFloat64) any {
 
 // plainText is the text of a stored (sanitised) body as a cell holds it:
 // what its author typed, paragraphs and line breaks kept, no entities.
-func plainText(s string) string { return idea.TextOf(s) }
+func plainText(s string) string { return idea.TextOf(idea.BodyHTML(s)) }

@@ -162,3 +162,16 @@ func TestPlainTitleIsStoredAsTyped(t *testing.T) {
 	require.Equal(t, "a &amp; b", PlainTitle("a &amp; b"))
 	require.Equal(t, "Auto's & fietsen", PlainTitle("<b>Auto's</b> & fietsen"))
 }
+
+// TestBodyHTMLOfBodiesStoredBefore: a body typed as plain text and stored
+// before it became paragraphs (escaped text, no tag) is shown with its
+// paragraphs and line breaks and edited as typed; bodies with markup are
+// as stored.
+func TestBodyHTMLOfBodiesStoredBefore(t *testing.T) {
+	old := "L&#39;école d&#39;à côté\n\nC&#39;est « super » &amp; cher\net &lt;3"
+	require.Equal(t, "<p>L&#39;école d&#39;à côté</p><p>C&#39;est « super » &amp; cher<br>et &lt;3</p>", BodyHTML(old))
+	require.Equal(t, "L'école d'à côté\n\nC'est « super » & cher\net <3", TextOf(BodyHTML(old)))
+	for _, stored := range []string{"", "<p>a</p><p>b</p>", "<p>Auto&#39;s<br>weg</p>", "<strong>x</strong>"} {
+		require.Equal(t, stored, BodyHTML(stored))
+	}
+}

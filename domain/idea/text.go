@@ -75,6 +75,16 @@ func PlainToHTML(s string) string {
 	return b.String()
 }
 
+// BodyHTML is the HTML of a stored body. A body stored before plain text
+// became paragraphs is its text escaped, with no tag (every body stored
+// since has one): it gets its paragraphs and line breaks back.
+func BodyHTML(stored string) string {
+	if stored == "" || strings.Contains(stored, "<") {
+		return stored
+	}
+	return PlainToHTML(html.UnescapeString(stored))
+}
+
 // blockElements end a paragraph of text: what comes after starts after a
 // blank line.
 var blockElements = map[atom.Atom]bool{

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -254,4 +255,54 @@ func exportRows(t *testing.T, path string, format export.Format, sheet string) [
 	rows, err := csv.NewReader(br).ReadAll()
 	require.NoError(t, err)
 	return rows
+}
+
+// TestBodiesStoredBeforeReadAsTyped: an idea body and a comment typed as
+// plain text and stored escaped, without paragraphs, before bodies kept
+// their shape, are shown with their paragraphs and line breaks, edited as
+// typed and exported as typed.
+func TestBodiesStoredBeforeReadAsTyped(t *testing.T) {
+	t.Parallel()
+	s := webtest.NewIdeaCity(t, "oldtext", nil)
+	h, env, c := s.H, s.Env, s.City
+	ctx := tenanttest.Ctx(c)
+	const stored = "Auto&#39;s op het plein\nkunnen weg\n\nDat is &#39;beter&#39; &amp; &lt;goedkoper&gt;"
+	const shown = "<p>Auto&#39;s op het plein<br>kunnen weg</p><p>Dat is &#39;beter&#39; &amp; &lt;goedkoper&gt;</p>"
+	var ideaID, commentID int64
+	require.NoError(t, env.DB.InTx(ctx, func(tx *tenant.Tx) error {
+		if err := tx.GetContext(ctx, &ideaID, `INSERT INTO ideas (project_id, phase_id, author_id, title, body, body_text, status_id)
+			VALUES ($1, $2, $3, 'Auto''s weg', $4, 'Auto&#39;s op het plein kunnen weg', (SELECT id FROM idea_statuses WHERE code = 'proposed')) RETURNING id`,
+			s.Project, s.Phase, s.Admin.ID, stored); err != nil {
+			return err
+		}
+		if err := tx.GetContext(ctx, &commentID, `INSERT INTO comments (idea_id, author_id, body) VALUES ($1, $2, $3) RETURNING id`,
+			ideaID, s.Admin.ID, stored); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE ideas SET comments_count = 1 WHERE id = $1`, ideaID)
+		return err
+	}))
+	path := fmt.Sprintf("/ideas/%d", ideaID)
+	page := h.Call(t, "GET", c.DefaultHost, path, "", "Cookie", s.Cookie)
+	webtest.RequireHTML(t, page, 200)
+	require.Equal(t, 2, strings.Count(page.Body, `<div class="rich">`+shown+`</div>`), "the idea and its comment")
+	require.Equal(t, dutchBody, formFields(t, page.Body)[fmt.Sprintf("edit-%d", commentID)])
+	form := h.Call(t, "GET", c.DefaultHost, path+"/edit", "", "Cookie", s.Cookie)
+	webtest.RequireHTML(t, form, 200)
+	require.Equal(t, dutchBody, formFields(t, form.Body)["body"])
+
+	admin := permission.Actor{UserID: int64(s.Admin.ID), Role: "admin"}
+	svc := export.NewService(env.DB, env.StorageDir, export.Signer{})
+	for _, kind := range []export.Kind{export.Ideas, export.Comments} {
+		e, err := svc.Request(ctx, admin, kind, export.CSV, export.Filters{})
+		require.NoError(t, err)
+		require.NoError(t, svc.Build(ctx, e.ID))
+		e, err = svc.Get(ctx, admin, e.ID)
+		require.NoError(t, err)
+		rows := exportRows(t, filepath.Join(export.Dir(env.StorageDir, c.ID), e.FileName), export.CSV, string(kind))
+		require.Len(t, rows, 2)
+		text := slices.Index(rows[0], "Text")
+		require.NotEqual(t, -1, text, "%s: %v", kind, rows[0])
+		require.Equal(t, dutchBody, rows[1][text], kind)
+	}
 }
