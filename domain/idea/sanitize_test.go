@@ -175,3 +175,14 @@ func TestBodyHTMLOfBodiesStoredBefore(t *testing.T) {
 		require.Equal(t, stored, BodyHTML(stored))
 	}
 }
+
+// TestIsHTML: what reads as HTML, and what is plain text with angle
+// brackets in it.
+func TestIsHTML(t *testing.T) {
+	for in, want := range map[string]bool{
+		"<p>x</p>": true, "a</em>": true, "<br/>": true, "<img src=x onerror=alert(1)//": true, "<SCRIPT SRC=x>": true,
+		"C'est <pas> cher": false, "a < b > c": false, "I <3 trees": false, "x<y": false, "<goedkoper>": false, "": false,
+	} {
+		require.Equal(t, want, IsHTML(in), "%q", in)
+	}
+}

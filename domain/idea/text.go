@@ -44,8 +44,8 @@ func Sanitize(body string) (html, text string) {
 var tagName = regexp.MustCompile(`</?([a-zA-Z][a-zA-Z0-9-]*)(?:[\s/>]|$)`)
 
 // IsHTML reports whether s has a tag of a name HTML knows ("<p>", "</em>",
-// "<img src=x", "<script"), so it is read as HTML; "<pas>", "a<b" or "I <3
-// trees" are plain text.
+// "<img src=x", "<script"), so it is read as HTML; "<pas>", "a < b" or
+// "I <3 trees" are plain text.
 func IsHTML(s string) bool {
 	for _, m := range tagName.FindAllStringSubmatch(s, -1) {
 		if atom.Lookup([]byte(strings.ToLower(m[1]))) != 0 {
