@@ -5,16 +5,17 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"agora/domain/locale"
 	"agora/fixture"
 	"agora/migrations"
 	"agora/tenant"
 	"agora/tenant/tenanttest"
 )
 
-// TestMigrationUnescapesStoredText: titles, places and search text stored
-// escaped before ideas kept what was typed read as typed after the city
-// migration; text without entities is left alone, and so is a title the
-// rule would refuse once unescaped.
+// TestMigrationUnescapesStoredText: titles, places, search text and the
+// titles of custom statuses stored escaped before ideas kept what was typed
+// read as typed after the city migration; text without entities is left
+// alone, and so is a title the rule would refuse once unescaped.
 func TestMigrationUnescapesStoredText(t *testing.T) {
 	t.Parallel()
 	env := tenanttest.New(t)
@@ -45,9 +46,23 @@ func TestMigrationUnescapesStoredText(t *testing.T) {
 				return err
 			}
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idea_statuses (code, title, color, position, custom)
+			VALUES ('en_cours', '{"fr": "Examen d&#39;abord &amp; ensuite", "nl": "Eerst &#34;kijken&#34;"}', '#6b7280', 90, true),
+			       ('seeded', '{"en": "Fish &amp; chips"}', '#6b7280', 91, false)`); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, m.SQL)
 		return err
 	}))
+	var titles []struct {
+		Code  string      `db:"code"`
+		Title locale.Text `db:"title"`
+	}
+	require.NoError(t, env.DB.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &titles, `SELECT code, title FROM idea_statuses WHERE code IN ('en_cours', 'seeded') ORDER BY code`)
+	}))
+	require.Equal(t, locale.Text{"fr": "Examen d'abord & ensuite", "nl": `Eerst "kijken"`}, titles[0].Title, "a status the city added")
+	require.Equal(t, locale.Text{"en": "Fish &amp; chips"}, titles[1].Title, "a status the city did not write is left alone")
 	for i, tc := range cases {
 		var got struct {
 			Title string `db:"title"`

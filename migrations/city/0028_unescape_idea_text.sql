@@ -14,3 +14,10 @@ WHERE strpos(location_name, '&') > 0;
 
 UPDATE ideas SET body_text = replace(replace(replace(replace(replace(body_text, '&lt;', '<'), '&gt;', '>'), '&#34;', '"'), '&#39;', ''''), '&amp;', '&')
 WHERE strpos(body_text, '&') > 0;
+
+-- The titles of the statuses a city added (custom) went through the same
+-- sanitiser, in each language; the statuses every city starts with did not.
+UPDATE idea_statuses SET title = (
+    SELECT jsonb_object_agg(key, replace(replace(replace(replace(replace(value, '&lt;', '<'), '&gt;', '>'), '&#34;', '"'), '&#39;', ''''), '&amp;', '&'))
+    FROM jsonb_each_text(title))
+WHERE custom AND strpos(title::text, '&') > 0;
