@@ -62,8 +62,8 @@ func seedExportCity(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, n int) 
 		if _, err := tx.ExecContext(ctx, seed, ec.small, u.ID, 25); err != nil {
 			return err
 		}
-		extra := `INSERT INTO ideas (project_id, author_id, anonymous, title, body_text, status_id, hidden_at, deleted_at)
-			VALUES ($1, $2, $3, $4, '=1+1', (SELECT id FROM idea_statuses WHERE code = 'accepted'), $5, $6) RETURNING id`
+		extra := `INSERT INTO ideas (project_id, author_id, anonymous, title, body, body_text, status_id, hidden_at, deleted_at)
+			VALUES ($1, $2, $3, $4, '<p>=1+1</p>', '=1+1', (SELECT id FROM idea_statuses WHERE code = 'accepted'), $5, $6) RETURNING id`
 		if err := tx.GetContext(ctx, &ec.anonymous, extra, ec.big, u.ID, true, "An anonymous idea", nil, nil); err != nil {
 			return err
 		}
@@ -76,8 +76,10 @@ func seedExportCity(t *testing.T, env *tenanttest.Env, c *tenant.Tenant, n int) 
 	return ec
 }
 
-var ideaHeader = []string{"id", "project_id", "project", "phase_id", "title", "body", "status", "author_id", "author", "anonymous",
-	"likes", "dislikes", "comments", "topics", "location", "latitude", "longitude", "hidden", "created_at", "updated_at"}
+// ideaHeader is the header of an idea export in the city's default
+// language (English here).
+var ideaHeader = []string{"ID", "Project ID", "Project", "Phase ID", "Title", "Text", "Status", "Author ID", "Author", "Anonymous",
+	"Likes", "Dislikes", "Comments", "Topics", "Place", "Latitude", "Longitude", "Hidden", "Created", "Updated"}
 
 // TestExportsEndToEnd: an admin asks for an XLSX of every idea and a CSV of
 // one project's; the outbox relay and the real worker build both; the files

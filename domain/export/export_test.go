@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"agora/domain/errs"
+	"agora/domain/locale"
 	"agora/domain/permission"
 )
 
@@ -120,9 +121,45 @@ func TestPercent(t *testing.T) {
 
 func TestPlainTextAndFormulas(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, "Hello world & more", plainText("<p>Hello <strong>world</strong></p><p>&amp; more</p>"))
+	require.Equal(t, "Hello world\n\n& more", plainText("<p>Hello <strong>world</strong></p><p>&amp; more</p>"))
+	require.Equal(t, "Auto's op het plein\nkunnen weg", plainText("<p>Auto&#39;s op het plein<br>kunnen weg</p>"))
 	require.Equal(t, "as is", plainText("as is"))
 	require.Equal(t, "'=HYPERLINK(\"x\")", spreadsheetSafe(`=HYPERLINK("x")`))
 	require.Equal(t, "'-1", spreadsheetSafe("-1"))
 	require.Equal(t, "fine", spreadsheetSafe("fine"))
+}
+
+// TestHeadersInTheCityLanguage: every column of every kind has a readable
+// header in each language of the portal, never its snake_case name; a
+// registration question is headed by its label.
+func TestHeadersInTheCityLanguage(t *testing.T) {
+	t.Parallel()
+	l := &lookups{prefs: []string{"nl", "en"}, fields: []field{{Key: "district", Label: locale.Text{"en": "District", "nl": "Wijk"}}}}
+	for _, loc := range []string{"en", "fr", "nl"} {
+		for _, k := range Kinds {
+			src, err := sourceOf(k, l)
+			require.NoError(t, err)
+			heads, err := src.headers(loc)
+			require.NoError(t, err)
+			require.Len(t, heads, len(src.columns))
+			for i, h := range heads {
+				require.NotContains(t, h, "exports.column.", "%s %s: %s has no header", loc, k, src.columns[i].name)
+				require.NotEqual(t, src.columns[i].name, h, "%s %s: a readable header", loc, k)
+			}
+		}
+	}
+	src, err := sourceOf(Ideas, l)
+	require.NoError(t, err)
+	heads, err := src.headers("nl")
+	require.NoError(t, err)
+	require.Equal(t, []string{"ID", "Project-ID", "Project", "Fase-ID", "Titel", "Tekst", "Status", "Auteur-ID", "Auteur"}, heads[:9])
+	heads, err = src.headers("fr")
+	require.NoError(t, err)
+	require.Equal(t, "Titre", heads[4])
+	src, err = sourceOf(Users, l)
+	require.NoError(t, err)
+	heads, err = src.headers("nl")
+	require.NoError(t, err)
+	require.Equal(t, []string{"ID", "E-mail", "Voornaam", "Achternaam"}, heads[:4])
+	require.Equal(t, "Wijk", heads[len(heads)-1], "a registration question is headed by its label")
 }

@@ -224,13 +224,20 @@ func (s *Service) Build(ctx context.Context, id int64) error {
 		return errs.E(op, errs.Forbidden, "the person who asked for this export may no longer export it")
 	}
 
-	var src *source
+	var (
+		src   *source
+		heads []string // in the city's default language
+	)
 	err = s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		l, err := loadLookups(ctx, tx, t.Locales, e.Kind)
 		if err != nil {
 			return err
 		}
 		if src, err = sourceOf(e.Kind, l); err != nil {
+			return err
+		}
+		heads, err = src.headers(t.DefaultLocale())
+		if err != nil {
 			return err
 		}
 		var total int64
@@ -259,7 +266,7 @@ func (s *Service) Build(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("%s %d: %w", op, id, err)
 	}
-	done, err := s.write(ctx, id, out, src, e.Filters.Project)
+	done, err := s.write(ctx, id, out, src, heads, e.Filters.Project)
 	if err == nil {
 		err = out.close()
 	} else {
@@ -300,8 +307,8 @@ func (s *Service) Build(ctx context.Context, id int64) error {
 
 // write copies every row of src into out, page by page, each page in its
 // own read transaction, and records the progress after each page.
-func (s *Service) write(ctx context.Context, id int64, out sheet, src *source, project int64) (int64, error) {
-	if err := out.header(src.columns); err != nil {
+func (s *Service) write(ctx context.Context, id int64, out sheet, src *source, heads []string, project int64) (int64, error) {
+	if err := out.header(src.columns, heads); err != nil {
 		return 0, err
 	}
 	window := `SELECT coalesce(max(id), 0), count(*) FROM (SELECT id FROM ` + src.table + ` WHERE id > $1 ORDER BY id LIMIT $2) w`

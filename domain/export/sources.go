@@ -5,13 +5,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"html"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/lib/pq"
 
+	"agora/domain/idea"
 	"agora/domain/locale"
 	"agora/tenant"
 )
@@ -23,6 +23,9 @@ import (
 // of a big table as at its start, even before the table has statistics.
 type source struct {
 	columns []column
+	// labels are the headers of columns that have their own (registration
+	// questions), by column name.
+	labels map[string]string
 	// count is the number of rows the export will hold (for progress).
 	count string
 	// table is the table whose ids the pages walk.
@@ -39,7 +42,14 @@ type lookups struct {
 	projects map[int64]string // project id -> title
 	statuses map[int64]string // status id -> title
 	topics   map[int64]string // topic id -> title
-	fields   []string         // registration field keys, in form order
+	fields   []field          // registration questions, in form order
+}
+
+// field is a registration question: its key and its label in the city's
+// language.
+type field struct {
+	Key   string      `db:"key"`
+	Label locale.Text `db:"label"`
 }
 
 func loadLookups(ctx context.Context, tx *tenant.Tx, prefs []string, kind Kind) (*lookups, error) {
@@ -72,7 +82,7 @@ func loadLookups(ctx context.Context, tx *tenant.Tx, prefs []string, kind Kind) 
 			return nil, err
 		}
 	case Users:
-		if err := tx.SelectContext(ctx, &l.fields, `SELECT key FROM registration_fields ORDER BY position, id`); err != nil {
+		if err := tx.SelectContext(ctx, &l.fields, `SELECT key, label FROM registration_fields ORDER BY position, id`); err != nil {
 			return nil, err
 		}
 	}
@@ -106,7 +116,7 @@ func ideasSource(l *lookups) *source {
 		table: "ideas",
 		count: `SELECT count(*) FROM ideas WHERE deleted_at IS NULL AND ($1::bigint = 0 OR project_id = $1)`,
 		// The author of an anonymous idea is never exported, not even by id.
-		page: `SELECT i.id, i.project_id, i.phase_id, i.title, i.body_text, i.status_id,
+		page: `SELECT i.id, i.project_id, i.phase_id, i.title, i.body, i.status_id,
 			CASE WHEN i.anonymous THEN NULL ELSE i.author_id END,
 			CASE WHEN i.anonymous THEN '' ELSE ` + authorName + ` END,
 			i.anonymous, i.likes_count, i.dislikes_count, i.comments_count,
@@ -134,7 +144,7 @@ func ideasSource(l *lookups) *source {
 				names[i] = l.topics[t]
 			}
 			sort.Strings(names)
-			copy(vals, []any{id, project, l.projects[project], nullInt(phase), title, body, l.statuses[status], nullInt(author), name,
+			copy(vals, []any{id, project, l.projects[project], nullInt(phase), title, plainText(body), l.statuses[status], nullInt(author), name,
 				anonymous, likes, dislikes, comments, strings.Join(names, ", "), place, nullFloat(lat), nullFloat(lng), hidden, created, updated})
 			return id, nil
 		},
@@ -208,12 +218,15 @@ func reactionsSource() *source {
 func usersSource(l *lookups) *source {
 	cols := []column{{"id", 8}, {"email", 30}, {"first_name", 16}, {"last_name", 16}, {"handle", 20}, {"role", 10}, {"locale", 7},
 		{"email_confirmed", 10}, {"blocked_until", 18}, {"created_at", 18}}
-	for _, k := range l.fields {
-		cols = append(cols, column{"field_" + k, 16})
+	labels := map[string]string{}
+	for _, f := range l.fields {
+		cols = append(cols, column{"field_" + f.Key, 16})
+		labels["field_"+f.Key] = f.Label.Pick(l.prefs...)
 	}
 	fixed := 10
 	return &source{
 		columns: cols,
+		labels:  labels,
 		table:   "users",
 		count:   `SELECT count(*) FROM users WHERE deleted_at IS NULL AND $1::bigint = $1`,
 		page: `SELECT id, email, first_name, last_name, handle, role, locale, email_confirmed_at IS NOT NULL, blocked_until, created_at,
@@ -240,8 +253,8 @@ func usersSource(l *lookups) *source {
 			if len(l.fields) > 0 {
 				_ = json.Unmarshal(custom, &answers)
 			}
-			for i, k := range l.fields {
-				vals[fixed+i] = answer(answers[k])
+			for i, f := range l.fields {
+				vals[fixed+i] = answer(answers[f.Key])
 			}
 			return id, nil
 		},
@@ -284,24 +297,6 @@ func nullFloat(n sql.NullFloat64) any {
 	return n.Float64
 }
 
-// plainText turns stored (sanitised) HTML into plain text for a cell: tags
-// become spaces, entities characters, runs of white space one space.
-func plainText(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return s
-	}
-	var b strings.Builder
-	in := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			in = true
-			b.WriteByte(' ')
-		case r == '>' && in:
-			in = false
-		case !in:
-			b.WriteRune(r)
-		}
-	}
-	return strings.Join(strings.Fields(html.UnescapeString(b.String())), " ")
-}
+// plainText is the text of a stored (sanitised) body as a cell holds it:
+// what its author typed, paragraphs and line breaks kept, no entities.
+func plainText(s string) string { return idea.TextOf(idea.BodyHTML(s)) }

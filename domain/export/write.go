@@ -7,23 +7,47 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"agora/i18n"
 )
 
-// column is one column of an export: its header and its width in a
+// column is one column of an export: its name and its width in a
 // spreadsheet (characters).
 type column struct {
 	name  string
 	width float64
 }
 
+// catalog holds the header of every column, "exports.column.<name>", in
+// every language of the portal.
+var catalog = sync.OnceValues(i18n.Load)
+
+// headers are the headers of src's columns in locale: the header of the
+// column's name, or the column's own (a registration question's label).
+func (src *source) headers(locale string) ([]string, error) {
+	names, err := catalog()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(src.columns))
+	for i, c := range src.columns {
+		if out[i] = src.labels[c.name]; out[i] == "" {
+			out[i] = names.T(locale, "exports.column."+c.name)
+		}
+	}
+	return out, nil
+}
+
 // sheet writes rows to a file, one at a time, holding no more than a row
 // (and the spreadsheet library's small buffer) in memory.
 type sheet interface {
-	// header writes the first row and must be called once, first.
-	header(cols []column) error
+	// header writes the first row, each column's header, and must be
+	// called once, first.
+	header(cols []column, heads []string) error
 	// row writes one row. Values are string, int64, float64, bool,
 	// time.Time or nil (an empty cell).
 	row(vals []any) error
@@ -76,7 +100,7 @@ func newXLSX(path, title string, loc *time.Location) (*xlsxSheet, error) {
 	return &xlsxSheet{path: path, loc: loc, f: f, sw: sw, dateStyle: date}, nil
 }
 
-func (x *xlsxSheet) header(cols []column) error {
+func (x *xlsxSheet) header(cols []column, heads []string) error {
 	for i, c := range cols {
 		if err := x.sw.SetColWidth(i+1, i+1, c.width); err != nil {
 			return err
@@ -90,9 +114,9 @@ func (x *xlsxSheet) header(cols []column) error {
 	if err != nil {
 		return err
 	}
-	vals := make([]any, len(cols))
-	for i, c := range cols {
-		vals[i] = c.name
+	vals := make([]any, len(heads))
+	for i, h := range heads {
+		vals[i] = h
 	}
 	x.n++
 	return x.sw.SetRow("A1", vals, excelize.RowOpts{StyleID: bold})
@@ -157,12 +181,8 @@ func newCSV(path string, loc *time.Location) (*csvSheet, error) {
 	return &csvSheet{path: path, loc: loc, file: f, buf: buf, w: csv.NewWriter(buf)}, nil
 }
 
-func (c *csvSheet) header(cols []column) error {
-	rec := make([]string, len(cols))
-	for i, col := range cols {
-		rec[i] = col.name
-	}
-	return c.w.Write(rec)
+func (c *csvSheet) header(_ []column, heads []string) error {
+	return c.w.Write(heads)
 }
 
 func (c *csvSheet) row(vals []any) error {

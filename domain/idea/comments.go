@@ -170,6 +170,7 @@ func (s *Service) comment(ctx context.Context, id CommentID) (*Comment, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E("idea.Comment", errs.NotFound, "no comment %d", id)
 	}
+	c.Body = BodyHTML(c.Body)
 	return &c, err
 }
 
@@ -189,6 +190,9 @@ func (s *Service) Comments(ctx context.Context, ideaID ID) ([]Comment, error) {
 	}
 	var top []Comment
 	index := map[CommentID]int{}
+	for i := range all {
+		all[i].Body = BodyHTML(all[i].Body)
+	}
 	for _, c := range all {
 		if c.ParentID == nil {
 			index[c.ID] = len(top)

@@ -123,6 +123,9 @@ func (s *Service) Feedback(ctx context.Context, ideaID ID) ([]Feedback, error) {
 			FROM idea_feedback f LEFT JOIN users u ON u.id = f.author_id AND u.deleted_at IS NULL
 			WHERE f.idea_id = $1 ORDER BY f.created_at, f.id`, ideaID)
 	})
+	for i := range out {
+		out[i].Body = BodyHTML(out[i].Body)
+	}
 	return out, err
 }
 

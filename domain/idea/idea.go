@@ -12,8 +12,6 @@ import (
 
 	"github.com/lib/pq"
 
-	"github.com/microcosm-cc/bluemonday"
-
 	"agora/domain/errs"
 	"agora/domain/locale"
 	"agora/domain/permission"
@@ -81,29 +79,6 @@ type Image struct {
 	ID   int64  `db:"id" json:"id"`
 	Name string `db:"name" json:"name"`
 	URL  string `db:"-" json:"url"`
-}
-
-// bodyPolicy allows the rich text of a user-generated post and nothing that
-// runs: no script, no event handler, no javascript: URL, no style.
-var bodyPolicy = func() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
-	p.RequireNoFollowOnLinks(true)
-	p.AddTargetBlankToFullyQualifiedLinks(true)
-	return p
-}()
-
-var textPolicy = bluemonday.StrictPolicy()
-
-// Sanitize returns the safe HTML of a body and its plain text (for search).
-func Sanitize(body string) (html, text string) {
-	html = strings.TrimSpace(bodyPolicy.Sanitize(body))
-	text = strings.Join(strings.Fields(textPolicy.Sanitize(body)), " ")
-	return html, text
-}
-
-// PlainTitle strips any markup from a title; pages escape it again.
-func PlainTitle(s string) string {
-	return strings.Join(strings.Fields(textPolicy.Sanitize(s)), " ")
 }
 
 // Check validates a new idea; errors name the field.

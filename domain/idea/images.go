@@ -19,13 +19,14 @@ import (
 // MaxImages is how many pictures an idea can carry.
 const MaxImages = 5
 
-// ready completes an idea read from the database: lists never nil, and
-// each picture's address.
+// ready completes an idea read from the database: lists never nil, each
+// picture's address, and the body's HTML (see BodyHTML).
 func (it *Idea) ready() {
 	if it.Topics == nil {
 		it.Topics = pq.Int64Array{}
 	}
 	it.Images = withURLs(it.ID, it.Images)
+	it.Body = BodyHTML(it.Body)
 }
 
 // withURLs sets the address each image is served from.

@@ -106,7 +106,7 @@ func TestExportsOverHTTP(t *testing.T) {
 	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(dl.Body, "\ufeff"))).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, recs, 61)
-	require.Equal(t, "id", recs[0][0])
+	require.Equal(t, []string{"ID", "Project ID", "Project", "Phase ID", "Title", "Text"}, recs[0][:6], "headers in the city's language")
 
 	// The same link on another city is unknown there, even to its admin; a
 	// citizen and a moderator of one project are refused; a visitor is sent
@@ -190,7 +190,7 @@ func TestExportsOverHTTP(t *testing.T) {
 	defer f.Close()
 	rows, err := f.GetRows("users")
 	require.NoError(t, err)
-	require.Equal(t, []string{"id", "email", "first_name", "last_name"}, rows[0][:4])
+	require.Equal(t, []string{"ID", "Email", "First name", "Last name"}, rows[0][:4])
 	require.Len(t, rows, 1+3)
 	emails := []string{}
 	for _, row := range rows[1:] {
@@ -231,4 +231,25 @@ func TestExportsNeedThePlan(t *testing.T) {
 	webtest.RequireHTML(t, page, http.StatusOK)
 	require.Contains(t, page.Body, "available on the standard plan")
 	require.NotContains(t, page.Body, `action="/admin/exports"`)
+}
+
+// TestUsersCSVHeadersInTheCityLanguage: the user list's CSV is headed in
+// the city's default language, and names come as typed.
+func TestUsersCSVHeadersInTheCityLanguage(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	h := webtest.New(t, env, webtest.Options{})
+	c := env.City(t, "usercsv")
+	_, err := env.Ops.Update(context.Background(), c.Slug, tenant.Update{Locales: []string{"fr", "nl", "en"}})
+	require.NoError(t, err)
+	env.Registry.Invalidate()
+	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@usercsv.example.org", FirstName: "Zoë", LastName: "D'Hondt", Role: user.RoleAdmin})
+	cookie, _ := h.Login(t, c.DefaultHost, "admin@usercsv.example.org")
+	r := h.Get(t, c.DefaultHost, "/admin/users/export.csv", "Cookie", cookie)
+	require.Equal(t, http.StatusOK, r.Status, r.Body)
+	recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"ID", "E-mail", "Prénom", "Nom", "Rôle", "Langue", "E-mail confirmé", "Bloqué jusqu'au", "Créé le"}, recs[0])
+	require.Len(t, recs, 2)
+	require.Equal(t, []string{"admin@usercsv.example.org", "Zoë", "D'Hondt"}, recs[1][1:4])
 }

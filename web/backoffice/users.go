@@ -189,13 +189,19 @@ func csvAddresses(r io.Reader) ([]string, error) {
 }
 
 // ExportUsersPage streams the user list as CSV, with personal fields, to
-// admins of cities whose plan includes exports.
+// admins of cities whose plan includes exports, under headers in the
+// city's default language.
 func (s *Backoffice) ExportUsersPage(c *gin.Context) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="users.csv"`)
 	c.Header("Cache-Control", "no-store")
 	w := csv.NewWriter(c.Writer)
-	_ = w.Write([]string{"id", "email", "first_name", "last_name", "role", "locale", "email_confirmed", "blocked_until", "created_at"})
+	// Headers in the city's default language, as in the exports.
+	heads := []string{"id", "email", "first_name", "last_name", "role", "locale", "email_confirmed", "blocked_until", "created_at"}
+	for i, k := range heads {
+		heads[i] = s.I18n.T(kit.City(c).DefaultLocale(), "exports.column."+k)
+	}
+	_ = w.Write(heads)
 	f := filterOf(c)
 	for page := 1; ; page++ {
 		f.Page = page

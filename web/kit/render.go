@@ -319,19 +319,10 @@ func (ch *Chrome) Paragraphs(s string) []string {
 	return out
 }
 
-// Rich renders staff-written text: HTML goes through the same sanitiser as
-// ideas (no script, handler, style or javascript: URL survives); plain text
-// becomes paragraphs.
+// Rich renders staff-written text as ideas are: HTML goes through the same
+// sanitiser (no script, handler, style or javascript: URL survives); plain
+// text becomes paragraphs and line breaks, escaped.
 func (ch *Chrome) Rich(s string) template.HTML {
-	if !strings.Contains(s, "<") {
-		var b strings.Builder
-		for _, p := range ch.Paragraphs(s) {
-			b.WriteString("<p>")
-			b.WriteString(template.HTMLEscapeString(p))
-			b.WriteString("</p>")
-		}
-		return template.HTML(b.String())
-	}
 	html, _ := idea.Sanitize(s)
 	return template.HTML(html)
 }

@@ -21,7 +21,8 @@ func (s *Portal) IdeaEditPage(c *gin.Context) {
 		s.PageError(c, err)
 		return
 	}
-	f := &kit.Form{Values: map[string]string{"title": it.Title, "body": it.Body, "location_name": it.LocationName,
+	// The body is edited as the text it was typed as (see idea.TextOf).
+	f := &kit.Form{Values: map[string]string{"title": it.Title, "body": idea.TextOf(it.Body), "location_name": it.LocationName,
 		"location_lat": coordValue(it.LocationLat), "location_lng": coordValue(it.LocationLng)}, Errors: map[string]string{}}
 	s.renderIdeaEdit(c, http.StatusOK, it, f, it.Topics)
 }

@@ -9,7 +9,6 @@ import (
 	"embed"
 	"html/template"
 	"slices"
-	"strings"
 
 	"agora/domain/feature"
 	"agora/domain/follow"
@@ -133,11 +132,9 @@ func (v *page) FolderName(id *int64) string {
 // ReportReasons are the reasons a report can give.
 func (v *page) ReportReasons() []string { return moderation.Reasons }
 
-// PlainText is sanitised HTML as the text to edit it from.
-func (v *page) PlainText(html string) string {
-	_, text := idea.Sanitize(strings.NewReplacer("</p>", "\n\n", "<br>", "\n", "<br/>", "\n").Replace(html))
-	return text
-}
+// PlainText is sanitised HTML as the text to edit it from: what was typed,
+// paragraphs and line breaks kept (see idea.TextOf).
+func (v *page) PlainText(html string) string { return idea.TextOf(html) }
 
 // TopicIn reports whether the idea edit form has topic id checked.
 func (v *page) TopicIn(id int64) bool { return slices.Contains(v.CheckedTopics, id) }
