@@ -286,13 +286,13 @@ func TestCreateRefusesUnknownRoles(t *testing.T) {
 	s := &Service{}
 	for _, role := range []Role{"", "Admin", "operator"} {
 		_, err := s.Create(context.Background(), Registration{}, role)
-		requireErr(t, err, invalid("role", ""))
+		requireErr(t, err, invalid("role", "choice"))
 	}
 }
 
 func TestCreateTokenNameLength(t *testing.T) {
 	_, err := (&Service{}).CreateToken(context.Background(), 1, strings.Repeat("a", 101))
-	requireErr(t, err, invalid("name", ""))
+	requireErr(t, err, invalid("name", "too_long", 100))
 }
 
 // Session lifetimes as the README states them: 7 days idle, 30 days in all.
