@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"testing"
@@ -41,4 +42,56 @@ func TestPortalRefusalsInPageLanguage(t *testing.T) {
 		"Cookie", author+"; agora_locale=fr")
 	webtest.RequireHTML(t, r, 403)
 	require.Contains(t, r.Body, "La ville a répondu à cette idée : elle ne peut plus être modifiée.")
+}
+
+// A comment, a reply, an edited comment or an idea refused for a word the
+// city does not allow opens the form it was typed in again, with the text
+// and the reason in the page's language.
+func TestProfaneTextReopensItsForm(t *testing.T) {
+	t.Parallel()
+	s := webtest.NewIdeaCity(t, "profane", nil)
+	h, c := s.H, s.City
+	h.Register(t, c.DefaultHost, "author@example.org")
+	author, acsrf := h.Login(t, c.DefaultHost, "author@example.org")
+	nl := author + "; agora_locale=nl"
+	const refused = "Dit bevat een woord dat de stad niet toelaat. Formuleer het anders."
+
+	r := h.CallForm(t, c.DefaultHost, "/projects/ideas/ideas", url.Values{"csrf_token": {acsrf}, "title": {"Een bank aan de vijver"},
+		"body": {"Wat een klootzak van een plan"}}.Encode(), "Cookie", nl)
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, `<details class="panel post-idea" open>`)
+	require.Contains(t, r.Body, "Wat een klootzak van een plan")
+	require.Contains(t, r.Body, `value="Een bank aan de vijver"`)
+	require.Contains(t, r.Body, refused)
+
+	ideaID := webtest.DecodeID(t, webtest.PostIdea(t, h, c.DefaultHost, author, acsrf, s.Project, "Benches by the pond", ""), 201)
+	ideaPath := fmt.Sprintf("/ideas/%d", ideaID)
+	comment := func(cookie string, v url.Values) webtest.Response {
+		v.Set("csrf_token", acsrf)
+		return h.CallForm(t, c.DefaultHost, ideaPath+"/comments", v.Encode(), "Cookie", cookie)
+	}
+	r = comment(nl, url.Values{"body": {"Jij klootzak, geen banken"}})
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, `aria-describedby="comment-error">Jij klootzak, geen banken</textarea>`)
+	require.Contains(t, r.Body, `<p class="field-error" id="comment-error">`+refused+`</p>`)
+
+	require.Equal(t, 303, comment(author, url.Values{"body": {"Nice idea"}}).Status)
+	var thread struct{ Data []struct{ ID int64 } }
+	require.NoError(t, json.Unmarshal([]byte(h.Get(t, c.DefaultHost, "/api/v1"+ideaPath+"/comments").Body), &thread))
+	require.Len(t, thread.Data, 1)
+	first := thread.Data[0].ID
+
+	r = comment(author+"; agora_locale=fr", url.Values{"body": {"Quel connard"}, "parent_id": {fmt.Sprint(first)}})
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, `<details class="reply" open>`)
+	require.Contains(t, r.Body, fmt.Sprintf(`aria-describedby="reply-%d-error">Quel connard</textarea>`, first))
+	require.Contains(t, r.Body, "Ce texte contient un mot que la ville n&#39;autorise pas.")
+
+	r = h.CallForm(t, c.DefaultHost, fmt.Sprintf("/comments/%d/edit", first), url.Values{"csrf_token": {acsrf},
+		"idea_id": {fmt.Sprint(ideaID)}, "body": {"Toch een klootzak"}}.Encode(), "Cookie", nl)
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, `<details class="edit-comment" open>`)
+	require.Contains(t, r.Body, fmt.Sprintf(`aria-describedby="edit-%d-error">Toch een klootzak</textarea>`, first))
+	require.Contains(t, r.Body, refused)
+	require.Contains(t, h.Get(t, c.DefaultHost, ideaPath).Body, "Nice idea", "the comment is as it was")
 }
