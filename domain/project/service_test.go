@@ -1,6 +1,8 @@
 package project_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -53,4 +55,40 @@ func TestDerivedSlugs(t *testing.T) {
 	got, err = projects.Update(ctx, 0, second.ID, project.Patch{Slug: &empty, Title: &title})
 	require.NoError(t, err)
 	require.Equal(t, "zomer-in-het-zuidpark", got.Slug)
+}
+
+// Projects made at the same moment with the same title each get a slug of
+// their own.
+func TestDerivedSlugsAtOnce(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "slugsrace")
+	ctx := tenanttest.Ctx(c)
+	projects := project.NewService(env.DB)
+	const n = 6
+	slugs := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := projects.Create(ctx, 0, project.Project{Title: locale.Text{"nl": "Zomerfeest"}})
+			if err != nil {
+				slugs <- "error: " + err.Error()
+				return
+			}
+			slugs <- p.Slug
+		}()
+	}
+	wg.Wait()
+	close(slugs)
+	got := map[string]bool{}
+	for s := range slugs {
+		got[s] = true
+	}
+	want := map[string]bool{"zomerfeest": true}
+	for i := 2; i <= n; i++ {
+		want[fmt.Sprintf("zomerfeest-%d", i)] = true
+	}
+	require.Equal(t, want, got)
 }

@@ -81,8 +81,13 @@ func slugBase(t locale.Text, langs []string) string {
 }
 
 // freeSlug is the first of base, base-2, base-3, ... that no project of the
-// city other than self uses, read on tx.
+// city other than self uses, read on tx. It locks the city's projects
+// against other writes until tx ends, so two projects made at once with the
+// same title get two slugs rather than a conflict.
 func freeSlug(ctx context.Context, tx *tenant.Tx, base string, self ID) (string, error) {
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return "", err
+	}
 	var used []string
 	if err := tx.SelectContext(ctx, &used, `SELECT slug FROM projects WHERE (slug = $1 OR slug LIKE $2) AND id <> $3`,
 		base, strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(base)+"-%", self); err != nil {
