@@ -304,3 +304,22 @@ func TestSessionLifetimes(t *testing.T) {
 	require.Less(t, touchEvery, IdleTimeout/100)
 	require.Less(t, IdleTimeout, AbsoluteTimeout)
 }
+
+// A registration wrong in several fields names each of them, in the
+// order of the form.
+func TestRegistrationValidateNamesEveryField(t *testing.T) {
+	r := Registration{Email: "nope", Password: "short", FirstName: " ", LastName: "Peeters", Locale: "de"}
+	var got []string
+	for _, e := range errs.All(r.validate([]string{"nl", "fr"}, 8)) {
+		got = append(got, e.Field+"/"+e.Rule)
+	}
+	require.Equal(t, []string{"email/format", "password/too_short", "first_name/required_max", "locale/not_offered"}, got)
+
+	answers := Answers{"district": "east", "shoe_size": "42"}
+	_, err := validateAnswers([]Field{required(textField), selectField}, answers)
+	got = nil
+	for _, e := range errs.All(err) {
+		got = append(got, e.Field+"/"+e.Rule)
+	}
+	require.Equal(t, []string{"fields.nickname/required", "fields.district/choice", "fields.shoe_size/unknown_question"}, got)
+}
