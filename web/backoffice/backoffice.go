@@ -144,8 +144,14 @@ func (v *page) Field(name, typ, autocomplete string) kit.FieldView {
 	return f
 }
 
-// FormText is the edited project's text field name in locale l.
+// FormText is the project text field name in locale l: as submitted when
+// the form comes back refused, else the edited project's.
 func (v *page) FormText(name, l string) string {
+	if v.Form != nil {
+		if val, ok := v.Form.Values[name+"_"+l]; ok {
+			return val
+		}
+	}
 	if v.AdminProjects == nil || v.AdminProjects.Project == nil {
 		return ""
 	}

@@ -223,9 +223,17 @@ func TestProjectSlugs(t *testing.T) {
 	webtest.RequireHTML(t, r, 422)
 	require.Contains(t, r.Body, "Gebruik kleine letters, cijfers en koppeltekens")
 	require.NotContains(t, r.Body, "must be lower-case")
+	require.Contains(t, r.Body, `value="Niet Goed"`, "the form comes back as it was typed")
+	require.Contains(t, r.Body, `value="Groot parkfeest"`)
 	r = h.CallForm(t, c.DefaultHost, projectPath, form.Encode(), "Cookie", admin+"; agora_locale=fr")
 	webtest.RequireHTML(t, r, 422)
 	require.Contains(t, r.Body, "Utilisez des lettres minuscules")
+	// So is a new project's form, with its titles kept.
+	r = h.CallForm(t, c.DefaultHost, "/admin/projects", url.Values{"csrf_token": {csrf}, "slug": {"Niet Goed"}, "title_nl": {"Nieuw plein"},
+		"status": {"draft"}, "visibility": {"public"}}.Encode(), "Cookie", nl)
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, "Gebruik kleine letters, cijfers en koppeltekens")
+	require.Contains(t, r.Body, `value="Nieuw plein"`)
 }
 
 // A timeline refusal on a Dutch page is Dutch and names both phases by
