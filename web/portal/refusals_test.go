@@ -42,6 +42,12 @@ func TestPortalRefusalsInPageLanguage(t *testing.T) {
 		"Cookie", author+"; agora_locale=fr")
 	webtest.RequireHTML(t, r, 403)
 	require.Contains(t, r.Body, "La ville a répondu à cette idée : elle ne peut plus être modifiée.")
+
+	// Someone not logged in is asked to, not told their password is wrong.
+	r = h.Get(t, c.DefaultHost, edit, "Cookie", "agora_locale=nl")
+	webtest.RequireHTML(t, r, 401)
+	require.Contains(t, r.Body, "Log eerst in.")
+	require.NotContains(t, r.Body, "Verkeerd e-mailadres of wachtwoord")
 }
 
 // A comment, a reply, an edited comment or an idea refused for a word the
