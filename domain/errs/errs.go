@@ -84,3 +84,24 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// All returns every *Error in err's tree, in order: the one of a single
+// error, each of several joined with errors.Join (a form refused for more
+// than one field at once).
+func All(err error) []*Error {
+	switch x := err.(type) {
+	case nil:
+		return nil
+	case *Error:
+		return []*Error{x}
+	case interface{ Unwrap() []error }:
+		var out []*Error
+		for _, e := range x.Unwrap() {
+			out = append(out, All(e)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return All(x.Unwrap())
+	}
+	return nil
+}

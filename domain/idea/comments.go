@@ -214,7 +214,7 @@ func (s *Service) Comments(ctx context.Context, ideaID ID) ([]Comment, error) {
 // Errors: errs.Unauthenticated for the anonymous, errs.NotFound.
 func lockComment(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id CommentID) (author *user.ID, ideaID ID, pl *place, err error) {
 	if a.Anonymous() {
-		return nil, 0, nil, errs.E(op, errs.Unauthenticated, "log in first")
+		return nil, 0, nil, errs.E(op, errs.Unauthenticated, "log in first").WithRule("log_in")
 	}
 	var row struct {
 		Author  *user.ID   `db:"author_id"`
@@ -261,7 +261,7 @@ func (s *Service) EditComment(ctx context.Context, a permission.Actor, id Commen
 			return errs.InvalidField(op, "body", "is required").WithRule("required")
 		}
 		if author == nil || int64(*author) != a.UserID {
-			return errs.E(op, errs.Forbidden, "only its author can edit a comment")
+			return errs.E(op, errs.Forbidden, "only its author can edit a comment").WithRule("comment_author")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE comments SET body = $2, updated_at = now() WHERE id = $1`, id, html); err != nil {
 			return err
@@ -289,7 +289,7 @@ func (s *Service) DeleteComment(ctx context.Context, a permission.Actor, id Comm
 		by := "author"
 		if author == nil || int64(*author) != a.UserID {
 			if !pl.staff() {
-				return errs.E(op, errs.Forbidden, "only its author or staff can delete a comment")
+				return errs.E(op, errs.Forbidden, "only its author or staff can delete a comment").WithRule("comment_author_or_staff")
 			}
 			by = "staff"
 		}

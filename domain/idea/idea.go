@@ -90,7 +90,7 @@ func (n *New) Check(op string) error {
 	case len(n.Body) > 20000:
 		return errs.InvalidField(op, "body", "must be at most 20000 characters").WithRule("too_long", 20000)
 	case n.ProjectID <= 0:
-		return errs.InvalidField(op, "project_id", "is required")
+		return errs.InvalidField(op, "project_id", "is required").WithRule("required")
 	case (n.LocationLat == nil) != (n.LocationLng == nil):
 		return errs.InvalidField(op, "location_lat", "give both coordinates of the place, or neither").WithRule("location_pair")
 	case n.LocationLat != nil && (*n.LocationLat < -90 || *n.LocationLat > 90 || *n.LocationLng < -180 || *n.LocationLng > 180):

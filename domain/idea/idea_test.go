@@ -37,8 +37,8 @@ func TestNewCheck(t *testing.T) {
 		{"body of 20000 bytes", func(n *New) { n.Body = strings.Repeat("a", 20000) }, nil},
 		{"body of 20001 bytes", func(n *New) { n.Body = strings.Repeat("a", 20001) }, &broken{"body", "too_long", []any{20000}}},
 		{"empty body", func(n *New) { n.Body = "" }, nil},
-		{"no project", func(n *New) { n.ProjectID = 0 }, &broken{"project_id", "", nil}},
-		{"negative project", func(n *New) { n.ProjectID = -1 }, &broken{"project_id", "", nil}},
+		{"no project", func(n *New) { n.ProjectID = 0 }, &broken{"project_id", "required", nil}},
+		{"negative project", func(n *New) { n.ProjectID = -1 }, &broken{"project_id", "required", nil}},
 		{"a place", func(n *New) { n.LocationLat, n.LocationLng, n.LocationName = ptr(51.05), ptr(3.72), "Korenmarkt" }, nil},
 		{"the map's corners", func(n *New) { n.LocationLat, n.LocationLng = ptr(-90.0), ptr(180.0) }, nil},
 		{"the map's other corners", func(n *New) { n.LocationLat, n.LocationLng = ptr(90.0), ptr(-180.0) }, nil},
@@ -54,7 +54,7 @@ func TestNewCheck(t *testing.T) {
 		{"place name long only in markup", func(n *New) { n.LocationName = "<i>" + strings.Repeat("a", 200) + "</i>" }, nil},
 		// The first broken rule is the one reported.
 		{"short title and long body", func(n *New) { n.Title, n.Body = "ab", strings.Repeat("a", 20001) }, &broken{"title", "length", []any{3, 200}}},
-		{"no project and one coordinate", func(n *New) { n.ProjectID, n.LocationLat = 0, ptr(1.0) }, &broken{"project_id", "", nil}},
+		{"no project and one coordinate", func(n *New) { n.ProjectID, n.LocationLat = 0, ptr(1.0) }, &broken{"project_id", "required", nil}},
 	}
 	for _, c := range cases {
 		n := valid()

@@ -103,13 +103,13 @@ func (pl *place) may(ctx context.Context, q sqlx.QueryerContext, op string, acti
 func (pl *place) own(op string, author *user.ID) error {
 	switch {
 	case pl.actor.Anonymous():
-		return errs.E(op, errs.Unauthenticated, "log in first")
+		return errs.E(op, errs.Unauthenticated, "log in first").WithRule("log_in")
 	case !pl.visible():
 		return errs.E(op, errs.NotFound, "no project %d", pl.project.ID)
 	case pl.staff(), author != nil && int64(*author) == pl.actor.UserID:
 		return nil
 	}
-	return errs.E(op, errs.Forbidden, "only its author or staff can change an idea")
+	return errs.E(op, errs.Forbidden, "only its author or staff can change an idea").WithRule("idea_author")
 }
 
 // edit decides whether the actor may change idea it: staff always; its
@@ -119,7 +119,7 @@ func (pl *place) edit(ctx context.Context, q sqlx.QueryerContext, op string, aut
 		return err
 	}
 	if status != "proposed" {
-		return errs.E(op, errs.Forbidden, "the city has answered this idea: it can no longer be edited")
+		return errs.E(op, errs.Forbidden, "the city has answered this idea: it can no longer be edited").WithRule("idea_answered")
 	}
 	return pl.may(ctx, q, op, permission.Post)
 }
@@ -131,9 +131,9 @@ func (pl *place) answer(op string) error {
 	case !pl.visible():
 		return errs.E(op, errs.NotFound, "no project %d", pl.project.ID)
 	case pl.actor.Anonymous():
-		return errs.E(op, errs.Unauthenticated, "log in as city staff")
+		return errs.E(op, errs.Unauthenticated, "log in as city staff").WithRule("log_in")
 	case !pl.staff():
-		return errs.E(op, errs.Forbidden, "only admins and the project's moderators can answer ideas")
+		return errs.E(op, errs.Forbidden, "only admins and the project's moderators can answer ideas").WithRule("staff_only")
 	}
 	return nil
 }
@@ -233,7 +233,7 @@ func lockOwnIdea(ctx context.Context, tx *tenant.Tx, a permission.Actor, op stri
 
 func lockIdeaFor(ctx context.Context, tx *tenant.Tx, a permission.Actor, op string, id ID, own bool) (*subject, *place, error) {
 	if own && a.Anonymous() {
-		return nil, nil, errs.E(op, errs.Unauthenticated, "log in first")
+		return nil, nil, errs.E(op, errs.Unauthenticated, "log in first").WithRule("log_in")
 	}
 	var it subject
 	err := tx.GetContext(ctx, &it, `SELECT i.id, i.project_id, i.phase_id, CASE WHEN i.anonymous THEN NULL ELSE i.author_id END AS author_id,

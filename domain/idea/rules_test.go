@@ -56,8 +56,10 @@ const (
 	disabled     = "forbidden/denied_disabled"
 	staffOnly    = "forbidden/denied_staff_only"
 	notFound     = "not_found"
-	forbidden    = "forbidden"
-	loggedOut    = "unauthenticated"
+	notAuthor    = "forbidden/idea_author"
+	answered     = "forbidden/idea_answered"
+	notStaff     = "forbidden/staff_only"
+	loggedOut    = "unauthenticated/log_in"
 )
 
 // outcome is what a rule answered: "ok", or the error's code and rule.
@@ -331,12 +333,12 @@ func TestOwn(t *testing.T) {
 	}{
 		{"its author", visible, confirmed, author, allowed},
 		{"its author, blocked", visible, permission.Actor{UserID: confirmed.UserID, BlockedUntil: blocked.BlockedUntil}, author, allowed},
-		{"another citizen", visible, member, author, forbidden},
-		{"a citizen, anonymous item", visible, confirmed, nil, forbidden},
+		{"another citizen", visible, member, author, notAuthor},
+		{"a citizen, anonymous item", visible, confirmed, nil, notAuthor},
 		{"admin", visible, admin, author, allowed},
 		{"its moderator", visible, moderator, author, allowed},
 		{"its moderator, anonymous item", visible, moderator, nil, allowed},
-		{"another project's moderator", visible, otherMod, author, forbidden},
+		{"another project's moderator", visible, otherMod, author, notAuthor},
 		{"anonymous", visible, anonymous, author, loggedOut},
 		{"anonymous, anonymous item", visible, anonymous, nil, loggedOut},
 		{"anonymous, hidden project", draft, anonymous, author, loggedOut},
@@ -370,20 +372,20 @@ func TestEdit(t *testing.T) {
 		msg    string // in the message, when the outcome alone is ambiguous
 	}{
 		{"its author, proposed", &ideation, confirmed, author, "proposed", allowed, ""},
-		{"its author, answered", &ideation, confirmed, author, "accepted", forbidden, "has answered"},
-		{"its author, viewed", &ideation, confirmed, author, "viewed", forbidden, "has answered"},
-		{"its author, a custom status", &ideation, confirmed, author, "in_the_budget", forbidden, "has answered"},
+		{"its author, answered", &ideation, confirmed, author, "accepted", answered, "has answered"},
+		{"its author, viewed", &ideation, confirmed, author, "viewed", answered, "has answered"},
+		{"its author, a custom status", &ideation, confirmed, author, "in_the_budget", answered, "has answered"},
 		{"its author, posting closed", &closed, confirmed, author, "proposed", disabled, ""},
 		{"its author, a voting phase", &voting, confirmed, author, "proposed", disabled, ""},
 		{"its author, no running phase", nil, confirmed, author, "proposed", disabled, ""},
 		{"its author, the phase now wants confirmed", &confirmedOnly, permission.Actor{UserID: confirmed.UserID, Role: "citizen"}, author, "proposed", confirmEmail, ""},
 		{"its author, blocked", &ideation, permission.Actor{UserID: confirmed.UserID, Role: "citizen", BlockedUntil: blocked.BlockedUntil}, author, "proposed", isBlocked, ""},
-		{"another citizen", &ideation, member, author, "proposed", forbidden, "only its author or staff"},
+		{"another citizen", &ideation, member, author, "proposed", notAuthor, "only its author or staff"},
 		{"anonymous", &ideation, anonymous, author, "proposed", loggedOut, ""},
 		{"admin, answered", &ideation, admin, author, "accepted", allowed, ""},
 		{"its moderator, answered, posting closed", &closed, moderator, author, "rejected", allowed, ""},
 		{"its moderator, no running phase", nil, moderator, author, "accepted", allowed, ""},
-		{"another project's moderator", &ideation, otherMod, author, "proposed", forbidden, "only its author or staff"},
+		{"another project's moderator", &ideation, otherMod, author, "proposed", notAuthor, "only its author or staff"},
 	}
 	for _, c := range cases {
 		err := placeOf(p, c.ph, c.a).edit(on, nil, "idea.Update", c.author, c.status)
@@ -407,9 +409,9 @@ func TestAnswer(t *testing.T) {
 		{"admin", visible, admin, allowed},
 		{"its moderator", visible, moderator, allowed},
 		{"its moderator, draft", draft, moderator, allowed},
-		{"another project's moderator", visible, otherMod, forbidden},
-		{"citizen", visible, confirmed, forbidden},
-		{"group member", visible, member, forbidden},
+		{"another project's moderator", visible, otherMod, notStaff},
+		{"citizen", visible, confirmed, notStaff},
+		{"group member", visible, member, notStaff},
 		{"anonymous", visible, anonymous, loggedOut},
 		{"anonymous, hidden project", draft, anonymous, notFound},
 		{"citizen, hidden project", draft, confirmed, notFound},

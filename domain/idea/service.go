@@ -56,7 +56,7 @@ func (s *Service) Post(ctx context.Context, a permission.Actor, n New) (*Idea, e
 			err = pl.may(ctx, tx, op, permission.Post)
 		}
 		if errs.CodeOf(err) == errs.NotFound {
-			return errs.InvalidField(op, "project_id", "no project %d", n.ProjectID)
+			return errs.InvalidField(op, "project_id", "no project %d", n.ProjectID).WithRule("unknown_id")
 		}
 		if err != nil {
 			return err
@@ -177,7 +177,7 @@ func (s *Service) List(ctx context.Context, a permission.Actor, f Filter) ([]Ide
 		order, ok = sorts["new"], true
 	}
 	if !ok {
-		return nil, 0, errs.InvalidField("idea.List", "sort", "%q is not one of %s", f.Sort, strings.Join(Sorts, ", "))
+		return nil, 0, errs.InvalidField("idea.List", "sort", "%q is not one of %s", f.Sort, strings.Join(Sorts, ", ")).WithRule("sort")
 	}
 	// Pages past the last are empty; past MaxPage they are the last one
 	// a list can have, so an offset never overflows.
@@ -336,7 +336,7 @@ func (s *Service) setReaction(ctx context.Context, a permission.Actor, itemType 
 	op := "idea.React"
 	it := reactable[itemType]
 	if itemType == "comment" && a.Anonymous() {
-		return errs.E(op, errs.Unauthenticated, "log in first")
+		return errs.E(op, errs.Unauthenticated, "log in first").WithRule("log_in")
 	}
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var rules reactionRules
@@ -360,7 +360,7 @@ func (s *Service) setReaction(ctx context.Context, a permission.Actor, itemType 
 		old, mode := rules.Mode, next(rules.Mode)
 		switch {
 		case mode != "" && mode != "like" && mode != "dislike":
-			return errs.InvalidField(op, "mode", "%q is not like or dislike", mode)
+			return errs.InvalidField(op, "mode", "%q is not like or dislike", mode).WithRule("choice")
 		case old == mode:
 			return nil
 		case mode == "dislike" && !pl.dislikesOn(rules.Dislikes):

@@ -77,7 +77,7 @@ func (s *Service) RemoveFolder(ctx context.Context, actor user.ID, id int64) err
 func (s *Service) Move(ctx context.Context, actor user.ID, id ID, delta int) error {
 	const op = "project.Move"
 	if delta != -1 && delta != 1 {
-		return errs.InvalidField(op, "direction", "must be up or down")
+		return errs.InvalidField(op, "direction", "must be up or down").WithRule("choice")
 	}
 	return s.db.InTx(ctx, func(tx *tenant.Tx) error {
 		var ids []int64

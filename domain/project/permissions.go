@@ -28,13 +28,13 @@ type Rule struct {
 func (ps Permissions) check(op string) error {
 	for action, r := range ps {
 		if !slices.Contains(permission.Actions, action) {
-			return errs.InvalidField(op, "permissions", "%q is not an action (%v)", action, permission.Actions)
+			return errs.InvalidField(op, "permissions", "%q is not an action (%v)", action, permission.Actions).WithRule("choice")
 		}
 		if !slices.Contains(permission.Levels, r.Level) {
-			return errs.InvalidField(op, "permissions."+string(action), "%q is not a level (%v)", r.Level, permission.Levels)
+			return errs.InvalidField(op, "permissions."+string(action), "%q is not a level (%v)", r.Level, permission.Levels).WithRule("choice")
 		}
 		if r.Level == permission.Groups && len(r.Groups) == 0 {
-			return errs.InvalidField(op, "permissions."+string(action), "a groups rule names at least one group")
+			return errs.InvalidField(op, "permissions."+string(action), "a groups rule names at least one group").WithRule("groups_rule_empty")
 		}
 	}
 	return nil

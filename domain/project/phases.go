@@ -50,7 +50,7 @@ func (s *Service) UpdatePhase(ctx context.Context, actor user.ID, projectID ID, 
 			phaseID, projectID, ph.Title, ph.Description, ph.Method, ph.StartsAt, ph.EndsAt, ph.PostingEnabled, ph.CommentingEnabled,
 			ph.ReactingEnabled, ph.DislikesEnabled, ph.ReactionLimit, ph.Permissions)
 		if pe := pqErr(err); pe != nil && pe.Code == "23P01" {
-			return errs.InvalidField(op, "starts_at", "phase %s overlaps another phase of the project", ph.name()).WithRule("overlap_any", ph.name())
+			return errs.InvalidField(op, "starts_at", "phase %s overlaps another phase of the project", ph.name()).WithRule("overlap_any", ph.Title)
 		}
 		if err != nil {
 			return err

@@ -116,7 +116,7 @@ func CheckProject(op string, p *Project) error {
 	p.Slug = strings.TrimSpace(p.Slug)
 	switch {
 	case !slugRe.MatchString(p.Slug):
-		return errs.InvalidField(op, "slug", "%q must be lower-case letters, digits and hyphens", p.Slug)
+		return errs.InvalidField(op, "slug", "%q must be lower-case letters, digits and hyphens", p.Slug).WithRule("slug_format")
 	}
 	if err := locale.CheckTitle(op, "title", p.Title); err != nil {
 		return err
@@ -128,7 +128,7 @@ func CheckProject(op string, p *Project) error {
 		p.Status = Draft
 	}
 	if p.Status != Draft && p.Status != Published && p.Status != Archived {
-		return errs.InvalidField(op, "status", "%q is not draft, published or archived", p.Status)
+		return errs.InvalidField(op, "status", "%q is not draft, published or archived", p.Status).WithRule("choice")
 	}
 	if p.Visibility == "" {
 		p.Visibility = string(permission.Public)
@@ -136,7 +136,7 @@ func CheckProject(op string, p *Project) error {
 	switch permission.Visibility(p.Visibility) {
 	case permission.Public, permission.GroupsOnly, permission.AdminsOnly:
 	default:
-		return errs.InvalidField(op, "visibility", "%q is not public, groups or admins", p.Visibility)
+		return errs.InvalidField(op, "visibility", "%q is not public, groups or admins", p.Visibility).WithRule("choice")
 	}
 	return nil
 }
@@ -171,24 +171,25 @@ func CheckPhase(op string, p Phase) error {
 	}
 	switch {
 	case !slices.Contains(Methods, p.Method):
-		return errs.InvalidField(op, "method", "%q is not one of %s", p.Method, strings.Join(Methods, ", "))
+		return errs.InvalidField(op, "method", "%q is not one of %s", p.Method, strings.Join(Methods, ", ")).WithRule("choice")
 	case p.StartsAt.IsZero():
-		return errs.InvalidField(op, "starts_at", "is required")
+		return errs.InvalidField(op, "starts_at", "is required").WithRule("required")
 	case !SensibleDate(p.StartsAt):
 		return errs.InvalidField(op, "starts_at", "must be a date between %d and %d", MinYear, MaxYear).WithRule("date_range", MinYear, MaxYear)
 	case p.EndsAt != nil && !SensibleDate(*p.EndsAt):
 		return errs.InvalidField(op, "ends_at", "must be a date between %d and %d", MinYear, MaxYear).WithRule("date_range", MinYear, MaxYear)
 	case p.EndsAt != nil && !p.EndsAt.After(p.StartsAt):
-		return errs.InvalidField(op, "ends_at", "must be after starts_at")
+		return errs.InvalidField(op, "ends_at", "must be after starts_at").WithRule("ends_before_start")
 	case p.ReactionLimit != nil && *p.ReactionLimit < 1:
-		return errs.InvalidField(op, "reaction_limit", "must be at least 1")
+		return errs.InvalidField(op, "reaction_limit", "must be at least 1").WithRule("positive")
 	}
 	return p.Permissions.check(op)
 }
 
 // CheckTimeline reports whether phase p fits among the project's other phases:
 // no overlap, and only the last phase open-ended. The error names both
-// phases. (The database enforces the same with an exclusion constraint.)
+// phases (its rule's arguments are their titles, for pages to name them in
+// their language). (The database enforces the same with an exclusion constraint.)
 func CheckTimeline(op string, others []Phase, p Phase) error {
 	sorted := append([]Phase(nil), others...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].StartsAt.Before(sorted[j].StartsAt) })
@@ -200,12 +201,12 @@ func CheckTimeline(op string, others []Phase, p Phase) error {
 			switch {
 			case o.EndsAt == nil && o.StartsAt.Before(p.StartsAt):
 				return errs.InvalidField(op, "starts_at", "phase %s cannot follow phase %s, which is open-ended: only the last phase may be open-ended",
-					p.name(), o.name()).WithRule("after_open_ended", p.name(), o.name())
+					p.name(), o.name()).WithRule("after_open_ended", p.Title, o.Title)
 			case p.EndsAt == nil && p.StartsAt.Before(o.StartsAt):
 				return errs.InvalidField(op, "ends_at", "phase %s cannot be open-ended: phase %s comes after it; only the last phase may be open-ended",
-					p.name(), o.name()).WithRule("open_ended_not_last", p.name(), o.name())
+					p.name(), o.name()).WithRule("open_ended_not_last", p.Title, o.Title)
 			default:
-				return errs.InvalidField(op, "starts_at", "phase %s overlaps phase %s", p.name(), o.name()).WithRule("overlap", p.name(), o.name())
+				return errs.InvalidField(op, "starts_at", "phase %s overlaps phase %s", p.name(), o.name()).WithRule("overlap", p.Title, o.Title)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -39,14 +40,27 @@ func pqErr(err error) *pq.Error {
 	return nil
 }
 
-// Create adds a project (a draft unless said otherwise). Errors: errs.Invalid
-// naming the field, errs.Conflict for a slug in use.
+// Create adds a project (a draft unless said otherwise). Without a slug it
+// gets one from its title, made unique in the city ("fete-du-parc-2").
+// Errors: errs.Invalid naming the field, also for a slug in use.
 func (s *Service) Create(ctx context.Context, actor user.ID, p Project) (*Project, error) {
 	const op = "project.Create"
+	// Without a slug, the project is addressed by its title.
+	p.Slug = strings.TrimSpace(p.Slug)
+	derive := p.Slug == ""
+	if derive {
+		p.Slug = slugBase(p.Title, cityLocales(ctx))
+	}
 	if err := CheckProject(op, &p); err != nil {
 		return nil, err
 	}
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
+		if derive {
+			var err error
+			if p.Slug, err = freeSlug(ctx, tx, p.Slug, 0); err != nil {
+				return err
+			}
+		}
 		err := tx.GetContext(ctx, &p.ID, `INSERT INTO projects (slug, title, description, status, visibility, folder_id, published_at, position)
 			VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $4 = 'published' THEN now() END,
 				CASE WHEN $7 > 0 THEN $7 ELSE (SELECT coalesce(max(position), 0) + 1 FROM projects) END) RETURNING id`,
@@ -71,6 +85,14 @@ func (s *Service) Create(ctx context.Context, actor user.ID, p Project) (*Projec
 	return s.Get(ctx, strconv.FormatInt(int64(p.ID), 10))
 }
 
+// cityLocales are the languages of the city in ctx, its first one first.
+func cityLocales(ctx context.Context) []string {
+	if t, ok := tenant.FromContext(ctx); ok {
+		return t.Locales
+	}
+	return nil
+}
+
 // Patch holds the fields to change; nil leaves a field as it is.
 type Patch struct {
 	Slug        *string      `json:"slug"`
@@ -86,7 +108,8 @@ type Patch struct {
 	Groups   *[]int64 `json:"groups"`
 }
 
-// Update changes a project. Errors as Create, errs.NotFound.
+// Update changes a project; an empty slug is derived again from the title,
+// as Create does. Errors as Create, errs.NotFound.
 func (s *Service) Update(ctx context.Context, actor user.ID, id ID, patch Patch) (*Project, error) {
 	const op = "project.Update"
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
@@ -100,6 +123,12 @@ func (s *Service) Update(ctx context.Context, actor user.ID, id ID, patch Patch)
 		}
 		was := p.Status
 		apply(&p, patch)
+		// A slug cleared is one derived again from the (new) title.
+		if patch.Slug != nil && strings.TrimSpace(*patch.Slug) == "" {
+			if p.Slug, err = freeSlug(ctx, tx, slugBase(p.Title, cityLocales(ctx)), id); err != nil {
+				return err
+			}
+		}
 		if err := CheckProject(op, &p); err != nil {
 			return err
 		}
@@ -267,7 +296,7 @@ func (s *Service) AddPhase(ctx context.Context, actor user.ID, projectID ID, ph 
 			projectID, ph.Title, ph.Description, ph.Method, ph.StartsAt, ph.EndsAt, ph.PostingEnabled, ph.CommentingEnabled,
 			ph.ReactingEnabled, ph.DislikesEnabled, ph.ReactionLimit, ph.Permissions)
 		if pe := pqErr(err); pe != nil && pe.Code == "23P01" {
-			return errs.InvalidField(op, "starts_at", "phase %s overlaps another phase of the project", ph.name()).WithRule("overlap_any", ph.name())
+			return errs.InvalidField(op, "starts_at", "phase %s overlaps another phase of the project", ph.name()).WithRule("overlap_any", ph.Title)
 		}
 		if err != nil {
 			return err

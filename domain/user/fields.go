@@ -3,7 +3,9 @@ package user
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -79,23 +81,23 @@ func (f *Field) validate() error {
 	const op = "user.CreateField"
 	switch {
 	case !fieldKey.MatchString(f.Key):
-		return errs.InvalidField(op, "key", "%q must be lower-case letters, digits and _ (starting with a letter)", f.Key)
+		return errs.InvalidField(op, "key", "%q must be lower-case letters, digits and _ (starting with a letter)", f.Key).WithRule("field_key")
 	case f.Label.Pick() == "":
-		return errs.InvalidField(op, "label", "is required in at least one language")
+		return errs.InvalidField(op, "label", "is required in at least one language").WithRule("required")
 	case !slices.Contains(FieldKinds, f.Kind):
-		return errs.InvalidField(op, "kind", "%q is not one of %s", f.Kind, strings.Join(FieldKinds, ", "))
+		return errs.InvalidField(op, "kind", "%q is not one of %s", f.Kind, strings.Join(FieldKinds, ", ")).WithRule("choice")
 	}
 	choice := f.Kind == "select" || f.Kind == "multiselect"
 	if choice && len(f.Options) == 0 {
-		return errs.InvalidField(op, "options", "a %s field needs options", f.Kind)
+		return errs.InvalidField(op, "options", "a %s field needs options", f.Kind).WithRule("options_required")
 	}
 	if !choice && len(f.Options) > 0 {
-		return errs.InvalidField(op, "options", "only select and multiselect fields have options")
+		return errs.InvalidField(op, "options", "only select and multiselect fields have options").WithRule("options_not_allowed")
 	}
 	seen := map[string]bool{}
 	for i, o := range f.Options {
 		if o.Value == "" || seen[o.Value] {
-			return errs.InvalidField(op, fmt.Sprintf("options[%d].value", i), "must be present and unique")
+			return errs.InvalidField(op, fmt.Sprintf("options[%d].value", i), "must be present and unique").WithRule("options_unique")
 		}
 		seen[o.Value] = true
 	}
@@ -117,7 +119,7 @@ func (s *Service) CreateField(ctx context.Context, f Field) (*Field, error) {
 		err := tx.GetContext(ctx, &f.ID, `INSERT INTO registration_fields (key, label, kind, required, options, position)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, f.Key, f.Label, f.Kind, f.Required, string(opts), f.Position)
 		if isUnique(err) {
-			return errs.E(op, errs.Conflict, "a field with key %q exists", f.Key)
+			return errs.E(op, errs.Conflict, "a field with key %q exists", f.Key).WithRule("field_key_taken")
 		}
 		return err
 	})
@@ -147,11 +149,14 @@ func (s *Service) DeleteField(ctx context.Context, id int64) error {
 type Answers map[string]any
 
 // validateAnswers checks answers against the fields and returns the clean
-// values to store. Unknown keys are refused; errors name "fields.<key>".
+// values to store. Unknown keys are refused; errors name "fields.<key>",
+// one per question at fault, all of them joined.
 func validateAnswers(fields []Field, in Answers) (map[string]any, error) {
 	const op = "user.Register"
 	known := map[string]bool{}
 	out := map[string]any{}
+	var all []error
+	refuse := func(e error) { all = append(all, e) }
 	for _, f := range fields {
 		known[f.Key] = true
 		name := "fields." + f.Key
@@ -161,51 +166,55 @@ func validateAnswers(fields []Field, in Answers) (map[string]any, error) {
 		}
 		if len(vals) == 0 || (len(vals) == 1 && vals[0] == "" && f.Kind != "checkbox") {
 			if f.Required {
-				return nil, errs.InvalidField(op, name, "is required").WithRule("required")
+				refuse(errs.InvalidField(op, name, "is required").WithRule("required"))
 			}
 			continue
 		}
 		switch f.Kind {
 		case "text":
 			if utf8.RuneCountInString(vals[0]) > 500 {
-				return nil, errs.InvalidField(op, name, "must be at most 500 characters").WithRule("too_long", 500)
+				refuse(errs.InvalidField(op, name, "must be at most 500 characters").WithRule("too_long", 500))
 			}
 			out[f.Key] = strings.TrimSpace(vals[0])
 		case "select":
 			if !hasOption(f, vals[0]) {
-				return nil, errs.InvalidField(op, name, "%q is not one of the choices", vals[0]).WithRule("choice")
+				refuse(errs.InvalidField(op, name, "%q is not one of the choices", vals[0]).WithRule("choice"))
 			}
 			out[f.Key] = vals[0]
 		case "multiselect":
 			for _, v := range vals {
 				if !hasOption(f, v) {
-					return nil, errs.InvalidField(op, name, "%q is not one of the choices", v).WithRule("choice")
+					refuse(errs.InvalidField(op, name, "%q is not one of the choices", v).WithRule("choice"))
+					break
 				}
 			}
 			out[f.Key] = vals
 		case "date":
 			if _, err := time.Parse("2006-01-02", vals[0]); err != nil {
-				return nil, errs.InvalidField(op, name, "%q is not a date like 1990-05-17", vals[0]).WithRule("date")
+				refuse(errs.InvalidField(op, name, "%q is not a date like 1990-05-17", vals[0]).WithRule("date"))
 			}
 			out[f.Key] = vals[0]
 		case "number":
 			n, err := strconv.ParseFloat(vals[0], 64)
 			if err != nil || math.IsNaN(n) || math.IsInf(n, 0) { // NaN and infinity are not answers (nor JSON)
-				return nil, errs.InvalidField(op, name, "%q is not a number", vals[0]).WithRule("number")
+				refuse(errs.InvalidField(op, name, "%q is not a number", vals[0]).WithRule("number"))
 			}
 			out[f.Key] = n
 		case "checkbox":
 			on := vals[0] == "true" || vals[0] == "on" || vals[0] == "1"
 			if f.Required && !on {
-				return nil, errs.InvalidField(op, name, "must be ticked").WithRule("required")
+				refuse(errs.InvalidField(op, name, "must be ticked").WithRule("required"))
 			}
 			out[f.Key] = on
 		}
 	}
-	for k := range in {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
 		if !known[k] {
-			return nil, errs.InvalidField(op, "fields."+k, "is not a question of this city")
+			refuse(errs.InvalidField(op, "fields."+k, "is not a question of this city").WithRule("unknown_question"))
 		}
+	}
+	if len(all) > 0 {
+		return nil, errors.Join(all...)
 	}
 	return out, nil
 }

@@ -118,8 +118,8 @@ func TestValidateAnswers(t *testing.T) {
 		{name: "required checkbox JSON false", fields: []Field{required(checkField)}, in: Answers{"newsletter": false}, wantErr: invalid("fields.newsletter", "required")},
 
 		// unknown keys and order
-		{name: "answer to no question", fields: []Field{textField}, in: Answers{"nickname": "Jo", "shoe_size": "42"}, wantErr: invalid("fields.shoe_size", "")},
-		{name: "answer in a city without questions", in: Answers{"nickname": "Jo"}, wantErr: invalid("fields.nickname", "")},
+		{name: "answer to no question", fields: []Field{textField}, in: Answers{"nickname": "Jo", "shoe_size": "42"}, wantErr: invalid("fields.shoe_size", "unknown_question")},
+		{name: "answer in a city without questions", in: Answers{"nickname": "Jo"}, wantErr: invalid("fields.nickname", "unknown_question")},
 		{
 			name:    "questions are checked in their order",
 			fields:  []Field{dateField, numberField},
@@ -185,26 +185,26 @@ func TestFieldValidate(t *testing.T) {
 		{name: "key of one letter", field: Field{Key: "a", Label: label, Kind: "text"}},
 		{name: "key with digits and underscores", field: Field{Key: "age_group_2", Label: label, Kind: "number"}},
 		{name: "key of 41 characters", field: Field{Key: "a" + strings.Repeat("b", 40), Label: label, Kind: "text"}},
-		{name: "key of 42 characters", field: Field{Key: "a" + strings.Repeat("b", 41), Label: label, Kind: "text"}, wantErr: invalid("key", "")},
-		{name: "no key", field: Field{Label: label, Kind: "text"}, wantErr: invalid("key", "")},
-		{name: "key with capitals", field: Field{Key: "Nickname", Label: label, Kind: "text"}, wantErr: invalid("key", "")},
-		{name: "key starting with a digit", field: Field{Key: "2nd", Label: label, Kind: "text"}, wantErr: invalid("key", "")},
-		{name: "key starting with an underscore", field: Field{Key: "_x", Label: label, Kind: "text"}, wantErr: invalid("key", "")},
-		{name: "key with a hyphen", field: Field{Key: "age-group", Label: label, Kind: "text"}, wantErr: invalid("key", "")},
+		{name: "key of 42 characters", field: Field{Key: "a" + strings.Repeat("b", 41), Label: label, Kind: "text"}, wantErr: invalid("key", "field_key")},
+		{name: "no key", field: Field{Label: label, Kind: "text"}, wantErr: invalid("key", "field_key")},
+		{name: "key with capitals", field: Field{Key: "Nickname", Label: label, Kind: "text"}, wantErr: invalid("key", "field_key")},
+		{name: "key starting with a digit", field: Field{Key: "2nd", Label: label, Kind: "text"}, wantErr: invalid("key", "field_key")},
+		{name: "key starting with an underscore", field: Field{Key: "_x", Label: label, Kind: "text"}, wantErr: invalid("key", "field_key")},
+		{name: "key with a hyphen", field: Field{Key: "age-group", Label: label, Kind: "text"}, wantErr: invalid("key", "field_key")},
 		{name: "label in any one language", field: Field{Key: "k", Label: locale.Text{"nl": "", "fr": "Surnom"}, Kind: "text"}},
-		{name: "no label", field: Field{Key: "k", Kind: "text"}, wantErr: invalid("label", "")},
-		{name: "only empty labels", field: Field{Key: "k", Label: locale.Text{"nl": "", "fr": ""}, Kind: "text"}, wantErr: invalid("label", "")},
+		{name: "no label", field: Field{Key: "k", Kind: "text"}, wantErr: invalid("label", "required")},
+		{name: "only empty labels", field: Field{Key: "k", Label: locale.Text{"nl": "", "fr": ""}, Kind: "text"}, wantErr: invalid("label", "required")},
 		{name: "date", field: Field{Key: "k", Label: label, Kind: "date"}},
 		{name: "checkbox", field: Field{Key: "k", Label: label, Kind: "checkbox"}},
-		{name: "unknown kind", field: Field{Key: "k", Label: label, Kind: "boolean"}, wantErr: invalid("kind", "")},
-		{name: "no kind", field: Field{Key: "k", Label: label}, wantErr: invalid("kind", "")},
+		{name: "unknown kind", field: Field{Key: "k", Label: label, Kind: "boolean"}, wantErr: invalid("kind", "choice")},
+		{name: "no kind", field: Field{Key: "k", Label: label}, wantErr: invalid("kind", "choice")},
 		{name: "select with choices", field: Field{Key: "k", Label: label, Kind: "select", Options: options("a", "b")}},
 		{name: "multiselect with choices", field: Field{Key: "k", Label: label, Kind: "multiselect", Options: options("a")}},
-		{name: "select without choices", field: Field{Key: "k", Label: label, Kind: "select"}, wantErr: invalid("options", "")},
-		{name: "multiselect with an empty list", field: Field{Key: "k", Label: label, Kind: "multiselect", Options: []Option{}}, wantErr: invalid("options", "")},
-		{name: "text with choices", field: Field{Key: "k", Label: label, Kind: "text", Options: options("a")}, wantErr: invalid("options", "")},
-		{name: "choice without a value", field: Field{Key: "k", Label: label, Kind: "select", Options: options("a", "b", "")}, wantErr: invalid("options[2].value", "")},
-		{name: "choice given twice", field: Field{Key: "k", Label: label, Kind: "multiselect", Options: options("a", "b", "a")}, wantErr: invalid("options[2].value", "")},
+		{name: "select without choices", field: Field{Key: "k", Label: label, Kind: "select"}, wantErr: invalid("options", "options_required")},
+		{name: "multiselect with an empty list", field: Field{Key: "k", Label: label, Kind: "multiselect", Options: []Option{}}, wantErr: invalid("options", "options_required")},
+		{name: "text with choices", field: Field{Key: "k", Label: label, Kind: "text", Options: options("a")}, wantErr: invalid("options", "options_not_allowed")},
+		{name: "choice without a value", field: Field{Key: "k", Label: label, Kind: "select", Options: options("a", "b", "")}, wantErr: invalid("options[2].value", "options_unique")},
+		{name: "choice given twice", field: Field{Key: "k", Label: label, Kind: "multiselect", Options: options("a", "b", "a")}, wantErr: invalid("options[2].value", "options_unique")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.field
@@ -223,5 +223,5 @@ func TestFieldValidate(t *testing.T) {
 
 func TestCreateFieldChecksBeforeWriting(t *testing.T) {
 	_, err := (&Service{}).CreateField(context.Background(), Field{Key: "Bad Key", Label: locale.Text{"nl": "x"}, Kind: "text"})
-	requireErr(t, err, invalid("key", ""))
+	requireErr(t, err, invalid("key", "field_key"))
 }

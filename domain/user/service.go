@@ -58,16 +58,23 @@ func (s *Service) Register(ctx context.Context, r Registration) error {
 		}
 		switch mode {
 		case "closed":
-			return errs.E(op, errs.Forbidden, "registration is closed in this city")
+			return errs.E(op, errs.Forbidden, "registration is closed in this city").WithRule("registration_closed")
 		case "invite_only":
-			return errs.E(op, errs.Forbidden, "registration is by invitation only in this city")
+			return errs.E(op, errs.Forbidden, "registration is by invitation only in this city").WithRule("registration_invite_only")
 		}
 		fields, err := loadFields(ctx, tx)
 		if err != nil {
 			return err
 		}
+		var minLen int
+		if err := tx.GetContext(ctx, &minLen, `SELECT password_min_length FROM settings`); err != nil {
+			return err
+		}
+		// Every field at fault is named at once, the account's and the
+		// questions'.
+		invalid := r.validate(tx.Tenant.Locales, minLen)
 		answers, err := validateAnswers(fields, r.Fields)
-		if err != nil {
+		if err := errors.Join(invalid, err); err != nil {
 			return err
 		}
 		u, err := insertUser(ctx, tx, op, r, RoleCitizen, false, answers)
@@ -107,7 +114,7 @@ func (s *Service) ByEmail(ctx context.Context, addr string) (*User, error) {
 func (s *Service) Create(ctx context.Context, r Registration, role Role) (*User, error) {
 	const op = "user.Create"
 	if !role.Valid() {
-		return nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role)
+		return nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role).WithRule("choice")
 	}
 	var u User
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
@@ -297,7 +304,7 @@ func (s *Service) CreateToken(ctx context.Context, id ID, name string) (*APIToke
 		name = "API token"
 	}
 	if len(name) > 100 {
-		return nil, errs.InvalidField("user.CreateToken", "name", "must be at most 100 characters")
+		return nil, errs.InvalidField("user.CreateToken", "name", "must be at most 100 characters").WithRule("too_long", 100)
 	}
 	secret, hash := token.New("agora_")
 	var t APIToken

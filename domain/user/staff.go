@@ -112,10 +112,10 @@ func prefixed(p, cols string) string {
 func (s *Service) SetRole(ctx context.Context, actor, id ID, role Role) (*User, error) {
 	const op = "user.SetRole"
 	if !role.Valid() {
-		return nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role)
+		return nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role).WithRule("choice")
 	}
 	if actor == id && role != RoleAdmin {
-		return nil, errs.E(op, errs.Forbidden, "you cannot remove your own admin role; ask another admin")
+		return nil, errs.E(op, errs.Forbidden, "you cannot remove your own admin role; ask another admin").WithRule("own_admin_role")
 	}
 	var u User
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
@@ -152,7 +152,7 @@ func (s *Service) Block(ctx context.Context, actor, id ID, days int) (*User, err
 		return nil, errs.InvalidField(op, "days", "must be between 0 and 3650").WithRule("range", 0, 3650)
 	}
 	if actor == id {
-		return nil, errs.E(op, errs.Forbidden, "you cannot block yourself")
+		return nil, errs.E(op, errs.Forbidden, "you cannot block yourself").WithRule("block_self")
 	}
 	var u User
 	err := s.db.InTx(ctx, func(tx *tenant.Tx) error {
@@ -198,7 +198,7 @@ const InvitationTTL = 14 * 24 * time.Hour
 func (s *Service) Invite(ctx context.Context, addrs []string, role Role) (invited []Invitation, skipped []string, err error) {
 	const op = "user.Invite"
 	if !role.Valid() {
-		return nil, nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role)
+		return nil, nil, errs.InvalidField(op, "role", "%q is not one of admin, moderator, citizen", role).WithRule("choice")
 	}
 	clean, err := inviteAddrs(addrs)
 	if err != nil {

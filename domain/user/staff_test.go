@@ -81,8 +81,8 @@ func TestInviteChecksBeforeWriting(t *testing.T) {
 		role    Role
 		wantErr *wantErr
 	}{
-		{"unknown role", []string{"ann@gent.be"}, "owner", invalid("role", "")},
-		{"role checked first", nil, "", invalid("role", "")},
+		{"unknown role", []string{"ann@gent.be"}, "owner", invalid("role", "choice")},
+		{"role checked first", nil, "", invalid("role", "choice")},
 		{"no addresses", []string{}, RoleModerator, invalid("emails", "count", 1, 1000)},
 		{"faulty address", []string{"ann@gent.be", "bob"}, RoleCitizen, invalid("emails[1]", "format")},
 	} {
@@ -97,16 +97,16 @@ func TestInviteChecksBeforeWriting(t *testing.T) {
 
 func TestSetRoleChecksBeforeWriting(t *testing.T) {
 	s := &Service{}
-	forbidden := &wantErr{code: errs.Forbidden}
+	forbidden := &wantErr{code: errs.Forbidden, rule: "own_admin_role"}
 	for _, tc := range []struct {
 		name      string
 		actor, id ID
 		role      Role
 		wantErr   *wantErr
 	}{
-		{"unknown role", 1, 2, "owner", invalid("role", "")},
-		{"empty role", 1, 2, "", invalid("role", "")},
-		{"role checked before the actor", 1, 1, "Admin", invalid("role", "")},
+		{"unknown role", 1, 2, "owner", invalid("role", "choice")},
+		{"empty role", 1, 2, "", invalid("role", "choice")},
+		{"role checked before the actor", 1, 1, "Admin", invalid("role", "choice")},
 		{"an admin cannot make themselves moderator", 1, 1, RoleModerator, forbidden},
 		{"an admin cannot make themselves citizen", 1, 1, RoleCitizen, forbidden},
 	} {
@@ -120,7 +120,7 @@ func TestSetRoleChecksBeforeWriting(t *testing.T) {
 
 func TestBlockChecksBeforeWriting(t *testing.T) {
 	s := &Service{}
-	forbidden := &wantErr{code: errs.Forbidden}
+	forbidden := &wantErr{code: errs.Forbidden, rule: "block_self"}
 	for _, tc := range []struct {
 		name      string
 		actor, id ID

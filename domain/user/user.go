@@ -3,6 +3,8 @@
 package user
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,32 +65,31 @@ type Registration struct {
 }
 
 // validate normalises r for a city offering locales, with its minimum
-// password length.
+// password length. A refusal names every field at fault at once (joined).
 func (r *Registration) validate(locales []string, minPassword int) error {
 	const op = "user.Register"
-	addr, err := email.Normalize(op, "email", r.Email)
-	if err != nil {
-		return err
+	var all []error
+	if addr, err := email.Normalize(op, "email", r.Email); err != nil {
+		all = append(all, err)
+	} else {
+		r.Email = addr
 	}
-	r.Email = addr
 	if err := password.Check(op, r.Password, minPassword); err != nil {
-		return err
+		all = append(all, err)
 	}
 	r.FirstName, r.LastName = strings.TrimSpace(r.FirstName), strings.TrimSpace(r.LastName)
 	if r.FirstName == "" || utf8.RuneCountInString(r.FirstName) > 100 {
-		return errs.InvalidField(op, "first_name", "is required (at most 100 characters)").WithRule("required_max", 100)
+		all = append(all, errs.InvalidField(op, "first_name", "is required (at most 100 characters)").WithRule("required_max", 100))
 	}
 	if r.LastName == "" || utf8.RuneCountInString(r.LastName) > 100 {
-		return errs.InvalidField(op, "last_name", "is required (at most 100 characters)").WithRule("required_max", 100)
+		all = append(all, errs.InvalidField(op, "last_name", "is required (at most 100 characters)").WithRule("required_max", 100))
 	}
 	if r.Locale == "" {
 		r.Locale = locales[0]
 	}
-	for _, l := range locales {
-		if l == r.Locale {
-			return nil
-		}
+	if !slices.Contains(locales, r.Locale) {
+		all = append(all, errs.InvalidField(op, "locale", "%q is not one of this city's languages (%s)", r.Locale, strings.Join(locales, ", ")).
+			WithRule("not_offered"))
 	}
-	return errs.InvalidField(op, "locale", "%q is not one of this city's languages (%s)", r.Locale, strings.Join(locales, ", ")).
-		WithRule("not_offered")
+	return errors.Join(all...)
 }

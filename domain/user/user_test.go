@@ -286,13 +286,13 @@ func TestCreateRefusesUnknownRoles(t *testing.T) {
 	s := &Service{}
 	for _, role := range []Role{"", "Admin", "operator"} {
 		_, err := s.Create(context.Background(), Registration{}, role)
-		requireErr(t, err, invalid("role", ""))
+		requireErr(t, err, invalid("role", "choice"))
 	}
 }
 
 func TestCreateTokenNameLength(t *testing.T) {
 	_, err := (&Service{}).CreateToken(context.Background(), 1, strings.Repeat("a", 101))
-	requireErr(t, err, invalid("name", ""))
+	requireErr(t, err, invalid("name", "too_long", 100))
 }
 
 // Session lifetimes as the README states them: 7 days idle, 30 days in all.
@@ -303,4 +303,23 @@ func TestSessionLifetimes(t *testing.T) {
 	// must be touched well within the idle timeout or it would lapse.
 	require.Less(t, touchEvery, IdleTimeout/100)
 	require.Less(t, IdleTimeout, AbsoluteTimeout)
+}
+
+// A registration wrong in several fields names each of them, in the
+// order of the form.
+func TestRegistrationValidateNamesEveryField(t *testing.T) {
+	r := Registration{Email: "nope", Password: "short", FirstName: " ", LastName: "Peeters", Locale: "de"}
+	var got []string
+	for _, e := range errs.All(r.validate([]string{"nl", "fr"}, 8)) {
+		got = append(got, e.Field+"/"+e.Rule)
+	}
+	require.Equal(t, []string{"email/format", "password/too_short", "first_name/required_max", "locale/not_offered"}, got)
+
+	answers := Answers{"district": "east", "shoe_size": "42"}
+	_, err := validateAnswers([]Field{required(textField), selectField}, answers)
+	got = nil
+	for _, e := range errs.All(err) {
+		got = append(got, e.Field+"/"+e.Rule)
+	}
+	require.Equal(t, []string{"fields.nickname/required", "fields.district/choice", "fields.shoe_size/unknown_question"}, got)
 }

@@ -3,6 +3,8 @@ package account_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -77,4 +79,24 @@ func TestRegistrationValidation(t *testing.T) {
 	p := webtest.RequireProblem(t, h.Call(t, "POST", c.DefaultHost, "/api/v1/users",
 		`{"email":"b@example.org","password":"correct horse battery","first_name":"A","last_name":"B"}`), 403, "forbidden")
 	require.Contains(t, p.Detail, "closed")
+}
+
+// The registration form names every field at fault at once, in the page's
+// language, and keeps what was typed.
+func TestRegistrationFormNamesEveryField(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "regall")
+	h := webtest.New(t, env, webtest.Options{})
+	page := h.Get(t, c.DefaultHost, "/register")
+	cookie := webtest.CookieFrom(page) + "; agora_locale=nl"
+	form := url.Values{"csrf_token": {webtest.CSRFFromPage(t, page)}, "email": {"nope"}, "password": {"short"},
+		"first_name": {""}, "last_name": {"Peeters"}}
+	r := h.CallForm(t, c.DefaultHost, "/register", form.Encode(), "Cookie", cookie)
+	webtest.RequireHTML(t, r, http.StatusUnprocessableEntity)
+	require.Contains(t, r.Body, "Dit is geen geldig e-mailadres.")
+	require.Contains(t, r.Body, "Gebruik minstens")
+	require.Contains(t, r.Body, "Verplicht, hoogstens 100 tekens.")
+	require.Contains(t, r.Body, `value="Peeters"`)
+	require.Equal(t, 3, strings.Count(r.Body, `class="field-error"`), "one error under each field at fault")
 }

@@ -69,7 +69,9 @@ func (s *Backoffice) answerSubmit(c *gin.Context, do func() error) {
 	err := do()
 	switch errs.CodeOf(err) {
 	case errs.Unauthenticated, errs.Forbidden:
-		if e, ok := errs.As(err); ok && e.Rule == "" {
+		// Not staff of the project (or not logged in): these forms are not
+		// theirs. Other refusals are the phase's, shown on the idea page.
+		if e, ok := errs.As(err); ok && (e.Rule == "" || e.Rule == "staff_only" || e.Rule == "log_in") {
 			s.Fail(c, http.StatusForbidden, "forbidden", "error.forbidden")
 			return
 		}

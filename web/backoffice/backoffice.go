@@ -133,8 +133,25 @@ func (v *page) FormValue(name string) string {
 	return ""
 }
 
-// FormText is the edited project's text field name in locale l.
+// Field is the form input name, holding the submitted value or else the
+// edited project's current one (its slug), so saving the form unchanged
+// keeps the project as it is.
+func (v *page) Field(name, typ, autocomplete string) kit.FieldView {
+	f := v.Chrome.Field(name, typ, autocomplete)
+	if f.Value == "" {
+		f.Value = v.FormValue(name)
+	}
+	return f
+}
+
+// FormText is the project text field name in locale l: as submitted when
+// the form comes back refused, else the edited project's.
 func (v *page) FormText(name, l string) string {
+	if v.Form != nil {
+		if val, ok := v.Form.Values[name+"_"+l]; ok {
+			return val
+		}
+	}
 	if v.AdminProjects == nil || v.AdminProjects.Project == nil {
 		return ""
 	}

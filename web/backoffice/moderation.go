@@ -70,7 +70,7 @@ func (s *Backoffice) ModerationAction(c *gin.Context) {
 			_, err = s.users.Block(c.Request.Context(), user.ID(a.UserID), user.ID(author), days)
 		}
 	default:
-		err = errs.InvalidField("moderation", "do", "%q is not read, unread, hide, restore or block", c.PostForm("do"))
+		err = errs.InvalidField("moderation", "do", "%q is not read, unread, hide, restore or block", c.PostForm("do")).WithRule("choice")
 	}
 	if err != nil {
 		s.PageError(c, err)

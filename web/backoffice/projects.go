@@ -79,6 +79,7 @@ func (s *Backoffice) CreateProjectSubmit(c *gin.Context) {
 	}
 	out, err := s.projects.Create(c.Request.Context(), me.ID, p)
 	if err != nil {
+		keepTexts(c, f, "title", "description")
 		status, internal := s.Explain(c, f, err)
 		if internal != nil {
 			s.PageError(c, internal)
@@ -117,10 +118,21 @@ func (s *Backoffice) UpdateProjectSubmit(c *gin.Context) {
 		Slug: ptr(f.Values["slug"]), Title: &title, Description: &desc, Status: &status, Visibility: ptr(f.Values["visibility"]),
 		Topics: &topics, Areas: &areas, FolderID: &folder})
 	if err != nil {
+		keepTexts(c, f, "title", "description")
 		s.adminProjectError(c, id, f, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/admin/projects/"+strconv.FormatInt(id, 10)+"?msg=saved")
+}
+
+// keepTexts puts the multilingual fields names, as posted in each of the
+// city's languages, into f, for the form shown again after a refusal.
+func keepTexts(c *gin.Context, f *kit.Form, names ...string) {
+	for _, n := range names {
+		for _, l := range kit.City(c).Locales {
+			f.Values[n+"_"+l] = c.PostForm(n + "_" + l)
+		}
+	}
 }
 
 // phaseFromForm reads the phase form (add or edit); f collects the fields'

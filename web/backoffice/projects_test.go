@@ -180,3 +180,91 @@ func TestAdminProjectForms(t *testing.T) {
 	r = h.CallForm(t, c.DefaultHost, "/admin/projects", url.Values{"csrf_token": {ccsrf}, "slug": {"x"}, "title_en": {"X"}}.Encode(), "Cookie", cit)
 	webtest.RequireHTML(t, r, 403)
 }
+
+// The edit form holds the project's slug, so saving it as it comes keeps
+// the address; without a slug, the form and the API make one from the
+// title, unique in the city; a refusal is in the page's language.
+func TestProjectSlugs(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "slugform")
+	h := webtest.New(t, env, webtest.Options{})
+	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
+	admin, csrf := h.Login(t, c.DefaultHost, "admin@example.org")
+	nl := admin + "; agora_locale=nl"
+
+	form := url.Values{"csrf_token": {csrf}, "slug": {""}, "title_fr": {"Fête du parc"}, "title_nl": {"Parkfeest"},
+		"status": {"published"}, "visibility": {"public"}}
+	r := h.CallForm(t, c.DefaultHost, "/admin/projects", form.Encode(), "Cookie", nl)
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	projectPath := strings.SplitN(r.Header.Get("Location"), "?", 2)[0]
+	edit := h.Call(t, "GET", c.DefaultHost, projectPath, "", "Cookie", nl)
+	webtest.RequireHTML(t, edit, 200)
+	require.Contains(t, edit.Body, `name="slug" type="text" autocomplete="off" value="fete-du-parc"`)
+
+	// Saving the form as the page filled it in.
+	form.Set("slug", "fete-du-parc")
+	form.Set("title_nl", "Groot parkfeest")
+	r = h.CallForm(t, c.DefaultHost, projectPath, form.Encode(), "Cookie", nl)
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	got := h.Get(t, c.DefaultHost, "/api/v1/projects/fete-du-parc")
+	require.Equal(t, 200, got.Status, got.Body)
+	require.Contains(t, got.Body, "Groot parkfeest")
+
+	// The API derives the slug too, beside the one in use.
+	r = h.Call(t, "POST", c.DefaultHost, "/api/v1/projects", `{"title":{"fr":"Fête du Parc"}}`, "Cookie", admin, "X-CSRF-Token", csrf)
+	require.Positive(t, webtest.DecodeID(t, r, http.StatusCreated))
+	require.Contains(t, r.Body, `"slug":"fete-du-parc-2"`)
+
+	// A bad slug is refused in Dutch, on a Dutch page, and in French on a
+	// French one.
+	form.Set("slug", "Niet Goed")
+	r = h.CallForm(t, c.DefaultHost, projectPath, form.Encode(), "Cookie", nl)
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, "Gebruik kleine letters, cijfers en koppeltekens")
+	require.NotContains(t, r.Body, "must be lower-case")
+	require.Contains(t, r.Body, `value="Niet Goed"`, "the form comes back as it was typed")
+	require.Contains(t, r.Body, `value="Groot parkfeest"`)
+	r = h.CallForm(t, c.DefaultHost, projectPath, form.Encode(), "Cookie", admin+"; agora_locale=fr")
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, "Utilisez des lettres minuscules")
+	// So is a new project's form, with its titles kept.
+	r = h.CallForm(t, c.DefaultHost, "/admin/projects", url.Values{"csrf_token": {csrf}, "slug": {"Niet Goed"}, "title_nl": {"Nieuw plein"},
+		"status": {"draft"}, "visibility": {"public"}}.Encode(), "Cookie", nl)
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, "Gebruik kleine letters, cijfers en koppeltekens")
+	require.Contains(t, r.Body, `value="Nieuw plein"`)
+}
+
+// A timeline refusal on a Dutch page is Dutch and names both phases by
+// their Dutch titles.
+func TestPhaseRefusalInPageLanguage(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "phasenames")
+	h := webtest.New(t, env, webtest.Options{})
+	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
+	admin, csrf := h.Login(t, c.DefaultHost, "admin@example.org")
+	p := fixture.Project(t, env, c, fixture.ProjectOpts{})
+	path := fmt.Sprintf("/admin/projects/%d/phases", p.ID)
+	phase := func(cookie string, f url.Values) webtest.Response {
+		f.Set("csrf_token", csrf)
+		f.Set("method", "ideation")
+		return h.CallForm(t, c.DefaultHost, path, f.Encode(), "Cookie", cookie)
+	}
+	r := phase(admin, url.Values{"phase_title_en": {"Ideas"}, "phase_title_nl": {"Ideeën"}, "phase_title_fr": {"Idées"},
+		"starts_at": {"2026-03-01"}, "ends_at": {"2026-04-01"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+
+	r = phase(admin+"; agora_locale=nl", url.Values{"phase_title_en": {"Clash"}, "phase_title_nl": {"Botsing"},
+		"starts_at": {"2026-03-15"}, "ends_at": {"2026-05-01"}})
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, "Fase &#34;Botsing&#34; overlapt met fase &#34;Ideeën&#34;")
+	r = phase(admin+"; agora_locale=fr", url.Values{"phase_title_en": {"Clash"}, "phase_title_nl": {"Botsing"},
+		"starts_at": {"2026-03-15"}, "ends_at": {"2026-05-01"}})
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, "La phase &#34;Clash&#34; chevauche la phase &#34;Idées&#34;", "a title missing in French is the city's first language")
+	r = phase(admin+"; agora_locale=nl", url.Values{"phase_title_nl": {"Datum"}, "starts_at": {"1800-01-01"}})
+	webtest.RequireHTML(t, r, 422)
+	require.Contains(t, r.Body, "Geef een datum tussen 1900 en 2200")
+}

@@ -3,6 +3,7 @@ package kit
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,28 +38,52 @@ func EmptyForm() *Form {
 }
 
 // Explain turns an application error into the form's errors, translated
-// through the error's rule. Errors that are not the user's fault are
-// returned for a 500.
+// through the error's rule: every field's when err joins several. Errors
+// that are not the user's fault are returned for a 500.
 func (k *Kit) Explain(c *gin.Context, f *Form, err error) (status int, internal error) {
-	e, ok := errs.As(err)
-	if !ok || e.Code == errs.Internal {
+	all := errs.All(err)
+	if e, ok := errs.As(err); ok && len(all) == 0 {
+		all = []*errs.Error{e} // behind a wrapper errs.All does not open
+	}
+	if len(all) == 0 || slices.ContainsFunc(all, func(e *errs.Error) bool { return e.Code == errs.Internal }) {
 		return http.StatusInternalServerError, err
 	}
 	loc := Locale(c)
-	msg := e.Message
-	if e.Rule != "" {
-		if t := k.I18n.T(loc, "rule."+e.Rule, e.Args...); t != "rule."+e.Rule {
-			msg = t
+	for _, e := range all {
+		msg := e.Message
+		if e.Rule != "" {
+			if t := k.I18n.T(loc, "rule."+e.Rule, localArgs(c, loc, e.Args)...); t != "rule."+e.Rule {
+				msg = t
+			}
+		} else if e.Code == errs.Unauthenticated {
+			msg = k.I18n.T(loc, "login.failed")
 		}
-	} else if e.Code == errs.Unauthenticated {
-		msg = k.I18n.T(loc, "login.failed")
+		switch {
+		case e.Field == "" && f.Error == "":
+			f.Error = msg
+		case e.Field != "" && f.Errors[e.Field] == "":
+			f.Errors[e.Field] = msg
+		}
 	}
-	if e.Field != "" {
-		f.Errors[e.Field] = msg
-	} else {
-		f.Error = msg
+	return StatusOf(all[0].Code), nil
+}
+
+// localArgs are a rule's parameters for a page in loc: city content (a
+// phase's title, a locale.Text) in the page's language, then the city's
+// others; anything else as it is.
+func localArgs(c *gin.Context, loc string, args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if t, ok := a.(locale.Text); ok {
+			prefs := []string{loc}
+			if city := City(c); city != nil {
+				prefs = append(prefs, city.Locales...)
+			}
+			a = t.Pick(prefs...)
+		}
+		out[i] = a
 	}
-	return StatusOf(e.Code), nil
+	return out
 }
 
 // Refusal is the translated sentence of why err refused the request.

@@ -77,9 +77,17 @@ func (s *Portal) editComment(c *gin.Context, body string) (*idea.Comment, error)
 	return s.ideas.EditComment(c.Request.Context(), a, idea.CommentID(kit.ID(c, "id")), body)
 }
 
-// CommentEditSubmit saves a comment edited on the idea page.
+// CommentEditSubmit saves a comment edited on the idea page; a text
+// refused (too long, a word the city does not allow) opens the edit form
+// again with what was typed and why.
 func (s *Portal) CommentEditSubmit(c *gin.Context) {
-	cm, err := s.editComment(c, c.PostForm("body"))
+	body := c.PostForm("body")
+	cm, err := s.editComment(c, body)
+	if ideaID, _ := strconv.ParseInt(c.PostForm("idea_id"), 10, 64); errs.CodeOf(err) == errs.Invalid && ideaID > 0 {
+		_, msg, _ := s.Refusal(c, err)
+		s.renderIdea(c, http.StatusUnprocessableEntity, idea.ID(ideaID), commentForm("edit", kit.ID(c, "id"), body, msg))
+		return
+	}
 	if err != nil {
 		s.PageError(c, err)
 		return
@@ -102,7 +110,9 @@ func (s *Portal) DeleteComment(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// CommentSubmit posts a comment or a reply from the idea page.
+// CommentSubmit posts a comment or a reply from the idea page. A text
+// refused opens the form it was typed in again, with it and the reason;
+// other refusals go back to the idea page saying why.
 func (s *Portal) CommentSubmit(c *gin.Context) {
 	parent, _ := strconv.ParseInt(c.PostForm("parent_id"), 10, 64)
 	_, err := s.addComment(c, c.PostForm("body"), parent)
@@ -118,12 +128,16 @@ func (s *Portal) CommentSubmit(c *gin.Context) {
 		}
 	}
 	if err != nil {
-		_, msg, internal := s.Refusal(c, err)
-		if internal != nil {
+		status, msg, internal := s.Refusal(c, err)
+		switch {
+		case internal != nil:
 			s.PageError(c, internal)
-			return
+		case errs.CodeOf(err) == errs.Invalid:
+			// The text itself was refused: the form again, with it.
+			s.renderIdea(c, status, idea.ID(kit.ID(c, "id")), commentForm("comment", parent, c.PostForm("body"), msg))
+		default:
+			c.Redirect(http.StatusSeeOther, dest+"?comment_error="+url.QueryEscape(msg)+"#comments")
 		}
-		c.Redirect(http.StatusSeeOther, dest+"?comment_error="+url.QueryEscape(msg)+"#comments")
 		return
 	}
 	c.Redirect(http.StatusSeeOther, dest+"#comments")

@@ -86,7 +86,7 @@ func (s *Portal) IdeaEditSubmit(c *gin.Context) {
 func (s *Portal) editable(c *gin.Context) (permission.Actor, *idea.Idea, error) {
 	a := kit.Caller(c)
 	if a.Anonymous() {
-		return a, nil, errs.E("ideas", errs.Unauthenticated, "log in first")
+		return a, nil, errs.E("ideas", errs.Unauthenticated, "log in first").WithRule("log_in")
 	}
 	it, err := s.visibleIdea(c, a)
 	if err == nil {
@@ -102,7 +102,7 @@ func (s *Portal) IdeaDeleteSubmit(c *gin.Context) {
 	var it *idea.Idea
 	var err error
 	if a.Anonymous() {
-		err = errs.E("ideas", errs.Unauthenticated, "log in first")
+		err = errs.E("ideas", errs.Unauthenticated, "log in first").WithRule("log_in")
 	} else {
 		it, err = s.visibleIdea(c, a)
 	}

@@ -156,12 +156,32 @@ func formCoordinates(c *gin.Context) (lat, lng *float64, err error) {
 
 // IdeaPage shows one idea with its reactions.
 func (s *Portal) IdeaPage(c *gin.Context) {
+	var f *kit.Form
+	if msg := c.Query("comment_error"); msg != "" {
+		f = commentForm("comment", 0, "", msg)
+	}
+	s.renderIdea(c, http.StatusOK, idea.ID(kit.ID(c, "id")), f)
+}
+
+// commentForm is the comment form of the idea page that was refused with
+// msg: which (a "comment" or reply to parent id, an "edit" of comment id)
+// and the text typed in it.
+func commentForm(which string, id int64, body, msg string) *kit.Form {
+	f := kit.EmptyForm()
+	f.Values["form"], f.Values["id"], f.Values["body"] = which, strconv.FormatInt(id, 10), body
+	f.Errors["comment"] = msg
+	return f
+}
+
+// renderIdea shows idea id's page with status, its comment form f (nil
+// when none was sent) showing what was typed and why it was refused.
+func (s *Portal) renderIdea(c *gin.Context, status int, id idea.ID, f *kit.Form) {
 	a, err := s.Actor(c)
 	if err != nil {
 		s.PageError(c, err)
 		return
 	}
-	it, err := s.visibleIdea(c, a)
+	it, err := s.ideas.Get(c.Request.Context(), a, id)
 	if err != nil {
 		s.PageError(c, err)
 		return
@@ -195,9 +215,7 @@ func (s *Portal) IdeaPage(c *gin.Context) {
 		s.PageError(c, err)
 		return
 	}
-	if msg := c.Query("comment_error"); msg != "" {
-		v.Form = &kit.Form{Values: map[string]string{}, Errors: map[string]string{"comment": msg}}
-	}
+	v.Form = f
 	if !a.Anonymous() && a.Staff(int64(p.ID)) {
 		if v.Statuses, err = s.ideas.Statuses(c.Request.Context()); err != nil {
 			s.PageError(c, err)
@@ -230,7 +248,7 @@ func (s *Portal) IdeaPage(c *gin.Context) {
 			}
 		}
 	}
-	s.pages.Render(c, http.StatusOK, "idea", v)
+	s.pages.Render(c, status, "idea", v)
 }
 
 // ReactSubmit likes, dislikes or withdraws from the idea page's buttons:

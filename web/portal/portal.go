@@ -7,6 +7,7 @@ package portal
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
 	"slices"
 
@@ -147,6 +148,27 @@ func (v *page) CanDelete(cm idea.Comment) bool {
 // Wrote reports whether the viewer wrote comment cm.
 func (v *page) Wrote(cm idea.Comment) bool {
 	return cm.AuthorID != nil && v.ViewerID != 0 && int64(*cm.AuthorID) == v.ViewerID
+}
+
+// Draft is the text typed in the idea page's comment form which (see
+// commentForm) for id (a comment's, 0 for a new comment) when that form was refused, "" otherwise.
+func (v *page) Draft(which string, id any) string {
+	if !v.refused(which, id) {
+		return ""
+	}
+	return v.Form.Values["body"]
+}
+
+// DraftError is why the comment form which for id was refused, if it was.
+func (v *page) DraftError(which string, id any) string {
+	if !v.refused(which, id) {
+		return ""
+	}
+	return v.Form.Errors["comment"]
+}
+
+func (v *page) refused(which string, id any) bool {
+	return v.Form != nil && v.Form.Values["form"] == which && v.Form.Values["id"] == fmt.Sprint(id)
 }
 
 // IdeaSorts lists the orders of an idea list.
