@@ -304,3 +304,18 @@ func TestSessionLifetimes(t *testing.T) {
 	require.Less(t, touchEvery, IdleTimeout/100)
 	require.Less(t, IdleTimeout, AbsoluteTimeout)
 }
+
+// TestNamesFromEmail: an account made without a name is named after its
+// address, so it is greeted by something that reads as a first name.
+func TestNamesFromEmail(t *testing.T) {
+	for addr, want := range map[string][2]string{
+		"admin@gent.localhost":     {"Admin", "Gent"},
+		"Jan.Peeters@gent.be":      {"Jan", "Peeters"},
+		"marie-claire_dupont@x.fr": {"Marie", "Claire Dupont"},
+		"élodie@lyon.fr":           {"Élodie", "Lyon"},
+		"42@example.org":           {"Admin", "Example"},
+	} {
+		first, last := NamesFromEmail(addr)
+		require.Equal(t, want, [2]string{first, last}, addr)
+	}
+}
