@@ -138,6 +138,10 @@ func TestPlurals(t *testing.T) {
 		require.Equal(t, tc.want, c.N(tc.locale, "idea.followers", tc.n), "%s %d", tc.locale, tc.n)
 	}
 	require.Equal(t, "no.such.key", c.N("en", "no.such.key", 1), "a key without forms shows as itself")
+	require.Equal(t, "1 utilisateur", c.N("fr", "platform.usage.users", 1))
+	require.Equal(t, "2 ideeën", c.N("nl", "platform.usage.ideas", 2))
+	require.Equal(t, "1 failed task: 0 waiting to retry, 1 archived after its last attempt.", c.N("en", "jobs.failed_summary", 1, 0, 1))
+	require.Equal(t, "Ze gaat naar 1 persoon met een bevestigd adres; 0 van hen willen geen campagnes krijgen en worden overgeslagen.", c.N("nl", "campaigns.send_reach", 1, 0))
 	for _, k := range c.Keys(i18n.Fallback) {
 		if base, ok := strings.CutSuffix(k, ".one"); ok {
 			require.NotEqual(t, base+".other", c.T("en", base+".other"), "%s has no .other form", base)
