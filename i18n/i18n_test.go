@@ -116,3 +116,35 @@ func TestNegotiateWhiteSpace(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "fr-FR", i18n.Negotiate([]string{"fr-BE", "fr-FR"}, "", "fr-FR ;q=0.9, fr-BE;q=0.5"))
 }
+
+// TestPlurals: a count with its noun takes the form its language uses:
+// French says one for 0 and 1, English and Dutch for 1 only; every key with
+// plural forms has both, in every catalog.
+func TestPlurals(t *testing.T) {
+	t.Parallel()
+	c, err := i18n.Load()
+	require.NoError(t, err)
+	cases := []struct {
+		locale string
+		n      int64
+		want   string
+	}{
+		{"en", 0, "0 followers"}, {"en", 1, "1 follower"}, {"en", 2, "2 followers"},
+		{"fr", 0, "0 abonné"}, {"fr", 1, "1 abonné"}, {"fr", 2, "2 abonnés"},
+		{"nl", 0, "0 volgers"}, {"nl", 1, "1 volger"}, {"nl", 2, "2 volgers"},
+		{"nl-BE", 1, "1 volger"}, {"de", 1, "1 follower"},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, c.N(tc.locale, "idea.followers", tc.n), "%s %d", tc.locale, tc.n)
+	}
+	require.Equal(t, "no.such.key", c.N("en", "no.such.key", 1), "a key without forms shows as itself")
+	require.Equal(t, "1 utilisateur", c.N("fr", "platform.usage.users", 1))
+	require.Equal(t, "2 ideeën", c.N("nl", "platform.usage.ideas", 2))
+	require.Equal(t, "1 failed task: 0 waiting to retry, 1 archived after its last attempt.", c.N("en", "jobs.failed_summary", 1, 0, 1))
+	require.Equal(t, "Ze gaat naar 1 persoon met een bevestigd adres; 0 van hen willen geen campagnes krijgen en worden overgeslagen.", c.N("nl", "campaigns.send_reach", 1, 0))
+	for _, k := range c.Keys(i18n.Fallback) {
+		if base, ok := strings.CutSuffix(k, ".one"); ok {
+			require.NotEqual(t, base+".other", c.T("en", base+".other"), "%s has no .other form", base)
+		}
+	}
+}

@@ -98,6 +98,9 @@ func (p *Plans) Apply(ctx context.Context, task *asynq.Task) error {
 	ctx = tenant.WithTenant(ctx, t)
 	ch := planChange{From: pl.From, To: t.Plan}
 	for _, k := range feature.Keys() {
+		if !feature.Built(k) {
+			continue // never offered, so neither lost nor gained
+		}
 		had, has := feature.Allowed(pl.From, k), t.Allows(string(k))
 		switch {
 		case had && !has:

@@ -123,3 +123,31 @@ func TestPlanChangeIsAppliedAndAnnounced(t *testing.T) {
 	require.NoError(t, plans.TrialTick(context.Background(), nil), "a second tick finds nothing to do")
 	require.Len(t, applyPlanTasks(t, env, other), 1)
 }
+
+// TestPlanChangeNamesOnlyBuiltFeatures: the admins' email about a plan
+// change names what they lose or gain among the features Agora has built,
+// never one it does not offer yet (voting, dashboards, smart groups).
+func TestPlanChangeNamesOnlyBuiltFeatures(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	c := env.City(t, "plans_built")
+	mailSrv, smtp := startMail(t)
+	log, _ := testLogger(t)
+	plans, err := jobs.NewPlans(env.DB, env.Registry, env.Ops, smtp, httpsPortal)
+	require.NoError(t, err)
+	h := jobs.TenantMiddleware(env.Registry, log)(asynq.HandlerFunc(plans.Apply))
+	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@plans-built.example", Role: user.RoleAdmin})
+
+	essential := tenant.PlanEssential
+	_, err = env.Ops.Update(context.Background(), c.Slug, tenant.Update{Plan: &essential})
+	require.NoError(t, err)
+	tasks := applyPlanTasks(t, env, c)
+	require.Len(t, tasks, 1)
+	require.NoError(t, h.ProcessTask(context.Background(), tasks[0]))
+	got := mailSrv.To("admin@plans-built.example")
+	require.Len(t, got, 1)
+	require.Contains(t, got[0].Text, "Exports (XLSX, CSV)")
+	for _, name := range []string{"Voting and participatory budgets", "Surveys", "Citizen proposals", "Smart groups", "Dashboard"} {
+		require.NotContains(t, got[0].Text, name, "the email names %s, which Agora does not offer", name)
+	}
+}

@@ -139,6 +139,7 @@ func (s *Server) routes() {
 	admin.POST("/statuses", locked(feature.CustomIdeaStatuses), bo.CreateStatusSubmit) // refused by the domain, said on the form
 	admin.POST("/statuses/:code/delete", bo.DeleteStatusSubmit)
 	c.StaticFS("/static", kit.Static())
+	c.GET("/favicon.ico", kit.Favicon)
 
 	// The JSON API of the city.
 	api := c.Group("/api/v1")
@@ -268,6 +269,7 @@ func (s *Server) routes() {
 	papi.PATCH("/cities/:slug", console.UpdateCity)
 	p.GET("/locale", k.ChooseLocale)
 	p.StaticFS("/static", kit.Static())
+	p.GET("/favicon.ico", kit.Favicon)
 	p.NoRoute(k.NotFound)
 	p.NoMethod(k.MethodNotAllowed)
 }

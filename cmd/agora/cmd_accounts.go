@@ -116,8 +116,8 @@ func userCreateCmd() *command {
 			fs.StringVar(&city, "city", "", "city slug")
 			fs.StringVar(&email, "email", "", "the user's email")
 			fs.StringVar(&role, "role", "citizen", "admin, moderator or citizen")
-			fs.StringVar(&first, "first-name", "City", "first name")
-			fs.StringVar(&last, "last-name", "Staff", "last name")
+			fs.StringVar(&first, "first-name", "", "first name (default: from the email, admin@gent.be is Admin)")
+			fs.StringVar(&last, "last-name", "", "last name (default: from the email, admin@gent.be is Gent)")
 			fs.StringVar(&locale, "locale", "", "language (default: the city's first)")
 			fs.BoolVar(&stdin, "password-stdin", false, "read the password from standard input (required)")
 		},
@@ -133,6 +133,15 @@ func userCreateCmd() *command {
 				t, err := a.reg.BySlug(ctx, city)
 				if err != nil {
 					return friendly(err)
+				}
+				// Pages and emails greet people by their first name: one from
+				// the address reads better than a made-up "City Staff".
+				defFirst, defLast := user.NamesFromEmail(email)
+				if first == "" {
+					first = defFirst
+				}
+				if last == "" {
+					last = defLast
 				}
 				u, err := user.NewService(a.db).Create(tenant.WithTenant(ctx, t), user.Registration{
 					Email: email, Password: pw, FirstName: first, LastName: last, Locale: locale,

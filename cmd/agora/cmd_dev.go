@@ -14,12 +14,16 @@ import (
 	"agora/tenant"
 )
 
-// demoCities are the cities agora dev makes sure exist.
+// demoCities are the cities agora dev makes sure exist. They invite no
+// first admin: the README creates admin@gent.localhost and
+// admin@lyon.localhost with `agora user create` (an invitation would be
+// emailed to the in-process mail capture, lost on the next run, and hold a
+// seat for an account that already exists).
 var demoCities = []tenant.Spec{
 	{Slug: "gent", Name: "Stad Gent", Plan: tenant.PlanStandard, Lifecycle: tenant.Active,
-		Locales: []string{"nl", "fr", "en"}, TimeZone: "Europe/Brussels", Country: "BE", AdminEmail: "admin@gent.localhost"},
+		Locales: []string{"nl", "fr", "en"}, TimeZone: "Europe/Brussels", Country: "BE"},
 	{Slug: "lyon", Name: "Ville de Lyon", Plan: tenant.PlanPremium, Lifecycle: tenant.Active,
-		Locales: []string{"fr", "en"}, TimeZone: "Europe/Paris", Country: "FR", AdminEmail: "admin@lyon.localhost"},
+		Locales: []string{"fr", "en"}, TimeZone: "Europe/Paris", Country: "FR"},
 }
 
 func devCmd() *command {
@@ -68,7 +72,8 @@ func devCmd() *command {
 }
 
 // demoProject gives a new demo city a published project whose timeline runs
-// around today: ideas now, a vote next, then an open-ended follow-up.
+// around today: ideas now, the city's choice next, then an open-ended
+// follow-up. Its phases use only methods Agora offers (project.Offered).
 func demoProject(ctx context.Context, a *app, t *tenant.Tenant) error {
 	ctx = tenant.WithTenant(ctx, t)
 	svc := project.NewService(a.db)
@@ -76,9 +81,9 @@ func demoProject(ctx context.Context, a *app, t *tenant.Tenant) error {
 		Slug: "new-park", Status: project.Published, Topics: []int64{2},
 		Title: locale.Text{"en": "A new neighbourhood park", "nl": "Een nieuw buurtpark", "fr": "Un nouveau parc de quartier"},
 		Description: locale.Text{
-			"en": "The city is turning the old depot into a park. What should it offer? Share your ideas, then vote.",
-			"nl": "De stad maakt van het oude depot een park. Wat moet het bieden? Deel je ideeën en stem daarna.",
-			"fr": "La ville transforme l'ancien dépôt en parc. Que doit-il offrir ? Partagez vos idées, puis votez.",
+			"en": "The city is turning the old depot into a park. What should it offer? Share your ideas; the city then chooses what to build.",
+			"nl": "De stad maakt van het oude depot een park. Wat moet het bieden? Deel je ideeën; daarna kiest de stad wat er komt.",
+			"fr": "La ville transforme l'ancien dépôt en parc. Que doit-il offrir ? Partagez vos idées ; la ville choisira ensuite ce qui sera construit.",
 		},
 	})
 	if err != nil {
@@ -88,7 +93,7 @@ func demoProject(ctx context.Context, a *app, t *tenant.Tenant) error {
 	start := time.Now().Truncate(day).Add(-14 * day)
 	phases := []project.Phase{
 		{Title: locale.Text{"en": "Ideas", "nl": "Ideeën", "fr": "Idées"}, Method: "ideation", StartsAt: start, EndsAt: ptrTime(start.Add(42 * day))},
-		{Title: locale.Text{"en": "Vote", "nl": "Stemmen", "fr": "Vote"}, Method: "voting", StartsAt: start.Add(42 * day), EndsAt: ptrTime(start.Add(70 * day))},
+		{Title: locale.Text{"en": "The city chooses", "nl": "De stad kiest", "fr": "La ville choisit"}, Method: "information", StartsAt: start.Add(42 * day), EndsAt: ptrTime(start.Add(70 * day))},
 		{Title: locale.Text{"en": "Building the park", "nl": "Het park bouwen", "fr": "Construction du parc"}, Method: "information", StartsAt: start.Add(70 * day)},
 	}
 	for _, ph := range phases {

@@ -49,49 +49,56 @@ const (
 // order, essential ones first. Keys, MinPlan, Allowed and Require read it,
 // and SyncPlans writes it into platform.plan_features, from which the
 // registry computes what each city's plan allows.
+//
+// built says whether this release of Agora has the feature at all: a
+// feature that is not built is never offered (no toggle, no phase method)
+// whatever the plan says, and it turns itself on when its line flips to
+// true in the release that brings it.
 var plans = []struct {
-	key  Key
-	plan tenant.Plan
+	key   Key
+	plan  tenant.Plan
+	built bool
 }{
-	{Ideation, tenant.PlanEssential},
-	{Information, tenant.PlanEssential},
-	{Comments, tenant.PlanEssential},
-	{Reactions, tenant.PlanEssential},
-	{Follows, tenant.PlanEssential},
-	{TopicsAreas, tenant.PlanEssential},
-	{Events, tenant.PlanEssential},
-	{Polls, tenant.PlanEssential},
-	{Volunteering, tenant.PlanEssential},
-	{UserDigest, tenant.PlanEssential},
-	{PasswordLogin, tenant.PlanEssential},
-	{BasicModeration, tenant.PlanEssential},
-	{Voting, tenant.PlanStandard},
-	{NativeSurveys, tenant.PlanStandard},
-	{Proposals, tenant.PlanStandard},
-	{Exports, tenant.PlanStandard},
-	{AdminDigest, tenant.PlanStandard},
-	{ModeratorDigest, tenant.PlanStandard},
-	{CustomIdeaStatuses, tenant.PlanStandard},
-	{ProjectModerators, tenant.PlanStandard},
-	{GranularPermissions, tenant.PlanStandard},
-	{SmartGroups, tenant.PlanStandard},
-	{MultiLanguage, tenant.PlanStandard},
-	{Dashboard, tenant.PlanStandard},
-	{ManualEmailCampaigns, tenant.PlanPremium},
-	{ReportBuilder, tenant.PlanPremium},
-	{PublicAPI, tenant.PlanPremium},
-	{CustomDomains, tenant.PlanPremium},
-	{RemoveBranding, tenant.PlanPremium},
-	{OpenData, tenant.PlanPremium},
+	{Ideation, tenant.PlanEssential, true},
+	{Information, tenant.PlanEssential, true},
+	{Comments, tenant.PlanEssential, true},
+	{Reactions, tenant.PlanEssential, true},
+	{Follows, tenant.PlanEssential, true},
+	{TopicsAreas, tenant.PlanEssential, true},
+	{Events, tenant.PlanEssential, false},
+	{Polls, tenant.PlanEssential, false},
+	{Volunteering, tenant.PlanEssential, false},
+	{UserDigest, tenant.PlanEssential, true},
+	{PasswordLogin, tenant.PlanEssential, true},
+	{BasicModeration, tenant.PlanEssential, true},
+	{Voting, tenant.PlanStandard, false},
+	{NativeSurveys, tenant.PlanStandard, false},
+	{Proposals, tenant.PlanStandard, false},
+	{Exports, tenant.PlanStandard, true},
+	{AdminDigest, tenant.PlanStandard, true},
+	{ModeratorDigest, tenant.PlanStandard, true},
+	{CustomIdeaStatuses, tenant.PlanStandard, true},
+	{ProjectModerators, tenant.PlanStandard, true},
+	{GranularPermissions, tenant.PlanStandard, true},
+	{SmartGroups, tenant.PlanStandard, false},
+	{MultiLanguage, tenant.PlanStandard, true},
+	{Dashboard, tenant.PlanStandard, false},
+	{ManualEmailCampaigns, tenant.PlanPremium, true},
+	{ReportBuilder, tenant.PlanPremium, false},
+	{PublicAPI, tenant.PlanPremium, true},
+	{CustomDomains, tenant.PlanPremium, true},
+	{RemoveBranding, tenant.PlanPremium, false},
+	{OpenData, tenant.PlanPremium, false},
 }
 
 // tiers lists the plans, lowest first.
 var tiers = []tenant.Plan{tenant.PlanEssential, tenant.PlanStandard, tenant.PlanPremium}
 
-// allKeys, minPlan and rank are plans and tiers as a list and maps.
+// allKeys, minPlan, built and rank are plans and tiers as a list and maps.
 var (
 	allKeys []Key
 	minPlan = map[Key]tenant.Plan{}
+	built   = map[Key]bool{}
 	rank    = map[tenant.Plan]int{}
 )
 
@@ -102,6 +109,7 @@ func init() {
 	for _, p := range plans {
 		allKeys = append(allKeys, p.key)
 		minPlan[p.key] = p.plan
+		built[p.key] = p.built
 	}
 }
 
@@ -110,6 +118,10 @@ func Keys() []Key { return append([]Key(nil), allKeys...) }
 
 // MinPlan is the lowest plan that has k.
 func MinPlan(k Key) tenant.Plan { return minPlan[k] }
+
+// Built reports whether this release of Agora has feature k: only a built
+// feature can be turned on or chosen as a phase's method.
+func Built(k Key) bool { return built[k] }
 
 // Allowed reports whether plan p includes feature k.
 func Allowed(p tenant.Plan, k Key) bool {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"agora/domain/errs"
 	"agora/tenant"
 )
 
@@ -96,5 +97,34 @@ func TestEveryKeyHasItsPlan(t *testing.T) {
 	}
 	if len(Keys()) != len(consts) {
 		t.Errorf("the plan table has %d lines for %d keys", len(Keys()), len(consts))
+	}
+}
+
+// TestOnlyBuiltFeaturesCanBeTurnedOn: what this release has not built
+// cannot be turned on whatever the plan (an invalid request naming the
+// feature, with its rule, before the plan is asked), while turning it off
+// stays possible and a built feature goes on to the plan's check.
+func TestOnlyBuiltFeaturesCanBeTurnedOn(t *testing.T) {
+	city := &tenant.Tenant{Plan: tenant.PlanPremium} // its plan allows nothing
+	for _, k := range []Key{Voting, Polls, NativeSurveys, Proposals, Events, Volunteering, Dashboard, SmartGroups, ReportBuilder, OpenData, RemoveBranding} {
+		if Built(k) {
+			t.Errorf("%s is marked built, but Agora has nothing behind it", k)
+		}
+		err := Check(city, k, true)
+		e, ok := errs.As(err)
+		if !ok || e.Code != errs.Invalid || e.Rule != "feature_not_built" || e.Field != string(k) {
+			t.Errorf("turning on %s: %v, want invalid feature_not_built naming it", k, err)
+		}
+		if err := Check(city, k, false); err != nil {
+			t.Errorf("turning off %s: %v", k, err)
+		}
+	}
+	for _, k := range []Key{Ideation, Information, Comments, Exports, ManualEmailCampaigns} {
+		if !Built(k) {
+			t.Errorf("%s is built", k)
+		}
+		if err := Check(city, k, true); errs.CodeOf(err) != errs.FeatureUnavailable {
+			t.Errorf("turning on %s outside the plan: %v, want the plan's refusal", k, err)
+		}
 	}
 }

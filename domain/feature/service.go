@@ -12,12 +12,14 @@ import (
 )
 
 // Flag is one feature as a city's admins see it: whether the plan allows
-// it, whether it is on, and the plan that has it.
+// it, whether it is on, the plan that has it, and whether this release of
+// Agora has it at all.
 type Flag struct {
 	Key     Key         `json:"key"`
 	Allowed bool        `json:"allowed"`
-	Enabled bool        `json:"enabled"` // allowed and not turned off by the admins
-	Plan    tenant.Plan `json:"plan"`    // the lowest plan that has it
+	Enabled bool        `json:"enabled"`          // built, allowed and not turned off by the admins
+	Plan    tenant.Plan `json:"plan"`             // the lowest plan that has it
+	Coming  bool        `json:"coming,omitempty"` // not built yet (Built): never on, not offered
 }
 
 // Service reads and changes a city's feature toggles.
@@ -36,7 +38,8 @@ func (s *Service) Flags(ctx context.Context) ([]Flag, error) {
 	out := make([]Flag, 0, len(allKeys))
 	for _, k := range allKeys {
 		allowed := t.Allows(string(k))
-		out = append(out, Flag{Key: k, Allowed: allowed, Enabled: allowed && !slices.Contains(off, string(k)), Plan: minPlan[k]})
+		out = append(out, Flag{Key: k, Allowed: allowed, Enabled: built[k] && allowed && !slices.Contains(off, string(k)),
+			Plan: minPlan[k], Coming: !built[k]})
 	}
 	return out, nil
 }
@@ -139,20 +142,25 @@ func (s *Service) Enabled(ctx context.Context, k Key) error {
 }
 
 // Check reports whether the city may set feature k to enabled: the key must
-// exist and only what the plan allows can be turned on.
+// exist, and only what this release has built and the plan allows can be
+// turned on (turning off is always possible).
 func Check(t *tenant.Tenant, k Key, enabled bool) error {
 	if _, ok := minPlan[k]; !ok {
 		return errs.InvalidField("feature.Set", "key", "%q is not a feature", k).WithRule("unknown_feature")
 	}
-	if enabled {
-		return Require(t, k)
+	if !enabled {
+		return nil
 	}
-	return nil
+	if !built[k] {
+		return errs.InvalidField("feature.Set", string(k), "%s is not available in Agora yet", k).WithRule("feature_not_built", string(k))
+	}
+	return Require(t, k)
 }
 
 // Set turns a feature on or off for the city. Admins may only turn on what
-// the plan allows. Errors: errs.Invalid for an unknown key,
-// errs.FeatureUnavailable for a feature outside the plan.
+// is built and the plan allows. Errors: errs.Invalid for an unknown key or
+// a feature not built yet, errs.FeatureUnavailable for a feature outside
+// the plan.
 func (s *Service) Set(ctx context.Context, actor int64, k Key, enabled bool) error {
 	return s.SetMany(ctx, actor, map[Key]bool{k: enabled})
 }

@@ -84,3 +84,39 @@ func (c *Catalog) T(locale, key string, args ...any) string {
 	}
 	return s
 }
+
+// PluralCategory is the CLDR plural category of the whole number n in
+// locale, among those Agora's catalogs carry: "one" or "other". English
+// and Dutch use one for 1 only; French for 0 and 1 ("0 abonné", "1 abonné",
+// "2 abonnés"). A region (nl-BE) follows its language; an unknown language
+// follows English.
+func PluralCategory(locale string, n int64) string {
+	if n < 0 {
+		n = -n
+	}
+	lang := locale
+	if len(lang) > 2 {
+		lang = lang[:2]
+	}
+	switch {
+	case lang == "fr" && (n == 0 || n == 1):
+		return "one"
+	case lang != "fr" && n == 1:
+		return "one"
+	}
+	return "other"
+}
+
+// N is T for a count with its noun: it takes the plural form of key for n
+// in locale (key.one or key.other, by PluralCategory) and formats it with
+// n first, then args. A form missing from a catalog falls back to
+// key.other, then to key itself.
+func (c *Catalog) N(locale, key string, n int64, args ...any) string {
+	a := append([]any{n}, args...)
+	for _, k := range []string{key + "." + PluralCategory(locale, n), key + ".other"} {
+		if s := c.T(locale, k, a...); s != k {
+			return s
+		}
+	}
+	return c.T(locale, key, a...)
+}

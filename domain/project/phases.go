@@ -41,6 +41,9 @@ func (s *Service) UpdatePhase(ctx context.Context, actor user.ID, projectID ID, 
 		if err := CheckPhase(op, ph); err != nil {
 			return err
 		}
+		if err := checkMethod(op, ph, others[i].Method); err != nil {
+			return err
+		}
 		if err := CheckTimeline(op, others, ph); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"agora/domain/errs"
+	"agora/domain/feature"
 	"agora/domain/locale"
 	"agora/domain/permission"
 )
@@ -27,8 +28,52 @@ const (
 	Archived  Status = "archived"
 )
 
-// Methods are the participation methods a phase can use.
+// Methods are the participation methods a phase can have (the database's
+// list): phases stored with any of them are read and shown. A new phase
+// may only choose an offered one (Offered).
 var Methods = []string{"information", "ideation", "voting", "poll", "native_survey", "volunteering", "proposals"}
+
+// methodFeatures is the feature each method belongs to: a method is
+// offered when this release has built its feature (feature.Built), so a
+// method turns itself on with its feature's line in the plan table.
+var methodFeatures = map[string]feature.Key{
+	"information":   feature.Information,
+	"ideation":      feature.Ideation,
+	"voting":        feature.Voting,
+	"poll":          feature.Polls,
+	"native_survey": feature.NativeSurveys,
+	"volunteering":  feature.Volunteering,
+	"proposals":     feature.Proposals,
+}
+
+// Offered lists the methods a phase may choose, in the order of Methods.
+func Offered() []string {
+	var out []string
+	for _, m := range Methods {
+		if OfferedMethod(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// OfferedMethod reports whether a phase may choose method m: Agora has
+// built what the method does.
+func OfferedMethod(m string) bool {
+	k, ok := methodFeatures[m]
+	return ok && feature.Built(k)
+}
+
+// checkMethod refuses a method that is not offered, unless the phase keeps
+// the method it has (kept): a phase made before its method was withdrawn
+// keeps it through other edits, but none can choose it anew.
+func checkMethod(op string, p Phase, kept string) error {
+	if p.Method == kept || OfferedMethod(p.Method) || !slices.Contains(Methods, p.Method) {
+		return nil // unknown methods are CheckPhase's to refuse
+	}
+	return errs.InvalidField(op, "method", "%s phases are not available in Agora yet; choose one of %s", p.Method, strings.Join(Offered(), ", ")).
+		WithRule("method_not_built")
+}
 
 // ID identifies a project within one city.
 type ID int64

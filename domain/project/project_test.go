@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"agora/domain/errs"
 	"agora/domain/locale"
 )
 
@@ -68,5 +69,36 @@ func TestCurrentPhase(t *testing.T) {
 	}
 	if _, ok := CurrentPhase(phases, day("2026-01-01")); ok {
 		t.Fatal("no phase runs before the first")
+	}
+}
+
+// TestOnlyBuiltMethodsAreOffered: every method has its feature; a new phase
+// may choose only what Agora has built (information and ideation today),
+// while a phase that has an unbuilt method keeps it through other edits.
+func TestOnlyBuiltMethodsAreOffered(t *testing.T) {
+	for _, m := range Methods {
+		if _, ok := methodFeatures[m]; !ok {
+			t.Errorf("method %s has no feature", m)
+		}
+	}
+	if got := strings.Join(Offered(), ","); got != "information,ideation" {
+		t.Errorf("offered methods %s, want information,ideation", got)
+	}
+	voting := Phase{Title: locale.Text{"en": "Vote"}, Method: "voting", StartsAt: day("2026-05-01")}
+	e, ok := errs.As(checkMethod("test", voting, ""))
+	if !ok || e.Code != errs.Invalid || e.Field != "method" || e.Rule != "method_not_built" {
+		t.Errorf("a new voting phase: %v, want invalid method_not_built on method", e)
+	}
+	if checkMethod("test", voting, "ideation") == nil {
+		t.Error("an ideation phase became a voting one")
+	}
+	if err := checkMethod("test", voting, "voting"); err != nil {
+		t.Errorf("a voting phase kept its method: %v", err)
+	}
+	if err := checkMethod("test", Phase{Method: "ideation"}, "voting"); err != nil {
+		t.Errorf("a voting phase took a built method: %v", err)
+	}
+	if err := checkMethod("test", Phase{Method: "dance"}, ""); err != nil {
+		t.Errorf("an unknown method is CheckPhase's to refuse: %v", err)
 	}
 }

@@ -276,6 +276,9 @@ func (s *Service) AddPhase(ctx context.Context, actor user.ID, projectID ID, ph 
 		if err := CheckPhase(op, ph); err != nil {
 			return err
 		}
+		if err := checkMethod(op, ph, ""); err != nil {
+			return err
+		}
 		var exists bool
 		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 FOR UPDATE)`, projectID); err != nil {
 			return err

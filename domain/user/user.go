@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"agora/domain/email"
@@ -62,6 +63,35 @@ type Registration struct {
 	Locale    string `json:"locale"`
 	// Fields answers the city's registration questions, by key.
 	Fields Answers `json:"fields,omitempty"`
+}
+
+// NamesFromEmail is the name Agora gives an account made without one (the
+// operator's `agora user create`): the words of the address's local part,
+// capitalised, so jan.peeters@gent.be is Jan Peeters and pages and emails
+// greet "Jan". A one-word local part takes the first label of the domain
+// as its last name: admin@gent.be is Admin Gent, greeted "Admin".
+func NamesFromEmail(addr string) (first, last string) {
+	local, domain, _ := strings.Cut(strings.ToLower(strings.TrimSpace(addr)), "@")
+	words := strings.FieldsFunc(local, func(r rune) bool { return r == '.' || r == '_' || r == '-' || r == '+' || unicode.IsDigit(r) })
+	if len(words) == 0 {
+		words = []string{"admin"}
+	}
+	title := func(w string) string {
+		r, n := utf8.DecodeRuneInString(w)
+		return string(unicode.ToUpper(r)) + w[n:]
+	}
+	for i, w := range words {
+		words[i] = title(w)
+	}
+	first, last = words[0], strings.Join(words[1:], " ")
+	if last == "" {
+		label, _, _ := strings.Cut(domain, ".")
+		if label == "" {
+			label = "agora"
+		}
+		last = title(label)
+	}
+	return first, last
 }
 
 // validate normalises r for a city offering locales, with its minimum

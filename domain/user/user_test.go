@@ -323,3 +323,18 @@ func TestRegistrationValidateNamesEveryField(t *testing.T) {
 	}
 	require.Equal(t, []string{"fields.nickname/required", "fields.district/choice", "fields.shoe_size/unknown_question"}, got)
 }
+
+// TestNamesFromEmail: an account made without a name is named after its
+// address, so it is greeted by something that reads as a first name.
+func TestNamesFromEmail(t *testing.T) {
+	for addr, want := range map[string][2]string{
+		"admin@gent.localhost":     {"Admin", "Gent"},
+		"Jan.Peeters@gent.be":      {"Jan", "Peeters"},
+		"marie-claire_dupont@x.fr": {"Marie", "Claire Dupont"},
+		"élodie@lyon.fr":           {"Élodie", "Lyon"},
+		"42@example.org":           {"Admin", "Example"},
+	} {
+		first, last := NamesFromEmail(addr)
+		require.Equal(t, want, [2]string{first, last}, addr)
+	}
+}

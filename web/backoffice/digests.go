@@ -99,14 +99,6 @@ func (v *page) Hours() []int {
 	return out
 }
 
-// DateTime formats a time in the city's time zone.
-func (v *page) DateTime(t time.Time) string {
-	if v.City != nil {
-		t = t.In(cityLocation(v.City))
-	}
-	return t.Format("2006-01-02 15:04")
-}
-
 func (s *Backoffice) DigestsPage(c *gin.Context) {
 	s.renderDigests(c, http.StatusOK, nil)
 }

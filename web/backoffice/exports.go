@@ -247,25 +247,15 @@ func (s *Backoffice) RequestExportSubmit(c *gin.Context) {
 }
 
 // ExportTime formats an export's time (a time.Time or *time.Time) for the
-// list, in the city's time zone.
+// list, in the city's time zone and the page's language.
 func (v *page) ExportTime(at any) string {
-	var t time.Time
 	switch at := at.(type) {
 	case time.Time:
-		t = at
+		return v.DateTime(at)
 	case *time.Time:
-		if at == nil {
-			return ""
-		}
-		t = *at
-	default:
-		return ""
-	}
-	loc := time.UTC
-	if v.City != nil {
-		if l, err := time.LoadLocation(v.City.TimeZone); err == nil {
-			loc = l
+		if at != nil {
+			return v.DateTime(*at)
 		}
 	}
-	return t.In(loc).Format("2006-01-02 15:04")
+	return ""
 }

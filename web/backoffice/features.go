@@ -20,9 +20,9 @@ func (s *Backoffice) Features(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"plan": kit.City(c).Plan, "data": flags})
 }
 
-// SetFeatures turns features on or off: {"comments": false, ...}. The
-// plan bounds what can be turned on; the whole request is refused if any
-// key is.
+// SetFeatures turns features on or off: {"comments": false, ...}. What
+// this release has built and the plan bound what can be turned on; the
+// whole request is refused, in the caller's language, if any key is.
 func (s *Backoffice) SetFeatures(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
 	var in map[string]bool
@@ -30,7 +30,7 @@ func (s *Backoffice) SetFeatures(c *gin.Context) {
 		return
 	}
 	if err := s.setFeatures(c, int64(me.ID), in); err != nil {
-		s.APIError(c, err)
+		s.TranslatedAPIError(c, err)
 		return
 	}
 	s.Features(c)
@@ -46,7 +46,8 @@ func (s *Backoffice) setFeatures(c *gin.Context, actor int64, in map[string]bool
 }
 
 // FeaturesPage is the back office's feature page: toggles for what the
-// plan allows, the rest shown locked with the plan that has it.
+// plan allows, the rest shown locked with the plan that has it, and what
+// Agora has not built yet marked as coming, without a toggle.
 func (s *Backoffice) FeaturesPage(c *gin.Context) {
 	flags, err := s.features.Flags(c.Request.Context())
 	if err != nil {
@@ -59,7 +60,8 @@ func (s *Backoffice) FeaturesPage(c *gin.Context) {
 }
 
 // FeaturesSubmit saves the toggles: a checked box is on; features the
-// plan does not allow are not in the form and stay as they are.
+// plan does not allow or Agora has not built are not in the form and stay
+// as they are.
 func (s *Backoffice) FeaturesSubmit(c *gin.Context) {
 	me, _ := kit.CurrentUser(c)
 	flags, err := s.features.Flags(c.Request.Context())
@@ -69,11 +71,12 @@ func (s *Backoffice) FeaturesSubmit(c *gin.Context) {
 	}
 	in := map[string]bool{}
 	for _, f := range flags {
-		if f.Allowed {
+		if f.Allowed && !f.Coming {
 			in[string(f.Key)] = c.PostForm("f_"+string(f.Key)) == "on"
 		}
 	}
-	// A feature the plan lacks cannot be switched on through the form either.
+	// A feature the plan lacks or Agora has not built cannot be switched on
+	// through the form either.
 	for _, k := range c.PostFormArray("enable") {
 		in[k] = true
 	}

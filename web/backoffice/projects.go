@@ -2,6 +2,7 @@ package backoffice
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,12 +18,21 @@ import (
 type adminProjectsView struct {
 	Projects   []project.Project
 	Project    *project.Project
-	Methods    []string
+	Methods    []string // the methods a new phase may choose
 	Folders    []project.Folder
 	Moderators []project.Moderator
 	// ModeratorsLocked is the plan that has project moderators, when this
 	// city's lacks it.
 	ModeratorsLocked string
+}
+
+// MethodsFor lists the methods an existing phase may choose: the offered
+// ones, and the phase's own when Agora no longer offers it (it keeps it).
+func (av *adminProjectsView) MethodsFor(ph project.Phase) []string {
+	if slices.Contains(av.Methods, ph.Method) {
+		return av.Methods
+	}
+	return append([]string{ph.Method}, av.Methods...)
 }
 
 func (s *Backoffice) ProjectsPage(c *gin.Context) {
@@ -43,7 +53,7 @@ func (s *Backoffice) renderAdminProjects(c *gin.Context, status int, av *adminPr
 	if f == nil {
 		f = kit.EmptyForm()
 	}
-	av.Methods = project.Methods
+	av.Methods = project.Offered()
 	if av.Folders, err = s.projects.Folders(c.Request.Context()); err != nil {
 		s.PageError(c, err)
 		return

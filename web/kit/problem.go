@@ -111,6 +111,24 @@ func (k *Kit) APIError(c *gin.Context, err error) {
 	c.Abort()
 }
 
+// TranslatedAPIError is APIError with the detail in the caller's language,
+// through the error's rule, for API clients that show the refusal to a
+// person as it comes (the back office's own scripts, a city's tools).
+func (k *Kit) TranslatedAPIError(c *gin.Context, err error) {
+	e, ok := errs.As(err)
+	if !ok || e.Code == errs.Internal {
+		k.Unexpected(c, err)
+		return
+	}
+	status, detail, _ := k.Refusal(c, err)
+	c.Header("Content-Language", Locale(c))
+	c.Render(status, problemRender{Problem{
+		Type: "about:blank", Title: http.StatusText(status), Status: status, Code: string(e.Code),
+		Detail: detail, Field: e.Field, Instance: c.Request.URL.Path,
+	}})
+	c.Abort()
+}
+
 // PageError answers a page request that failed with err.
 func (k *Kit) PageError(c *gin.Context, err error) {
 	switch code := errs.CodeOf(err); code {

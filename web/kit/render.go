@@ -133,6 +133,7 @@ type Chrome struct {
 	ModeratesAny bool
 
 	t func(key string, args ...any) string
+	n func(key string, n int64, args ...any) string
 }
 
 func (ch *Chrome) chrome() *Chrome { return ch }
@@ -147,6 +148,7 @@ func (t *Templates) Render(c *gin.Context, status int, name string, d Data) {
 	ch.Locale = loc
 	ch.Path = c.Request.URL.Path
 	ch.t = func(key string, args ...any) string { return k.I18n.T(loc, key, args...) }
+	ch.n = func(key string, n int64, args ...any) string { return k.I18n.N(loc, key, n, args...) }
 	if ch.City == nil {
 		ch.City = City(c)
 	}
@@ -212,6 +214,24 @@ func (k *Kit) LoginForm(c *gin.Context, status int, ch *Chrome) {
 
 // T translates a UI string into the page's language.
 func (ch *Chrome) T(key string, args ...any) string { return ch.t(key, args...) }
+
+// N translates a count with its noun into the page's language, in the
+// plural form the language uses for count (key.one or key.other): count
+// is any whole number, and fills the string's first verb, args the rest.
+func (ch *Chrome) N(key string, count any, args ...any) string {
+	var n int64
+	switch v := count.(type) {
+	case int:
+		n = int64(v)
+	case int32:
+		n = int64(v)
+	case int64:
+		n = v
+	default:
+		return ch.t(key, append([]any{count}, args...)...)
+	}
+	return ch.n(key, n, args...)
+}
 
 // L picks city content in the page's language, then the city's others.
 func (ch *Chrome) L(t locale.Text) string {
@@ -286,11 +306,22 @@ func (ch *Chrome) Zone() *time.Location {
 	return time.UTC
 }
 
-// Date formats a time as a date in the city's time zone.
-func (ch *Chrome) Date(t time.Time) string { return t.In(ch.Zone()).Format("2006-01-02") }
+// Date writes the day of t in the city's time zone the way the page's
+// language writes dates, with the catalog's month names: "December 4,
+// 2026", "4 décembre 2026", "4 december 2026".
+func (ch *Chrome) Date(t time.Time) string {
+	t = t.In(ch.Zone())
+	return ch.t("date.long", t.Day(), ch.t(fmt.Sprintf("month.%d", int(t.Month()))), t.Year())
+}
 
-// DateTime formats a time as a date and time in the city's time zone.
-func (ch *Chrome) DateTime(t time.Time) string { return t.In(ch.Zone()).Format("2006-01-02 15:04") }
+// DateTime is Date with the time of day (24-hour clock).
+func (ch *Chrome) DateTime(t time.Time) string {
+	return ch.t("date.time", ch.Date(t), t.In(ch.Zone()).Format("15:04"))
+}
+
+// ISODate is the day of t in the city's time zone as 2026-12-04: the value
+// of a date input, not text for people.
+func (ch *Chrome) ISODate(t time.Time) string { return t.In(ch.Zone()).Format("2006-01-02") }
 
 // Safe marks HTML that was sanitised when stored.
 func (ch *Chrome) Safe(s string) template.HTML { return template.HTML(s) }

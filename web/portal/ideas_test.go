@@ -324,7 +324,7 @@ func TestFollows(t *testing.T) {
 
 	// The idea page's button.
 	page := h.Call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", it.ID), "", "Cookie", bob)
-	require.Contains(t, page.Body, "1 followers")
+	require.Contains(t, page.Body, "1 follower<")
 	r = h.CallForm(t, c.DefaultHost, fmt.Sprintf("/follows/idea/%d", it.ID), "csrf_token="+bcs+"&follow=on&back=/ideas/"+fmt.Sprint(it.ID), "Cookie", bob)
 	require.Equal(t, 303, r.Status, r.Body)
 	page = h.Call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", it.ID), "", "Cookie", bob)

@@ -32,7 +32,7 @@ func TestPortalShowsPublishedProjectsAndTimeline(t *testing.T) {
 	mk(`{"slug":"secret","title":{"en":"Secret draft"}}`)
 	for _, body := range []string{
 		`{"title":{"en":"Past ideas"},"method":"ideation","starts_at":"2020-01-01T00:00:00Z","ends_at":"2020-02-01T00:00:00Z"}`,
-		`{"title":{"en":"Vote now"},"method":"voting","starts_at":"2020-03-01T00:00:00Z","ends_at":"2099-01-01T00:00:00Z"}`,
+		`{"title":{"en":"Vote now"},"method":"information","starts_at":"2020-03-01T00:00:00Z","ends_at":"2099-01-01T00:00:00Z"}`,
 	} {
 		r := h.Call(t, "POST", c.DefaultHost, fmt.Sprintf("/api/v1/projects/%d/phases", park), body, "Cookie", admin, "X-CSRF-Token", acsrf)
 		require.Equal(t, 201, r.Status, r.Body)

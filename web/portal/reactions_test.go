@@ -123,13 +123,13 @@ func TestPhaseReactionRules(t *testing.T) {
 		require.Contains(t, page.Body, "You can react to 0 more ideas in this phase.")
 		require.Equal(t, 200, h.Call(t, "DELETE", c.DefaultHost, fmt.Sprintf("/api/v1/ideas/%d/reaction", liked[1]), "", "Authorization", cit).Status)
 		page = h.Call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", refused), "", "Cookie", cookie)
-		require.Contains(t, page.Body, "You can react to 1 more ideas in this phase.")
+		require.Contains(t, page.Body, "You can react to 1 more idea in this phase.")
 		require.Equal(t, 200, react(refused, "like").Status)
 		// An unlimited phase says nothing of it.
 		other := webtest.NewIdea(t, h, c.DefaultHost, unlimited, "Unlimited idea", adminAuth...)
 		page = h.Call(t, "GET", c.DefaultHost, fmt.Sprintf("/ideas/%d", other), "", "Cookie", cookie)
 		webtest.RequireHTML(t, page, 200)
-		require.NotContains(t, page.Body, "more ideas in this phase")
+		require.NotContains(t, page.Body, "more idea")
 	})
 
 	t.Run("a reaction on a deleted idea does not use up the limit", func(t *testing.T) {
