@@ -70,6 +70,9 @@ type Deps struct {
 	Composer      *email.Composer
 	Operators     *operator.Service
 	Operations    *tenant.Operations
+	// Provisioner creates cities from the console, as `agora tenant create`
+	// does.
+	Provisioner *tenant.Provisioner
 	// Jobs reads the job queues for the console's /jobs page. Nil: the page
 	// says the queue is not configured.
 	Jobs *jobs.Monitor
@@ -119,7 +122,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	if s.console, err = console.New(k, console.Deps{DB: d.DB, Registry: d.Registry, Operations: d.Operations,
-		Operators: d.Operators, Jobs: d.Jobs, DevMail: d.DevMail}); err != nil {
+		Provisioner: d.Provisioner, Operators: d.Operators, Jobs: d.Jobs, DevMail: d.DevMail}); err != nil {
 		return nil, err
 	}
 	s.city = s.engine()

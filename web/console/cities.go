@@ -173,7 +173,10 @@ func (s *Console) renderConsoleCity(c *gin.Context, status int, f *kit.Form) {
 	}
 	sess, _ := kit.CurrentOperator(c)
 	v := &page{Chrome: kit.Chrome{Platform: true, Operator: sess.Operator, Form: f, Title: t.Name}, ConsoleCity: cv}
-	if c.Query("saved") != "" {
+	switch {
+	case c.Query("created") != "":
+		v.Notice = s.I18n.T(kit.Locale(c), "platform.new.created", t.Name, t.PrimaryHost)
+	case c.Query("saved") != "":
 		v.Notice = s.I18n.T(kit.Locale(c), "admin.msg.saved")
 	}
 	s.pages.Render(c, status, "platform_city", v)

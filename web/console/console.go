@@ -22,7 +22,9 @@ type Deps struct {
 	DB         *tenant.DB
 	Registry   *tenant.Registry
 	Operations *tenant.Operations
-	Operators  *operator.Service
+	// Provisioner creates cities, the same one `agora tenant create` uses.
+	Provisioner *tenant.Provisioner
+	Operators   *operator.Service
 	// Jobs reads the job queues for /jobs; nil: the page says the queue is
 	// not configured.
 	Jobs *jobs.Monitor
@@ -38,6 +40,7 @@ type Console struct {
 	db        *tenant.DB
 	reg       *tenant.Registry
 	ops       *tenant.Operations
+	prov      *tenant.Provisioner
 	operators *operator.Service
 	jobs      *jobs.Monitor
 	devMail   *devsmtp.Server
@@ -49,7 +52,7 @@ func New(k *kit.Kit, d Deps) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Console{Kit: k, pages: pages, db: d.DB, reg: d.Registry, ops: d.Operations, operators: d.Operators,
+	return &Console{Kit: k, pages: pages, db: d.DB, reg: d.Registry, ops: d.Operations, prov: d.Provisioner, operators: d.Operators,
 		jobs: d.Jobs, devMail: d.DevMail}, nil
 }
 
@@ -62,6 +65,7 @@ type page struct {
 	Cities      []*tenant.Tenant
 	Usage       map[tenant.ID]tenant.Usage
 	ConsoleCity *cityView
+	NewCity     *newCityView
 	Jobs        *jobsView
 	Mail        []mailView
 }

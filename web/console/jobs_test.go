@@ -21,9 +21,9 @@ import (
 // 12 belong to other tests).
 const jobsPageRedisDB = 13
 
-// jobsConsoleLogin creates an operator and logs in through the console's
+// operatorLogin creates an operator and logs in through the console's
 // form; it returns the operator's cookie.
-func jobsConsoleLogin(t *testing.T, h *webtest.Harness, email string) string {
+func operatorLogin(t *testing.T, h *webtest.Harness, email string) string {
 	t.Helper()
 	_, err := operator.NewService(h.Env.DB.Platform()).Create(context.Background(), email, "Ops", "operator-password-1")
 	require.NoError(t, err)
@@ -84,7 +84,7 @@ func TestJobsPage(t *testing.T) {
 		require.Equal(t, asynq.TaskStateArchived, state("default", gentA))
 	})
 
-	op := jobsConsoleLogin(t, h, "jobs-ops@example.org")
+	op := operatorLogin(t, h, "jobs-ops@example.org")
 
 	t.Run("the console home links to the page", func(t *testing.T) {
 		home := h.Get(t, host, "/", "Cookie", op)
@@ -205,7 +205,7 @@ func TestJobsPageWithoutQueue(t *testing.T) {
 	env := tenanttest.New(t)
 
 	h := webtest.New(t, env, webtest.Options{})
-	op := jobsConsoleLogin(t, h, "jobs-noqueue@example.org")
+	op := operatorLogin(t, h, "jobs-noqueue@example.org")
 	page := h.Get(t, tenanttest.PlatformHost, "/jobs", "Cookie", op)
 	webtest.RequireHTML(t, page, 200)
 	require.Contains(t, page.Body, "The job queue is not configured on this server")

@@ -56,5 +56,8 @@ func Web(cfg *config.Config, db *tenant.DB, reg *tenant.Registry, rdb *redis.Cli
 		Composer:      composer,
 		Operators:     operator.NewService(db.Platform()),
 		Operations:    tenant.NewOperations(wdb, reg, cfg.PlatformHost, cfg.StorageDir),
+		// Provisioning migrates a whole schema in one transaction: the
+		// unlimited db, as the CLI has.
+		Provisioner: tenant.NewProvisioner(db, cfg.BaseDomain, cfg.PlatformHost),
 	}, nil
 }
