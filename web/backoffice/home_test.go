@@ -3,6 +3,8 @@ package backoffice_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -144,4 +146,35 @@ func TestBackOfficeHomeIsForAdminsOnly(t *testing.T) {
 		cookie, _ := fixture.Session(t, env, c, u)
 		webtest.RequireHTML(t, h.Call(t, "GET", c.DefaultHost, "/admin", "", "Cookie", cookie), http.StatusForbidden)
 	}
+}
+
+// TestBackOfficeHomeReadsInOneTransaction: the home's counts are read in the
+// request's one read transaction, in as many statements for a busy city as
+// for a quiet one.
+func TestBackOfficeHomeReadsInOneTransaction(t *testing.T) {
+	t.Parallel()
+	env := tenanttest.New(t)
+	quiet, busy := env.City(t, "homequiet"), env.City(t, "homebusy")
+	h := webtest.New(t, env, webtest.Options{})
+	trace := func(c *tenant.Tenant, a *user.User) []string {
+		cookie, _ := fixture.Session(t, env, c, a)
+		h.Call(t, "GET", c.DefaultHost, "/admin", "", "Cookie", cookie) // the session's first use is behind us
+		var tr tenant.Trace
+		req := httptest.NewRequest(http.MethodGet, "/admin", nil)
+		req.Host = c.DefaultHost
+		req.Header.Set("Cookie", cookie)
+		req = req.WithContext(tenant.WithTrace(req.Context(), &tr))
+		rec := httptest.NewRecorder()
+		h.Server.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		return tr.Lines()
+	}
+	small := trace(quiet, homeCity(t, env, quiet, 1, 1, 1))
+	large := trace(busy, homeCity(t, env, busy, 12, 15, 9))
+	for _, lines := range [][]string{small, large} {
+		require.Equal(t, []string{"BEGIN READ ONLY"}, slices.DeleteFunc(slices.Clone(lines), func(l string) bool {
+			return l != "BEGIN" && l != "BEGIN READ ONLY"
+		}), "one read transaction: %q", lines)
+	}
+	require.Len(t, large, len(small), "as many statements for a busy city: %q", large)
 }
