@@ -102,6 +102,7 @@ func (s *Server) routes() {
 	admin := c.Group("/admin", k.RequireAdmin)
 	adminLong := long.Group("/admin", k.RequireAdmin)
 	adminFiles := files.Group("/admin", k.RequireAdmin)
+	admin.GET("", bo.HomePage)
 	admin.GET("/users", bo.UsersPage)
 	admin.GET("/users/export.csv", gate(feature.Exports), bo.ExportUsersPage)
 	admin.POST("/users/:id/role", bo.SetRoleSubmit)

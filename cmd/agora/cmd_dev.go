@@ -56,6 +56,7 @@ func devCmd() *command {
 				fmt.Println("\nAgora is running. Open:")
 				for _, t := range ts {
 					fmt.Printf("  %-22s %s\n", t.Name, portalURL(a, t.DefaultHost))
+					fmt.Printf("  %-22s %s/admin\n", "  its back office", portalURL(a, t.DefaultHost))
 				}
 				mail, err := devsmtp.Start("127.0.0.1:0", 0)
 				if err != nil {

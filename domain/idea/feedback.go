@@ -147,3 +147,46 @@ func (s *Service) StatusHistory(ctx context.Context, ideaID ID) ([]StatusChange,
 	})
 	return out, err
 }
+
+// Unanswered is a project's ideas the city has not answered yet.
+type Unanswered struct {
+	ProjectID int64       `db:"project_id"`
+	Slug      string      `db:"slug"`
+	Title     locale.Text `db:"title"`
+	Ideas     int         `db:"ideas"`
+}
+
+// UnansweredLimit is how many projects Unanswered lists at most.
+const UnansweredLimit = 10
+
+// Unanswered counts the ideas the city has not answered: still in the
+// status every idea starts in (proposed), with no official feedback, neither
+// deleted nor hidden. It returns the total and the projects that have most
+// of them (at most UnansweredLimit), in one query that walks the
+// ideas_status index and probes idea_feedback_idea.
+func (s *Service) Unanswered(ctx context.Context) (total int, projects []Unanswered, err error) {
+	var rows []struct {
+		Unanswered
+		Total int `db:"total"`
+	}
+	err = s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.SelectContext(ctx, &rows, `WITH open AS (
+				SELECT i.project_id, count(*) AS ideas FROM ideas i
+				WHERE i.status_id = (SELECT id FROM idea_statuses WHERE code = 'proposed')
+				  AND i.deleted_at IS NULL AND i.hidden_at IS NULL
+				  AND NOT EXISTS (SELECT 1 FROM idea_feedback f WHERE f.idea_id = i.id)
+				GROUP BY i.project_id
+			)
+			SELECT o.project_id, p.slug, p.title, o.ideas, sum(o.ideas) OVER () AS total
+			FROM open o JOIN projects p ON p.id = o.project_id
+			ORDER BY o.ideas DESC, o.project_id LIMIT $1`, UnansweredLimit)
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, r := range rows {
+		total = r.Total
+		projects = append(projects, r.Unanswered)
+	}
+	return total, projects, nil
+}

@@ -230,3 +230,13 @@ func (s *Service) SetHidden(ctx context.Context, actor int64, itemType string, i
 		return err
 	})
 }
+
+// UnreadCount is how many reports of the city nobody has read yet (one
+// query on the partial index reports_unread).
+func (s *Service) UnreadCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.GetContext(ctx, &n, `SELECT count(*) FROM reports WHERE read_at IS NULL`)
+	})
+	return n, err
+}

@@ -350,3 +350,28 @@ func (s *Service) Invitations(ctx context.Context) ([]Invitation, error) {
 	})
 	return out, err
 }
+
+// Staff is how many seats of each staff role are taken, counted as checkSeat
+// counts them (accounts with the role and pending invitations to it), and
+// how many pending invitations the city has in all.
+type Staff struct {
+	Admins, Moderators int // seats taken
+	Pending            int // invitations not yet accepted nor expired, every role
+}
+
+// StaffCounts counts the city's staff seats and pending invitations (one
+// query).
+func (s *Service) StaffCounts(ctx context.Context) (Staff, error) {
+	var st Staff
+	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
+		return tx.QueryRowxContext(ctx, `WITH pending AS (
+				SELECT role FROM invitations WHERE accepted_at IS NULL AND expires_at > now()
+			), staff AS (
+				SELECT role, count(*) AS n FROM users WHERE role IN ('admin', 'moderator') AND deleted_at IS NULL GROUP BY role
+			)
+			SELECT coalesce((SELECT n FROM staff WHERE role = 'admin'), 0) + (SELECT count(*) FROM pending WHERE role = 'admin'),
+				coalesce((SELECT n FROM staff WHERE role = 'moderator'), 0) + (SELECT count(*) FROM pending WHERE role = 'moderator'),
+				(SELECT count(*) FROM pending)`).Scan(&st.Admins, &st.Moderators, &st.Pending)
+	})
+	return st, err
+}

@@ -85,6 +85,7 @@ type page struct {
 	Digests       *digestsView
 	CityExports   *exportsView
 	Campaigns     *campaignsView
+	BackOffice    *homeView // the back office's home
 }
 
 // AreaChecked reports whether the edited project has area id.

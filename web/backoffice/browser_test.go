@@ -26,6 +26,7 @@ func TestStaffHeaderFitsTheScreen(t *testing.T) {
 	h := webtest.New(t, env, webtest.Options{})
 	admin := fixture.User(t, env, c, fixture.UserOpts{Email: "a.very-long-address.for-the-admin@screens.example.org", FirstName: "Maximiliaan", Role: user.RoleAdmin})
 	p := fixture.Project(t, env, c, fixture.ProjectOpts{Slug: "riverside", Title: "The riverside and its long name", Phase: &fixture.PhaseOpts{}})
+	fixture.Idea(t, env, c, fixture.IdeaOpts{Project: p.ID}) // the home lists the project's unanswered idea
 	base := "http://" + c.DefaultHost + ":" + h.Port
 
 	br := webtest.StartBrowser(t, 60*time.Second)
@@ -45,7 +46,7 @@ func TestStaffHeaderFitsTheScreen(t *testing.T) {
 	res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`main button[type="submit"]`)))
 	require.NoError(t, err)
 	require.EqualValues(t, 200, res.Status)
-	pages := []string{"/admin/projects", fmt.Sprintf("/admin/projects/%d", p.ID), "/admin/users", "/admin/features",
+	pages := []string{"/admin", "/admin/projects", fmt.Sprintf("/admin/projects/%d", p.ID), "/admin/users", "/admin/features",
 		"/admin/moderation", "/admin/exports", "/admin/digests", "/admin/statuses", "/admin/campaigns"}
 	for _, loc := range []string{"en", "nl", "fr"} {
 		open("/locale?set=" + loc + "&to=/admin/projects")
