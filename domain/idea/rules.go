@@ -56,11 +56,17 @@ func at(ctx context.Context, q sqlx.QueryerContext, a permission.Actor, projectI
 			return nil, err
 		}
 	}
-	pl := &place{project: p, actor: a, now: time.Now()}
+	return placeIn(p, a, time.Now()), nil
+}
+
+// placeIn is the place of an action in project p at now, for an actor
+// whose memberships are known.
+func placeIn(p *project.Project, a permission.Actor, now time.Time) *place {
+	pl := &place{project: p, actor: a, now: now}
 	if ph, ok := project.CurrentPhase(p.Phases, pl.now); ok {
 		pl.phase = &ph
 	}
-	return pl, nil
+	return pl
 }
 
 // visible reports whether the actor may see the project at all.
@@ -181,11 +187,17 @@ type Abilities struct {
 }
 
 // AbilitiesOn decides, in one read, what actor may now do with idea it.
-func (s *Service) AbilitiesOn(ctx context.Context, a permission.Actor, it *Idea) (Abilities, error) {
+// p is its project when the caller has just read it (nil: read here); the
+// page shows the answer, and each write decides again in its own
+// transaction.
+func (s *Service) AbilitiesOn(ctx context.Context, a permission.Actor, it *Idea, p *project.Project) (Abilities, error) {
 	var ab Abilities
 	err := s.db.InReadTx(ctx, func(tx *tenant.Tx) error {
-		pl, err := at(ctx, tx, a, it.ProjectID, false)
-		if err != nil {
+		var pl *place
+		var err error
+		if p != nil && p.ID == it.ProjectID && (a.Anonymous() || a.Known) {
+			pl = placeIn(p, a, time.Now())
+		} else if pl, err = at(ctx, tx, a, it.ProjectID, false); err != nil {
 			return err
 		}
 		ab.Edit = pl.edit(ctx, tx, "idea.Update", it.AuthorID, it.Status)

@@ -227,7 +227,7 @@ func (s *Portal) renderIdea(c *gin.Context, status int, id idea.ID, f *kit.Form)
 		v.Notice = s.I18n.T(kit.Locale(c), "report.thanks")
 	}
 	ctx := c.Request.Context()
-	ab, err := s.ideas.AbilitiesOn(ctx, a, it)
+	ab, err := s.ideas.AbilitiesOn(ctx, a, it, p)
 	if err != nil {
 		s.PageError(c, err)
 		return
