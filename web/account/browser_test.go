@@ -43,7 +43,7 @@ func TestAccountInBrowser(t *testing.T) {
 	// listener's port.
 	mailSrv := webtest.StartMailer(t, env, webtest.MailOptions{RedisDB: workerRedisDB, Port: h.Port}).SMTP
 
-	br := webtest.StartBrowser(t, 30*time.Second, chromedp.Flag("lang", "en-US"))
+	br := webtest.StartBrowser(t, 3*time.Minute, chromedp.Flag("lang", "en-US"))
 	bctx := br.Ctx
 
 	// open loads a page by URL (a path on the city, or a full URL) and

@@ -29,7 +29,7 @@ func TestStaffHeaderFitsTheScreen(t *testing.T) {
 	fixture.Idea(t, env, c, fixture.IdeaOpts{Project: p.ID}) // the home lists the project's unanswered idea
 	base := "http://" + c.DefaultHost + ":" + h.Port
 
-	br := webtest.StartBrowser(t, 60*time.Second)
+	br := webtest.StartBrowser(t, 3*time.Minute)
 	ctx := br.Ctx
 	size := func(w, hgt int64) {
 		t.Helper()

@@ -50,7 +50,7 @@ func TestIdeaFlowInBrowser(t *testing.T) {
 		return err
 	}))
 
-	br := webtest.StartBrowser(t, 30*time.Second, chromedp.Flag("lang", "en-US"))
+	br := webtest.StartBrowser(t, 3*time.Minute, chromedp.Flag("lang", "en-US"))
 	bctx := br.Ctx
 
 	// open loads a path on the city and returns its final status.

@@ -24,7 +24,7 @@ func TestPortalInBrowser(t *testing.T) {
 	c := env.City(t, "brugge")
 	base := "http://" + c.DefaultHost + ":" + h.Port
 
-	br := webtest.StartBrowser(t, 20*time.Second)
+	br := webtest.StartBrowser(t, 3*time.Minute)
 	bctx := br.Ctx
 
 	text := func(sel string) string {

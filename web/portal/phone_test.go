@@ -31,7 +31,7 @@ func TestPortalFitsAPhone(t *testing.T) {
 	citizen := fixture.User(t, env, c, fixture.UserOpts{})
 	base := "http://" + c.DefaultHost + ":" + h.Port
 
-	br := webtest.StartBrowser(t, 60*time.Second)
+	br := webtest.StartBrowser(t, 3*time.Minute)
 	ctx := br.Ctx
 	open := func(path string) {
 		t.Helper()

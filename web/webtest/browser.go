@@ -27,7 +27,9 @@ type Browser struct {
 
 // StartBrowser starts Chromium for at most timeout, with extra flags, and
 // stops it when the test ends. It skips the test only when Chromium is not
-// installed.
+// installed. The timeout bounds the whole session, so it must leave room
+// for a loaded machine (`make test` runs packages and browsers side by
+// side on two cores): it stops a hung browser, it measures nothing.
 func StartBrowser(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) *Browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
