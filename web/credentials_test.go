@@ -119,8 +119,7 @@ func TestOperatorSessionIsWorthlessOnCityHosts(t *testing.T) {
 	renamed := strings.Replace(opCookie, "agora_operator=", "agora_session=", 1)
 	webtest.RequireProblem(t, h.Call(t, "GET", c.DefaultHost, "/api/v1/me", "", "Cookie", renamed), 401, "unauthenticated")
 	// And a city session is nobody on the console.
-	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
-	cityCookie, _ := h.Login(t, c.DefaultHost, "admin@example.org")
+	cityCookie, _ := h.SignIn(t, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
 	asOperator := strings.Replace(cityCookie, "agora_session=", "agora_operator=", 1)
 	console = h.Get(t, tenanttest.PlatformHost, "/", "Cookie", asOperator)
 	require.NotContains(t, console.Body, c.Name)

@@ -18,8 +18,7 @@ func TestCustomRegistrationFields(t *testing.T) {
 	env := tenanttest.New(t)
 	c := env.City(t, "questions")
 	h := webtest.New(t, env, webtest.Options{})
-	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
-	admin, csrf := h.Login(t, c.DefaultHost, "admin@example.org")
+	admin, csrf := h.SignIn(t, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
 	h.Register(t, c.DefaultHost, "cit@example.org") // before any required question exists
 	cit, ccsrf := h.Login(t, c.DefaultHost, "cit@example.org")
 	add := func(body string) webtest.Response {

@@ -128,8 +128,7 @@ func TestAdminProjectForms(t *testing.T) {
 	env := tenanttest.New(t)
 	c := env.City(t, "backoffice")
 	h := webtest.New(t, env, webtest.Options{})
-	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
-	admin, csrf := h.Login(t, c.DefaultHost, "admin@example.org")
+	admin, csrf := h.SignIn(t, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
 
 	list := h.Call(t, "GET", c.DefaultHost, "/admin/projects", "", "Cookie", admin)
 	webtest.RequireHTML(t, list, 200)
@@ -189,8 +188,7 @@ func TestProjectSlugs(t *testing.T) {
 	env := tenanttest.New(t)
 	c := env.City(t, "slugform")
 	h := webtest.New(t, env, webtest.Options{})
-	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
-	admin, csrf := h.Login(t, c.DefaultHost, "admin@example.org")
+	admin, csrf := h.SignIn(t, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
 	nl := admin + "; agora_locale=nl"
 
 	form := url.Values{"csrf_token": {csrf}, "slug": {""}, "title_fr": {"Fête du parc"}, "title_nl": {"Parkfeest"},
@@ -243,8 +241,7 @@ func TestPhaseRefusalInPageLanguage(t *testing.T) {
 	env := tenanttest.New(t)
 	c := env.City(t, "phasenames")
 	h := webtest.New(t, env, webtest.Options{})
-	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
-	admin, csrf := h.Login(t, c.DefaultHost, "admin@example.org")
+	admin, csrf := h.SignIn(t, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
 	p := fixture.Project(t, env, c, fixture.ProjectOpts{})
 	path := fmt.Sprintf("/admin/projects/%d/phases", p.ID)
 	phase := func(cookie string, f url.Values) webtest.Response {

@@ -112,8 +112,7 @@ func TestInvitationAcceptFlow(t *testing.T) {
 	env := tenanttest.New(t)
 	c := env.City(t, "invites")
 	h := webtest.New(t, env, webtest.Options{})
-	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
-	cookie, csrf := h.Login(t, c.DefaultHost, "admin@example.org")
+	cookie, csrf := h.SignIn(t, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
 
 	// Invite by uploading a CSV through the admin form.
 	body, ctype := webtest.Multipart(t, map[string]string{"csrf_token": csrf, "role": "moderator", "emails": ""},

@@ -68,8 +68,7 @@ func TestOperatorSetsPlansAndAdminsToggleWithinThem(t *testing.T) {
 	require.Equal(t, 1, applyTasks())
 
 	// The city's admins see the new plan at once (every node reloads).
-	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
-	admin, csrf := h.Login(t, c.DefaultHost, "admin@example.org")
+	admin, csrf := h.SignIn(t, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
 	auth := []string{"Cookie", admin, "X-CSRF-Token", csrf}
 	r = h.Call(t, "GET", c.DefaultHost, "/api/v1/features", "", auth...)
 	require.Equal(t, 200, r.Status, r.Body)

@@ -19,8 +19,7 @@ func TestPortalShowsPublishedProjectsAndTimeline(t *testing.T) {
 	env := tenanttest.New(t)
 	c := env.City(t, "portal")
 	h := webtest.New(t, env, webtest.Options{})
-	fixture.User(t, env, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
-	admin, acsrf := h.Login(t, c.DefaultHost, "admin@example.org")
+	admin, acsrf := h.SignIn(t, c, fixture.UserOpts{Email: "admin@example.org", Role: user.RoleAdmin})
 	mk := func(body string) int64 {
 		r := h.Call(t, "POST", c.DefaultHost, "/api/v1/projects", body, "Cookie", admin, "X-CSRF-Token", acsrf)
 		require.Equal(t, 201, r.Status, r.Body)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"agora/fixture"
+	"agora/tenant"
 )
 
 // Register signs a citizen up through the API (POST /api/v1/users) as Ann
@@ -18,6 +19,14 @@ func (h *Harness) Register(t testing.TB, host, email string) {
 	r := h.Call(t, "POST", host, "/api/v1/users",
 		`{"email":"`+email+`","password":"`+fixture.Password+`","first_name":"Ann","last_name":"Peeters"}`)
 	require.Equal(t, http.StatusAccepted, r.Status, r.Body)
+}
+
+// SignIn makes the person o describes in city (fixture.User) and logs them
+// in through the API, returning the session cookie and its CSRF token.
+func (h *Harness) SignIn(t testing.TB, city *tenant.Tenant, o fixture.UserOpts) (cookie, csrf string) {
+	t.Helper()
+	u := fixture.User(t, h.Env, city, o)
+	return h.Login(t, city.DefaultHost, u.Email)
 }
 
 // Login logs email in through the API (POST /api/v1/session, which is rate

@@ -238,9 +238,8 @@ func (r *Runner) Portal(ctx context.Context, o PortalOptions) error {
 			return fmt.Errorf("%s: %w", ph.name, err)
 		}
 		counter.armed.Store(false)
-		select {
-		case results[i].queries = <-counter.done:
-		case <-time.After(5 * time.Second): // not a request to the city's server (the ceiling)
+		if i > 0 { // the ceiling is not a request to the city's server
+			results[i].queries = <-counter.done
 		}
 		fmt.Fprintf(r.Progress, "phase %d/%d: %s (%s warm-up, %s measured)\n", i+1, len(phases), ph.name, warm, o.Duration)
 		portalLoad(o.Clients, warm, ph.do)
